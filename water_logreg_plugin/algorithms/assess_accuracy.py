@@ -1,0 +1,47 @@
+"""waterlogreg:assessaccuracy — how good is a water map, against independent polygons."""
+
+from ..core.workflow import assess_accuracy
+from . import qgis_bridge as bridge
+from .base import WaterLogRegAlgorithm
+
+
+class AssessAccuracy(WaterLogRegAlgorithm):
+    INPUT, POLYGONS, CLASS_FIELD, WATER_VALUES, THRESHOLD = (
+        "INPUT", "POLYGONS", "CLASS_FIELD", "WATER_VALUES", "THRESHOLD")
+
+    def name(self):
+        return "assessaccuracy"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Assess water map accuracy")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Compares a water-probability raster (from this plugin or any other tool: band 1, "
+            "0 … 1) with independent validation polygons of water and land that were not used "
+            "in training.\n\n"
+            "Every valid pixel under the polygons is counted, called water where its probability "
+            "is at least the threshold. Outputs: overall accuracy, precision, recall, F1 and IoU "
+            "of water, Cohen's kappa, log-loss and the confusion matrix."
+        )
+
+    def needs_torch(self):
+        return False
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(bridge.with_help(
+            bridge.raster_parameter(self.INPUT), "A water-probability raster: band 1 holds P(water) from 0 to 1."))
+        self.addParameter(bridge.polygons_parameter(self.POLYGONS, "Validation polygons"))
+        self.addParameter(bridge.class_field_parameter(self.POLYGONS))
+        self.addParameter(bridge.water_values_parameter())
+        self.addParameter(bridge.threshold_parameter())
+        bridge.add_figure_outputs(self)
+
+    def run_algorithm(self, parameters, context, feedback):
+        path, layer = bridge.raster_path(self, parameters, context)
+        polygons = bridge.training_polygons(self, parameters, context, feedback, layer.crs())
+        figures, _ = assess_accuracy(
+            path, polygons, self.parameterAsDouble(parameters, self.THRESHOLD, context),
+            **bridge.core_callbacks(feedback),
+        )
+        return bridge.figure_outputs(figures, "validation polygons")

@@ -1,0 +1,88 @@
+"""waterlogreg:classifywater — polygons in, water-probability map out, in one click."""
+
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterFileDestination,
+)
+
+from ..core.workflow import classify_water
+from ..styling import style_when_loaded
+from . import qgis_bridge as bridge
+from .base import WaterLogRegAlgorithm
+from .predict_water import mask_output, probability_output
+
+
+class ClassifyWater(WaterLogRegAlgorithm):
+    INPUT, BANDS, POLYGONS, CLASS_FIELD = "INPUT", "BANDS", "POLYGONS", "CLASS_FIELD"
+    WATER_VALUES, MAX_PIXELS_PER_CLASS, DEVICE, SEED = "WATER_VALUES", "MAX_PIXELS_PER_CLASS", "DEVICE", "SEED"
+    OUTPUT, OUTPUT_MODEL, OUTPUT_MASK = "OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK"
+
+    def name(self):
+        return "classifywater"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Classify water (one click)")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "The whole job at once: samples the pixels under your water and land polygons, "
+            "fits P(water) = σ(Aᵀx + b) with PyTorch (on a GPU when there is one), and writes "
+            "the water-probability map of the raster.\n\n"
+            "Give a raster, the bands to use, a polygon layer (any CRS) and the field that "
+            "says which polygons are water. Some polygons are held out to measure the map: "
+            "overall accuracy, precision, recall, F1, IoU, kappa and log-loss appear in the "
+            "log and as outputs.\n\n"
+            "Outputs: the probability raster (0 land … 1 water, styled with a water ramp when "
+            "loaded), optionally the model file to reuse with 'Predict water probability' on "
+            "other scenes, and a 0/1 water mask."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        for parameter in (
+            bridge.raster_parameter(self.INPUT), bridge.bands_parameter(self.INPUT),
+            bridge.polygons_parameter(self.POLYGONS), bridge.class_field_parameter(self.POLYGONS),
+            bridge.water_values_parameter(), bridge.max_pixels_parameter(),
+            bridge.device_parameter(), bridge.seed_parameter(), bridge.threshold_parameter(),
+            *bridge.training_parameters(),
+            probability_output(self.OUTPUT),
+            bridge.with_help(
+                QgsProcessingParameterFileDestination(
+                    self.OUTPUT_MODEL, self.tr("Model file"), self.tr("Water model (*.json)"),
+                    optional=True, createByDefault=False,
+                ),
+                "Optional: save the model to predict other scenes with 'Predict water probability'.",
+            ),
+            mask_output(),
+        ):
+            self.addParameter(parameter)
+        self.addOutput(QgsProcessingOutputString("DEVICE_USED", self.tr("Device used")))
+        self.addOutput(QgsProcessingOutputNumber("FINAL_LOSS", self.tr("Final training loss")))
+        self.addOutput(QgsProcessingOutputNumber("WATER_FRACTION", self.tr("Fraction of valid pixels that are water")))
+        bridge.add_figure_outputs(self)
+
+    def run_algorithm(self, parameters, context, feedback):
+        path, layer = bridge.raster_path(self, parameters, context)
+        polygons = bridge.training_polygons(self, parameters, context, feedback, layer.crs())
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context) or None
+        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
+        result = classify_water(
+            path, self.parameterAsInts(parameters, self.BANDS, context), polygons, output,
+            model_path=model_path, mask_path=mask,
+            max_pixels_per_class=self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
+            seed=self.parameterAsInt(parameters, self.SEED, context),
+            device=bridge.device_choice(self, parameters, context),
+            threshold=self.parameterAsDouble(parameters, "THRESHOLD", context),
+            **bridge.training_settings(self, parameters, context), **bridge.core_callbacks(feedback),
+        )
+        style_when_loaded(context, output, "probability")
+        style_when_loaded(context, mask, "mask")
+        training = result.training
+        return dict(
+            bridge.figure_outputs(training.figures, training.figures_source),
+            OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask,
+            DEVICE_USED=training.model.training["device"],
+            FINAL_LOSS=training.model.training["final_loss"],
+            WATER_FRACTION=result.prediction.water_fraction,
+        )

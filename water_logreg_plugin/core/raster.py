@@ -1,0 +1,163 @@
+"""Raster input and output with GDAL: opening, band checks, nodata, windows, atomic files.
+
+GDAL's Python bindings are used without `gdal.UseExceptions()`, because that switch is
+process-wide and would change the behaviour of every other plugin in the same QGIS.
+"""
+
+import math
+import os
+import uuid
+from contextlib import contextmanager
+
+import numpy as np
+from osgeo import gdal
+
+from .errors import WaterLogRegError
+
+# Output layout: tiled and compressed so a country-sized mosaic stays usable, BIGTIFF
+# when it might pass 4 GB, and several threads for DEFLATE, which is the costly part.
+GEOTIFF_OPTIONS = (
+    "TILED=YES",
+    "BLOCKXSIZE=256",
+    "BLOCKYSIZE=256",
+    "COMPRESS=DEFLATE",
+    "ZLEVEL=1",
+    "NUM_THREADS=ALL_CPUS",
+    "BIGTIFF=IF_SAFER",
+)
+OUTPUT_BLOCK_ROWS = 256
+
+# A window of whole block rows holds about this many pixels: large enough that GDAL and
+# the arithmetic run in long vectorised stretches, small enough that memory stays flat.
+WINDOW_PIXELS = 1 << 22
+
+
+def open_raster(path):
+    """Open a raster read-only or say in plain words why it cannot be opened."""
+    if not path:
+        raise WaterLogRegError("No raster was given; choose a raster layer or file.")
+    gdal.ErrorReset()
+    dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY)
+    if dataset is None:
+        reason = gdal.GetLastErrorMsg() or "GDAL does not recognise it as a raster"
+        raise WaterLogRegError(
+            f"The raster '{path}' cannot be opened ({reason}). "
+            "Check that the file exists, is readable and is a raster format GDAL knows."
+        )
+    if dataset.RasterCount == 0:
+        raise WaterLogRegError(f"The raster '{path}' has no bands.")
+    return dataset
+
+
+def resolve_bands(dataset, bands):
+    """Check the 1-based band numbers asked for; an empty selection means every band."""
+    band_count = dataset.RasterCount
+    if not bands:
+        return list(range(1, band_count + 1))
+    bands = [int(band) for band in bands]
+    out_of_range = [band for band in bands if band < 1 or band > band_count]
+    if out_of_range:
+        raise WaterLogRegError(
+            f"Band {', '.join(map(str, out_of_range))} does not exist: the raster has "
+            f"{band_count} band{'s' if band_count != 1 else ''} (1 to {band_count}). "
+            "Choose band numbers within that range."
+        )
+    repeated = sorted({band for band in bands if bands.count(band) > 1})
+    if repeated:
+        raise WaterLogRegError(
+            f"Band {', '.join(map(str, repeated))} is chosen more than once; "
+            "choose each band only once."
+        )
+    return bands
+
+
+def nodata_values(dataset, bands):
+    """The nodata value of each band (None where the band has none)."""
+    return [dataset.GetRasterBand(band).GetNoDataValue() for band in bands]
+
+
+def valid_pixel_mask(values, nodata):
+    """True where every band is finite and differs from its nodata value.
+
+    `values` is (bands, ...) as GDAL reads it. NaN and ±inf are never valid, so a float
+    raster whose nodata is NaN, or which holds stray infinities, is handled the same way.
+    """
+    valid = np.ones(values.shape[1:], dtype=bool)
+    for band_values, band_nodata in zip(values, nodata):
+        if band_values.dtype.kind == "f":
+            valid &= np.isfinite(band_values)
+        if band_nodata is not None and not math.isnan(band_nodata):
+            valid &= band_values != band_nodata
+    return valid
+
+
+def row_windows(dataset, target_pixels=WINDOW_PIXELS):
+    """(first row, row count) windows of whole block rows, in output-tile multiples."""
+    block_rows = dataset.GetRasterBand(1).GetBlockSize()[1]
+    step = math.lcm(max(block_rows, 1), OUTPUT_BLOCK_ROWS)
+    rows_per_window = max(step, (target_pixels // max(dataset.RasterXSize, 1)) // step * step)
+    height = dataset.RasterYSize
+    return [(row, min(rows_per_window, height - row)) for row in range(0, height, rows_per_window)]
+
+
+def check_output_folder(destination):
+    """Refuse early, before any work, when the output cannot be written where asked."""
+    folder = os.path.dirname(os.path.abspath(destination))
+    if not os.path.isdir(folder):
+        raise WaterLogRegError(
+            f"The output folder '{folder}' does not exist; create it or choose another output path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WaterLogRegError(
+            f"The output folder '{folder}' cannot be written (permission denied); "
+            "choose a folder you can write to."
+        )
+
+
+@contextmanager
+def atomic_output(destination):
+    """Yield a temporary path beside `destination`; move it into place only on success.
+
+    A crash, a kill or a cancel leaves at most a hidden `.partial` file that no user would
+    take for a result, and never a file under the destination's name that looks finished.
+    """
+    destination = os.path.abspath(destination)
+    check_output_folder(destination)
+    folder, name = os.path.split(destination)
+    stem, extension = os.path.splitext(name)
+    partial = os.path.join(folder, f".{stem}.partial-{uuid.uuid4().hex[:8]}{extension}")
+    try:
+        yield partial
+        os.replace(partial, destination)
+        # Statistics GDAL kept for an earlier file of this name describe other pixels.
+        stale_sidecar = destination + ".aux.xml"
+        if os.path.exists(stale_sidecar):
+            os.remove(stale_sidecar)
+    finally:
+        for leftover in (partial, partial + ".aux.xml"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+
+
+def create_like(template, path, band_count, data_type, nodata):
+    """A tiled, compressed GeoTIFF on the grid (size, transform, CRS) of `template`."""
+    driver = gdal.GetDriverByName("GTiff")
+    # The floating-point predictor makes probabilities compress about twice as well.
+    predictor = "PREDICTOR=3" if data_type in (gdal.GDT_Float32, gdal.GDT_Float64) else "PREDICTOR=2"
+    gdal.ErrorReset()
+    dataset = driver.Create(
+        path, template.RasterXSize, template.RasterYSize, band_count, data_type,
+        options=list(GEOTIFF_OPTIONS) + [predictor],
+    )
+    if dataset is None:
+        raise WaterLogRegError(
+            f"The output cannot be created in '{os.path.dirname(path)}' ({gdal.GetLastErrorMsg()}); "
+            "check the folder and the free disk space."
+        )
+    dataset.SetGeoTransform(template.GetGeoTransform())
+    projection = template.GetProjection()
+    if projection:
+        dataset.SetProjection(projection)
+    for index in range(1, band_count + 1):
+        dataset.GetRasterBand(index).SetNoDataValue(nodata)
+    return dataset

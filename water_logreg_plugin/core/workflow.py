@@ -1,0 +1,154 @@
+"""The jobs the algorithms run, each a few calls into the core, top-down.
+
+train_water_model: hold out polygons → fit → figures.
+classify_water:    sample → train_water_model → save the model → predict.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from osgeo import gdal
+
+from .metrics import accuracy_figures, format_figures
+from .model import fit_water_model, save_model
+from .predict import predict_water
+from .raster import atomic_output, check_output_folder, open_raster
+from .sampling import sample_pixels
+from .split import split_by_polygon
+
+
+@dataclass
+class TrainingResult:
+    model: object
+    history: dict
+    figures: dict  # accuracy_figures() on held-out polygons, else on the training pixels
+    figures_source: str  # "held-out polygons" or "training pixels"
+    train_mask: np.ndarray
+    validation_mask: np.ndarray
+    messages: list = field(default_factory=list)
+
+
+def train_water_model(
+    samples,
+    validation_fraction=0.2,
+    hidden_layers=(),
+    optimizer="lbfgs",
+    learning_rate=None,
+    max_steps=500,
+    device="auto",
+    seed=0,
+    threshold=0.5,
+    training_info=None,
+    progress=lambda fraction: None,
+    is_canceled=lambda: False,
+    log=lambda message: None,
+):
+    """Fit on the training polygons and measure the model on the held-out ones."""
+    train_mask, validation_mask, note = split_by_polygon(
+        samples.labels, samples.polygon_ids, validation_fraction, seed
+    )
+    messages = [note] if note else []
+    if note:
+        log(note)
+    held_out = bool(validation_mask.any())
+    if held_out:
+        log(f"Holding out {len(np.unique(samples.polygon_ids[validation_mask]))} polygons "
+            f"({int(validation_mask.sum())} pixels) for validation.")
+    model, history = fit_water_model(
+        samples.values[train_mask], samples.labels[train_mask], samples.bands,
+        hidden_layers=hidden_layers, optimizer=optimizer, learning_rate=learning_rate,
+        max_steps=max_steps, device=device, seed=seed,
+        validation=(samples.values[validation_mask], samples.labels[validation_mask]) if held_out else None,
+        training_info=training_info, progress=progress, is_canceled=is_canceled, log=log,
+    )
+    checked = validation_mask if held_out else train_mask
+    figures = accuracy_figures(
+        model.predict_probability(samples.values[checked]), samples.labels[checked], threshold
+    )
+    source = "held-out polygons" if held_out else "training pixels"
+    model.training["accuracy"] = dict(figures, source=source, threshold=threshold)
+    model.training["validation_pixels"] = int(validation_mask.sum())
+    log(format_figures(figures, f"Accuracy on {source}"))
+    return TrainingResult(model, history, figures, source, train_mask, validation_mask, messages)
+
+
+def write_model(model, path):
+    with atomic_output(path) as partial:
+        save_model(model, partial)
+
+
+def raster_description(raster_path):
+    """What the model file records of the raster it was trained on."""
+    dataset = open_raster(raster_path)
+    return {
+        "source_raster": os.path.basename(str(raster_path)),
+        "band_count": dataset.RasterCount,
+        "data_type": gdal.GetDataTypeName(dataset.GetRasterBand(1).DataType),
+    }
+
+
+@dataclass
+class ClassificationResult:
+    samples: object
+    training: TrainingResult
+    prediction: object
+
+
+def classify_water(
+    raster_path,
+    bands,
+    polygons,
+    output_path,
+    model_path=None,
+    mask_path=None,
+    max_pixels_per_class=100_000,
+    seed=0,
+    device="auto",
+    validation_fraction=0.2,
+    hidden_layers=(),
+    optimizer="lbfgs",
+    learning_rate=None,
+    max_steps=500,
+    threshold=0.5,
+    progress=lambda fraction: None,
+    is_canceled=lambda: False,
+    log=lambda message: None,
+):
+    """The one-click job: polygons → samples → model → probability raster."""
+    for path in (output_path, model_path, mask_path):
+        if path:
+            check_output_folder(path)
+    samples = sample_pixels(
+        raster_path, bands, polygons, max_pixels_per_class, seed,
+        progress=_part_of(progress, 0.0, 0.2), is_canceled=is_canceled, log=log,
+    )
+    training = train_water_model(
+        samples, validation_fraction, hidden_layers, optimizer, learning_rate, max_steps,
+        device, seed, threshold, training_info=raster_description(raster_path),
+        progress=_part_of(progress, 0.2, 0.5), is_canceled=is_canceled, log=log,
+    )
+    prediction = predict_water(
+        raster_path, training.model, output_path, device, mask_path, threshold,
+        progress=_part_of(progress, 0.5, 1.0), is_canceled=is_canceled, log=log,
+    )
+    if model_path:
+        write_model(training.model, model_path)
+    return ClassificationResult(samples, training, prediction)
+
+
+def _part_of(progress, start, end):
+    """A progress callback for one step that fills [start, end] of the whole job."""
+    return lambda fraction: progress(start + (end - start) * fraction)
+
+
+def assess_accuracy(probability_path, polygons, threshold=0.5, progress=lambda f: None,
+                    is_canceled=lambda: False, log=lambda message: None):
+    """Figures of an existing probability map against independent validation polygons.
+
+    Every valid pixel under the polygons counts (no cap), so the figures are exact.
+    """
+    samples = sample_pixels(probability_path, [1], polygons, 0, 0, progress, is_canceled, log)
+    figures = accuracy_figures(samples.values[:, 0], samples.labels, threshold)
+    log(format_figures(figures, "Accuracy against the validation polygons"))
+    return figures, samples
