@@ -1,0 +1,94 @@
+"""One model over many scenes: each scene predicted on its own, a failure never stops the rest."""
+
+import glob
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass
+
+from .errors import Canceled, WaterLogRegError
+from .model import load_model
+from .predict import predict_water
+
+SUMMARY_COLUMNS = ("scene", "output", "pixels", "water_fraction", "seconds", "worker", "status", "reason")
+
+
+@dataclass
+class SceneResult:
+    scene: str
+    output: str
+    pixels: int = 0
+    water_fraction: float = float("nan")
+    seconds: float = 0.0
+    worker: str = ""
+    status: str = "failed"  # "ok" or "failed"
+    reason: str = ""
+
+    def as_row(self):
+        return asdict(self)
+
+
+def expand_scenes(patterns):
+    """Paths and glob patterns → the scene files, in the order given, each once."""
+    scenes = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        scenes.extend(match for match in matches if match not in scenes)
+    return scenes
+
+
+def output_path_for(scene, output_folder, suffix="_water.tif"):
+    stem = os.path.splitext(os.path.basename(scene))[0]
+    return os.path.join(output_folder, stem + suffix)
+
+
+def predict_scene(model, scene, output_path, device="auto", is_canceled=lambda: False):
+    """Predict one scene; any problem becomes a failed SceneResult with the reason."""
+    started = time.perf_counter()
+    result = SceneResult(scene=scene, output=output_path, worker=socket.gethostname())
+    try:
+        summary = predict_water(scene, model, output_path, device, is_canceled=is_canceled)
+    except Canceled:
+        raise
+    except WaterLogRegError as error:
+        result.reason = str(error)
+    except Exception as error:  # noqa: BLE001 — one broken scene must not stop a batch
+        result.reason = f"{type(error).__name__}: {error}"
+    else:
+        result.status = "ok"
+        result.pixels = summary.valid_pixels
+        result.water_fraction = summary.water_fraction
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def predict_scenes(
+    model,
+    scenes,
+    output_folder,
+    device="auto",
+    progress=lambda fraction: None,
+    is_canceled=lambda: False,
+    log=lambda message: None,
+):
+    """Predict every scene into output_folder/<scene>_water.tif; returns [SceneResult].
+
+    `model` is a WaterModel or a model-file path.
+    """
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model(model)
+    if not os.path.isdir(output_folder):
+        raise WaterLogRegError(f"The output folder '{output_folder}' does not exist; create it first.")
+    if not scenes:
+        raise WaterLogRegError("No scene was given (or no file matches the patterns).")
+    results = []
+    for index, scene in enumerate(scenes):
+        if is_canceled():
+            raise Canceled()
+        result = predict_scene(model, scene, output_path_for(scene, output_folder), device, is_canceled)
+        log(f"{os.path.basename(scene)}: {result.status}"
+            + (f", {100 * result.water_fraction:.2f} % water, {result.seconds:.1f} s" if result.status == "ok"
+               else f" — {result.reason}"))
+        results.append(result)
+        progress((index + 1) / len(scenes))
+    return results
