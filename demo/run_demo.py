@@ -112,39 +112,46 @@ def main():
     arguments = parser.parse_args()
     output = os.path.abspath(arguments.output)
     os.makedirs(output, exist_ok=True)
-    application, _ = start_qgis()
+    application, plugin = start_qgis()  # the provider lives as long as the plugin object
 
     paths = {
         "probability": os.path.join(output, "water_probability.tif"),
         "mask": os.path.join(output, "water_mask.tif"),
         "model": os.path.join(output, "water_model.json"),
+        "report": os.path.join(output, "water_report.html"),
         "quicklook": os.path.join(output, "water_quicklook.png"),
     }
+    steps = os.path.join(output, "steps")
+    os.makedirs(steps, exist_ok=True)
     classified, seconds_classify = timed("classifywater", {
         "INPUT": SCENE, "POLYGONS": TRAINING, "CLASS_FIELD": "class", "WATER_VALUES": "water",
         "HIDDEN_LAYERS": arguments.hidden_layers, "SEED": 0,
         "OUTPUT": paths["probability"], "OUTPUT_MODEL": paths["model"], "OUTPUT_MASK": paths["mask"],
+        "OUTPUT_REPORT": paths["report"],
     })
     independent, seconds_assess = timed("assessaccuracy", {
         "INPUT": paths["probability"], "POLYGONS": VALIDATION, "CLASS_FIELD": "class", "WATER_VALUES": "water",
     })
-    # The same job in three steps, as a user would chain the tools, for the timings.
+    # The same job in three steps, as a user would chain the tools, for the timings (into steps/).
     samples, seconds_sample = timed("samplepixels", {
         "INPUT": SCENE, "POLYGONS": TRAINING, "CLASS_FIELD": "class", "WATER_VALUES": "water",
-        "OUTPUT": os.path.join(output, "samples.gpkg"),
+        "OUTPUT": os.path.join(steps, "samples.gpkg"),
     })
-    _, seconds_train = timed("trainmodel", {"SAMPLES": samples["OUTPUT"], "OUTPUT_MODEL": os.path.join(output, "steps_model.json")})
+    _, seconds_train = timed("trainmodel", {"SAMPLES": samples["OUTPUT"], "OUTPUT_MODEL": os.path.join(steps, "model.json")})
     _, seconds_predict = timed("predictwater", {
-        "INPUT": SCENE, "MODEL": paths["model"], "OUTPUT": os.path.join(output, "steps_probability.tif"),
+        "INPUT": SCENE, "MODEL": paths["model"], "OUTPUT": os.path.join(steps, "probability.tif"),
     })
     render_quicklook(paths["probability"], paths["quicklook"])
 
     print()
     print(f"Water on {os.path.relpath(SCENE, ROOT)} (device: {classified['DEVICE_USED']})")
-    print(f"  held-out polygons ({classified['FIGURES_FROM']}): accuracy {classified['OVERALL_ACCURACY']:.4f}, "
-          f"kappa {classified['KAPPA']:.4f}, water F1 {classified['F1']:.4f}, IoU {classified['IOU']:.4f}")
-    print(f"  independent validation polygons: accuracy {independent['OVERALL_ACCURACY']:.4f}, "
-          f"kappa {independent['KAPPA']:.4f}, water F1 {independent['F1']:.4f}, IoU {independent['IOU']:.4f}")
+    for label, figures in ((f"{classified['FIGURES_FROM']}", classified),
+                           ("independent validation polygons", independent)):
+        print(f"  {label} ({figures['ASSESSED_PIXELS']:.0f} pixels): accuracy {figures['OVERALL_ACCURACY']:.4f}, "
+              f"kappa {figures['KAPPA']:.4f}, water F1 {figures['F1']:.4f}, IoU {figures['IOU']:.4f}, "
+              f"log-loss {figures['LOG_LOSS']:.4f}")
+        print(f"    confusion: water→water {figures['TRUE_WATER']:.0f}, water→land {figures['FALSE_LAND']:.0f}, "
+              f"land→water {figures['FALSE_WATER']:.0f}, land→land {figures['TRUE_LAND']:.0f}")
     print(f"  water covers {100 * classified['WATER_FRACTION']:.1f} % of the valid pixels")
     print("Timings (processing.run, seconds):")
     for name, seconds in (("classifywater", seconds_classify), ("samplepixels", seconds_sample),

@@ -8,8 +8,6 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-DEMO_DATA = os.path.join(ROOT, "demo", "data")
-
 
 @pytest.fixture(scope="session")
 def provider(qgis_app, qgis_processing):
