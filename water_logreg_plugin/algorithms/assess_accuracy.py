@@ -22,7 +22,8 @@ class AssessAccuracy(WaterLogRegAlgorithm):
             "in training.\n\n"
             "Every valid pixel under the polygons is counted, called water where its probability "
             "is at least the threshold. Outputs: overall accuracy, precision, recall, F1 and IoU "
-            "of water, Cohen's kappa, log-loss and the confusion matrix."
+            "of water, Cohen's kappa, log-loss and the confusion matrix, and optionally an "
+            "HTML report with the confusion matrix and the histogram of probabilities per class."
         )
 
     def needs_torch(self):
@@ -35,13 +36,15 @@ class AssessAccuracy(WaterLogRegAlgorithm):
         self.addParameter(bridge.class_field_parameter(self.POLYGONS))
         self.addParameter(bridge.water_values_parameter())
         self.addParameter(bridge.threshold_parameter())
+        self.addParameter(bridge.report_parameter())
         bridge.add_figure_outputs(self)
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = bridge.raster_path(self, parameters, context)
         polygons = bridge.training_polygons(self, parameters, context, feedback, layer.crs())
+        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         figures, _ = assess_accuracy(
             path, polygons, self.parameterAsDouble(parameters, self.THRESHOLD, context),
-            **bridge.core_callbacks(feedback),
+            **bridge.core_callbacks(feedback), report_path=report_path,
         )
-        return bridge.figure_outputs(figures, "validation polygons")
+        return dict(bridge.figure_outputs(figures, "validation polygons"), OUTPUT_REPORT=report_path)

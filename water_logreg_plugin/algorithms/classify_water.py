@@ -35,7 +35,11 @@ class ClassifyWater(WaterLogRegAlgorithm):
             "log and as outputs.\n\n"
             "Outputs: the probability raster (0 land … 1 water, styled with a water ramp when "
             "loaded), optionally the model file to reuse with 'Predict water probability' on "
-            "other scenes, and a 0/1 water mask."
+            "other scenes, a 0/1 water mask, and an HTML report (loss curve, samples and decision "
+            "boundary in feature space, coefficients, confusion matrix, probability histogram) "
+            "that opens from the Results Viewer.\n\n"
+            "HIDDEN_LAYERS (advanced), e.g. '16,16', fits a multi-layer perceptron instead, for "
+            "water that no plane in feature space separates from land."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -54,6 +58,7 @@ class ClassifyWater(WaterLogRegAlgorithm):
                 "Optional: save the model to predict other scenes with 'Predict water probability'.",
             ),
             mask_output(),
+            bridge.report_parameter(),
         ):
             self.addParameter(parameter)
         self.addOutput(QgsProcessingOutputString("DEVICE_USED", self.tr("Device used")))
@@ -67,9 +72,10 @@ class ClassifyWater(WaterLogRegAlgorithm):
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context) or None
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
+        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
         result = classify_water(
             path, self.parameterAsInts(parameters, self.BANDS, context), polygons, output,
-            model_path=model_path, mask_path=mask,
+            model_path=model_path, mask_path=mask, report_path=report_path,
             max_pixels_per_class=self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
             seed=self.parameterAsInt(parameters, self.SEED, context),
             device=bridge.device_choice(self, parameters, context),
@@ -81,7 +87,7 @@ class ClassifyWater(WaterLogRegAlgorithm):
         training = result.training
         return dict(
             bridge.figure_outputs(training.figures, training.figures_source),
-            OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask,
+            OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask, OUTPUT_REPORT=report_path,
             DEVICE_USED=training.model.training["device"],
             FINAL_LOSS=training.model.training["final_loss"],
             WATER_FRACTION=result.prediction.water_fraction,

@@ -13,7 +13,10 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
+from ..core.errors import Canceled
+from ..core.raster import check_output_folder
 from ..core.sampling import Samples
+from ..core.report import write_training_report
 from ..core.workflow import train_water_model, write_model
 from . import qgis_bridge as bridge
 from .base import WaterLogRegAlgorithm
@@ -40,7 +43,11 @@ class TrainModel(WaterLogRegAlgorithm):
             "Whole polygons are held out for validation (VALIDATION_FRACTION), so the accuracy "
             "figures tell how the map does away from the training areas.\n\n"
             "Output: a model file (JSON, safe to share: it holds numbers only) for 'Predict "
-            "water probability', the device used, the final training loss and the accuracy figures."
+            "water probability', the device used, the final training loss and the accuracy figures, and "
+            "optionally an HTML report with the loss curve, the samples and the decision boundary "
+            "in feature space, the coefficients and the confusion matrix.\n\n"
+            "HIDDEN_LAYERS, e.g. '16,16', stacks dense layers with ReLU: a multi-layer perceptron "
+            "for water that no plane separates from land."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -56,6 +63,7 @@ class TrainModel(WaterLogRegAlgorithm):
             QgsProcessingParameterFileDestination(self.OUTPUT_MODEL, self.tr("Model file"), self.tr("Water model (*.json)")),
             "Where to save the model (JSON).",
         ))
+        self.addParameter(bridge.report_parameter())
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, self.tr("Device used")))
         self.addOutput(QgsProcessingOutputNumber(self.FINAL_LOSS, self.tr("Final training loss")))
         bridge.add_figure_outputs(self)
@@ -64,18 +72,25 @@ class TrainModel(WaterLogRegAlgorithm):
         source = self.parameterAsSource(parameters, self.SAMPLES, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.SAMPLES))
-        samples = read_samples(source, feedback)
         model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context)
+        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
+        for path in (model_path, report_path):
+            if path:
+                check_output_folder(path)
+        samples = read_samples(source, feedback)
+        settings = bridge.training_settings(self, parameters, context)
         result = train_water_model(
             samples, device=bridge.device_choice(self, parameters, context),
             seed=self.parameterAsInt(parameters, self.SEED, context),
             training_info={"source_samples": source.sourceName()},
-            **bridge.training_settings(self, parameters, context), **bridge.core_callbacks(feedback),
+            **settings, **bridge.core_callbacks(feedback),
         )
         write_model(result.model, model_path)
+        if report_path:
+            write_training_report(report_path, samples, result, dict(settings, bands=samples.bands))
         return dict(
             bridge.figure_outputs(result.figures, result.figures_source),
-            OUTPUT_MODEL=model_path,
+            OUTPUT_MODEL=model_path, OUTPUT_REPORT=report_path,
             DEVICE_USED=result.model.training["device"],
             FINAL_LOSS=result.model.training["final_loss"],
         )
@@ -101,7 +116,7 @@ def read_samples(source, feedback):
     rows = []
     for feature in source.getFeatures(request):
         if feedback.isCanceled():
-            break
+            raise Canceled()
         attributes = feature.attributes()
         rows.append([_number(attributes[index]) for index in wanted])
     table = np.array(rows, dtype=np.float64).reshape(-1, len(wanted))

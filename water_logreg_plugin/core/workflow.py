@@ -5,6 +5,7 @@ classify_water:    sample → train_water_model → save the model → predict.
 """
 
 import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ from .metrics import accuracy_figures, format_figures
 from .model import fit_water_model, save_model
 from .predict import predict_water
 from .raster import atomic_output, check_output_folder, open_raster
+from .report import write_assessment_report, write_training_report
 from .sampling import sample_pixels
 from .split import split_by_polygon
 
@@ -114,11 +116,13 @@ def classify_water(
     progress=lambda fraction: None,
     is_canceled=lambda: False,
     log=lambda message: None,
+    report_path=None,
 ):
-    """The one-click job: polygons → samples → model → probability raster."""
-    for path in (output_path, model_path, mask_path):
+    """The one-click job: polygons → samples → model → probability raster (→ HTML report)."""
+    for path in (output_path, model_path, mask_path, report_path):
         if path:
             check_output_folder(path)
+    started = time.perf_counter()
     samples = sample_pixels(
         raster_path, bands, polygons, max_pixels_per_class, seed,
         progress=_part_of(progress, 0.0, 0.2), is_canceled=is_canceled, log=log,
@@ -134,6 +138,17 @@ def classify_water(
     )
     if model_path:
         write_model(training.model, model_path)
+    if report_path:
+        settings = {
+            "raster": os.path.basename(str(raster_path)), "bands": samples.bands,
+            "max_pixels_per_class": max_pixels_per_class, "validation_fraction": validation_fraction,
+            "hidden_layers": list(hidden_layers), "max_steps": max_steps, "device_asked": device,
+        }
+        write_training_report(report_path, samples, training, settings, prediction, {
+            "training": training.model.training["seconds"], "prediction": prediction.seconds,
+            "whole_job": time.perf_counter() - started,
+        })
+        log(f"Report written to {report_path}.")
     return ClassificationResult(samples, training, prediction)
 
 
@@ -143,12 +158,22 @@ def _part_of(progress, start, end):
 
 
 def assess_accuracy(probability_path, polygons, threshold=0.5, progress=lambda f: None,
-                    is_canceled=lambda: False, log=lambda message: None):
+                    is_canceled=lambda: False, log=lambda message: None, report_path=None):
     """Figures of an existing probability map against independent validation polygons.
 
     Every valid pixel under the polygons counts (no cap), so the figures are exact.
     """
+    if report_path:
+        check_output_folder(report_path)
+    started = time.perf_counter()
     samples = sample_pixels(probability_path, [1], polygons, 0, 0, progress, is_canceled, log)
     figures = accuracy_figures(samples.values[:, 0], samples.labels, threshold)
     log(format_figures(figures, "Accuracy against the validation polygons"))
+    if report_path:
+        write_assessment_report(
+            report_path, samples, figures, threshold,
+            {"probability_raster": os.path.basename(str(probability_path))},
+            {"reading_pixels": time.perf_counter() - started},
+        )
+        log(f"Report written to {report_path}.")
     return figures, samples
