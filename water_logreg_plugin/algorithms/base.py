@@ -4,6 +4,7 @@ import importlib.util
 import os
 import platform
 import sys
+import sysconfig
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication
@@ -15,16 +16,34 @@ ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
 HELP_URL = "https://github.com/water-logreg/water_logreg_plugin#readme"
 
 
+def qgis_python():
+    """The interpreter of the Python QGIS runs. Inside QGIS sys.executable is QGIS itself or
+    whichever python3 comes first on PATH (a pyenv or conda one, say), so it is not trusted."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidate = os.path.join(sys.exec_prefix, "bin", version)
+    return candidate if os.path.isfile(candidate) else sys.executable
+
+
+def pip_user_flags():
+    """--user outside a virtual environment; Debian 12 and Ubuntu ≥ 23.04 mark their Python as
+    externally managed (PEP 668) and refuse pip there unless told to."""
+    if sys.prefix != sys.base_prefix:
+        return ""
+    if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")):
+        return "--user --break-system-packages "
+    return "--user "
+
+
 def torch_install_hint():
     """The exact command that installs the CPU build of torch into this QGIS's Python."""
-    python = sys.executable
+    python = qgis_python()
     if platform.system() == "Windows":
         command = ('Open the "OSGeo4W Shell" from the Start menu and run: '
                    "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu")
     elif platform.system() == "Darwin":
         command = ("In Terminal run: /Applications/QGIS.app/Contents/MacOS/bin/python3 -m pip install torch")
     else:
-        command = (f"In a terminal run: {python} -m pip install --user torch "
+        command = (f"In a terminal run: {python} -m pip install {pip_user_flags()}torch "
                    "--index-url https://download.pytorch.org/whl/cpu  "
                    "(or your distribution's package, e.g. 'sudo apt install python3-torch' where it exists)")
     return command
@@ -33,7 +52,7 @@ def torch_install_hint():
 def torch_missing_message():
     return (
         "This tool needs PyTorch (the Python package 'torch'), which is not installed in the "
-        f"Python that QGIS uses ({sys.executable}, Python {platform.python_version()}). "
+        f"Python that QGIS uses ({qgis_python()}, Python {platform.python_version()}). "
         f"{torch_install_hint()}. Then restart QGIS."
     )
 
@@ -75,6 +94,29 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm):
             return self.run_algorithm(parameters, context, feedback)
         except WaterLogRegError as error:
             raise QgsProcessingException(str(error)) from None
+        except OSError as error:
+            # A disk that fills up or a folder that vanishes mid-run: a message, not a traceback.
+            raise QgsProcessingException(
+                f"Reading or writing a file failed ({error}); check the free disk space and that "
+                "the input and output folders are still there and writable."
+            ) from None
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it."""
+        from ..core.raster import open_raster
+
+        ok, message = super().checkParameterValues(parameters, context)
+        if ok:
+            return ok, message
+        for definition in self.parameterDefinitions():
+            value = parameters.get(definition.name())
+            if (definition.type() == "raster" and isinstance(value, str) and os.path.isfile(value)
+                    and not definition.checkValueIsAcceptable(value, context)):
+                try:
+                    open_raster(value)
+                except WaterLogRegError as error:
+                    return False, str(error)
+        return ok, message
 
     def run_algorithm(self, parameters, context, feedback):
         raise NotImplementedError

@@ -2,7 +2,6 @@
 
 from qgis.core import (
     QgsFeature,
-    QgsFeatureSink,
     QgsField,
     QgsFields,
     QgsGeometry,
@@ -51,37 +50,45 @@ class SamplePixels(WaterLogRegAlgorithm):
             bridge.water_values_parameter(), bridge.max_pixels_parameter(), bridge.seed_parameter(),
         ):
             self.addParameter(parameter)
-        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Sampled pixels")))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Sampled pixels")),
+            "Points at the sampled pixel centres, in the raster's CRS, with fields b1, b2, …, "
+            "label (1 water, 0 land) and polygon_id; the input of 'Train water model'.",
+        ))
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = bridge.raster_path(self, parameters, context)
+        bridge.sink_file(self, parameters, self.OUTPUT, context)  # refuses an unwritable folder before any work
         polygons = bridge.training_polygons(self, parameters, context, feedback, layer.crs())
+        callbacks = bridge.core_callbacks(feedback)
         samples = sample_pixels(
             path, self.parameterAsInts(parameters, self.BANDS, context), polygons,
             self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
             self.parameterAsInt(parameters, self.SEED, context),
-            **bridge.core_callbacks(feedback),
+            **dict(callbacks, progress=lambda fraction: feedback.setProgress(50.0 * fraction)),
         )
         fields = QgsFields()
         for band in samples.bands:
             fields.append(QgsField(f"b{band}", QVariant.Double))
         fields.append(QgsField("label", QVariant.Int))
         fields.append(QgsField("polygon_id", QVariant.LongLong))
-        sink, sink_id = self.parameterAsSink(
-            parameters, self.OUTPUT, context, fields, QgsWkbTypes.Point, layer.crs()
-        )
-        rows = zip(samples.x.tolist(), samples.y.tolist(), samples.values.tolist(),
-                   samples.labels.tolist(), samples.polygon_ids.tolist())
-        batch = []
-        for x, y, values, label, polygon_id in rows:
-            feature = QgsFeature(fields)
-            feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
-            feature.setAttributes(values + [label, polygon_id])
-            batch.append(feature)
-            if len(batch) == BATCH:
-                if feedback.isCanceled():
-                    break
-                sink.addFeatures(batch, QgsFeatureSink.FastInsert)
+
+        def batches():
+            count = len(samples.labels)
+            for start in range(0, count, BATCH):
+                part = slice(start, start + BATCH)
                 batch = []
-        sink.addFeatures(batch, QgsFeatureSink.FastInsert)
+                for x, y, values, label, polygon_id in zip(
+                        samples.x[part].tolist(), samples.y[part].tolist(), samples.values[part].tolist(),
+                        samples.labels[part].tolist(), samples.polygon_ids[part].tolist()):
+                    feature = QgsFeature(fields)
+                    feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
+                    feature.setAttributes(values + [label, polygon_id])
+                    batch.append(feature)
+                yield batch
+                feedback.setProgress(50.0 + 50.0 * min(start + BATCH, count) / count)
+
+        sink_id = bridge.write_features(
+            self, parameters, self.OUTPUT, context, fields, QgsWkbTypes.Point, layer.crs(), batches(), feedback
+        )
         return {self.OUTPUT: sink_id}

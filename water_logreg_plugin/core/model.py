@@ -315,7 +315,10 @@ def load_model(path):
     try:
         return _model_from_document(document)
     except WaterLogRegError as error:
-        raise WaterLogRegError(f"'{path}' is not a usable water model: {error}") from None
+        reason = str(error)
+        advice = "" if reason.endswith(".") else (
+            "; choose a model file saved by 'Train water model' or 'Classify water'.")
+        raise WaterLogRegError(f"'{path}' is not a usable water model: {reason}{advice}") from None
 
 
 def _model_from_document(document):

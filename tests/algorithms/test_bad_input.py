@@ -1,0 +1,423 @@
+"""Every kind of wrong input, through processing.run: a plain refusal and no file left behind.
+
+ROWS is the table of docs/BAD_INPUT.md (tests/algorithms/write_bad_input_table.py writes the
+doc from it, and a test below checks the committed doc is what it writes). Each row is run
+through every algorithm it names; the QgsProcessingException must say exactly the row's
+message, and no output may exist afterwards, neither under its name nor as a partial file.
+"""
+
+import json
+import os
+import pickle
+import shutil
+import sys
+from collections import namedtuple
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+from synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
+
+Row = namedtuple("Row", "key input algorithms message")
+
+ROWS = [
+    Row("no_features", "Polygon layer with no features",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "The polygon layer 'polygons' has no features; draw training polygons of water and land first."),
+    Row("outside", "No polygon overlaps the raster",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "No polygon covers a valid pixel of the raster: the polygons lie outside it (after reprojection "
+        "to the raster's CRS), are smaller than a pixel, or cover only nodata. Draw polygons over the raster."),
+    Row("outside_after_reprojection",
+        "Polygons whose coordinates fall on the raster but whose CRS puts them elsewhere "
+        "(UTM 34N numbers over a UTM 33N raster)",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "No polygon covers a valid pixel of the raster: the polygons lie outside it (after reprojection "
+        "to the raster's CRS), are smaller than a pixel, or cover only nodata. Draw polygons over the raster."),
+    Row("not_polygons", "A layer of points instead of polygons",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "The layer 'polygons' holds point geometries, not polygons; draw training areas as polygons."),
+    Row("no_water_value", "No polygon has a WATER_VALUES value (WATER_VALUES 'lake')",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "No polygon has a water value (lake) in the field 'class'; the values found are: land, water. "
+        "Set WATER_VALUES to the value(s) that mark water."),
+    Row("only_water", "Only water polygons, no land",
+        ("samplepixels", "classifywater"),
+        "Every polygon is water (field 'class' values: water); training needs land polygons too. "
+        "Draw some over land, or correct WATER_VALUES."),
+    Row("class_only_nodata", "The land polygons cover only nodata pixels",
+        ("samplepixels", "classifywater"),
+        "There are no land pixels to train on: the land polygons cover no valid pixel (outside the "
+        "raster or only nodata). Training needs polygons of both water and land; check CLASS_FIELD "
+        "and WATER_VALUES."),
+    Row("class_field_missing", "CLASS_FIELD names no field of the layer ('klass')",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "The class field 'klass' is not a field of 'polygons'; its fields are: fid, class. "
+        "Choose the field that says water or land."),
+    Row("water_values_empty", "WATER_VALUES empty (' , ')",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "WATER_VALUES is empty; give the value(s) of the class field that mean water, e.g. 'water,1'."),
+    Row("band_out_of_range", "Band number out of range (bands 1, 5 of a 3-band raster)",
+        ("samplepixels", "classifywater"),
+        "Band 5 does not exist: the raster has 3 bands (1 to 3). Choose band numbers within that range."),
+    Row("band_twice", "The same band twice (bands 2, 2)",
+        ("samplepixels", "classifywater"),
+        "Band 2 is chosen more than once; choose each band only once."),
+    Row("raster_not_a_raster", "A raster file that is not a raster (text in scene.tif)",
+        ("samplepixels", "classifywater", "predictwater", "assessaccuracy"),
+        "Unable to execute algorithm\nThe raster '{folder}/scene.tif' cannot be opened (GDAL does not "
+        "recognise it as a raster). Check that the file exists, is readable and is a raster format GDAL knows."),
+    Row("raster_truncated", "A GeoTIFF cut short (header intact, pixel data missing)",
+        ("samplepixels", "classifywater", "assessaccuracy"),
+        "Reading the raster failed ({folder}/scene.tif, band 1: IReadBlock failed at X offset 0, Y offset 0: "
+        "TIFFReadEncodedTile() failed.); the file may be damaged or incomplete. Check that it displays in "
+        "QGIS, or copy or export it again."),
+    Row("raster_truncated_predict", "A GeoTIFF cut short (header intact, pixel data missing)",
+        ("predictwater",),
+        "Reading rows 0–200 of the raster failed ({folder}/scene.tif, band 1: IReadBlock failed at X offset 0, "
+        "Y offset 0: TIFFReadEncodedTile() failed.); the file may be damaged or incomplete. Check that it "
+        "displays in QGIS, or copy or export it again."),
+    Row("model_truncated", "Model file truncated",
+        ("predictwater",),
+        "'{folder}/model.json' is not a water model file (it is not complete JSON; it may be truncated "
+        "or another kind of file)."),
+    Row("model_not_json", "Model file that is not a model (a GeoTIFF renamed model.json)",
+        ("predictwater",),
+        "'{folder}/model.json' is not a water model file (it is not complete JSON; it may be truncated "
+        "or another kind of file)."),
+    Row("model_pickle", "Model file that is a Python pickle carrying code (os.system payload)",
+        ("predictwater",),
+        "'{folder}/model.json' is a Python pickle or torch.save file, not a water model. Such files can "
+        "run code when opened, so this plugin never opens them; train a model with the plugin to get a "
+        "safe JSON model file."),
+    Row("model_other_json", "Model file that is JSON but no model",
+        ("predictwater",),
+        "'{folder}/model.json' is not a usable water model: it lacks the model-format marker; choose a "
+        "model file saved by 'Train water model' or 'Classify water'."),
+    Row("model_newer_version", "Model file from a newer format version (3)",
+        ("predictwater",),
+        "'{folder}/model.json' is not a usable water model: it was written in model format version 3 by "
+        "a newer water_logreg_plugin; this one reads versions up to 2. Update the plugin."),
+    Row("model_missing_bands", "Model built for bands the raster lacks (bands 1-3, a 2-band raster)",
+        ("predictwater",),
+        "The model uses bands 1, 2, 3, but 'scene.tif' has only 2 bands. Use a raster with the same "
+        "bands as the one the model was trained on."),
+    Row("model_other_band_count", "Model trained on a 3-band raster, applied to a 4-band raster",
+        ("predictwater",),
+        "The model was trained on a raster of 3 bands, but 'scene.tif' has 4, so the same band numbers "
+        "may hold other wavelengths. Predict only on rasters with the same bands as the one the model "
+        "was trained on."),
+    Row("output_folder_missing", "Output path in a folder that does not exist",
+        ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
+        "The output folder '{folder}/missing' does not exist; create it or choose another output path."),
+    Row("output_folder_read_only", "Output path in a folder that cannot be written",
+        ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
+        "The output folder '{folder}/read-only' cannot be written (permission denied); "
+        "choose a folder you can write to."),
+    Row("max_pixels_negative", "MAX_PIXELS_PER_CLASS negative (-1)",
+        ("samplepixels", "classifywater"),
+        "The maximum number of pixels per class cannot be negative; use 0 to keep all pixels."),
+    Row("cuda_without_gpu", "DEVICE CUDA on a machine without a CUDA GPU",
+        ("trainmodel", "classifywater", "predictwater"),
+        "CUDA was asked for, but torch finds no CUDA GPU on this machine (torch {torch}). Choose Auto or CPU, or install a CUDA build of torch on a machine with an NVIDIA GPU."),
+]
+
+# Inputs that are not refused: the run completes and says what it did.
+ACCEPTED = [
+    Row("constant_band", "A band constant over the samples (zero variance)",
+        ("trainmodel", "classifywater"),
+        "Runs, and logs: Warning: band 3 is constant (1000) over the samples; it cannot tell water from "
+        "land and is ignored by the model. No NaN anywhere in the model or the map."),
+    Row("nan_and_inf_pixels", "NaN, +inf and -inf pixels in a Float32 raster",
+        ("samplepixels", "classifywater", "predictwater"),
+        "Runs; those pixels are never sampled and are nodata (-9999) in the probability map."),
+    Row("nan_nodata", "A Float32 raster whose nodata value is NaN",
+        ("samplepixels", "classifywater", "predictwater"),
+        "Runs; NaN pixels are never sampled and are nodata (-9999) in the probability map."),
+]
+
+OUTPUT_NAMES = ("OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK", "OUTPUT_REPORT")
+
+
+class Files:
+    """A good scene, polygons, samples and a model; each row spoils one of them."""
+
+    def __init__(self, folder, shared):
+        self.folder = folder
+        self.raster = write_raster(folder / "scene.tif", shared.bands)
+        self.polygons = write_polygons(folder / "polygons.gpkg", standard_polygons())
+        self.samples = str(folder / "samples.gpkg")
+        shutil.copy(shared.samples, self.samples)
+        self.model = str(folder / "model.json")
+        shutil.copy(shared.model, self.model)
+        self.output_folder = folder / "out"
+        self.output_folder.mkdir()
+
+    def parameters(self, algorithm):
+        out = self.output_folder
+        raster_and_polygons = {"INPUT": self.raster, "POLYGONS": self.polygons, "CLASS_FIELD": "class"}
+        return {
+            "samplepixels": dict(raster_and_polygons, OUTPUT=str(out / "samples.gpkg")),
+            "trainmodel": {"SAMPLES": self.samples, "OUTPUT_MODEL": str(out / "model.json")},
+            "predictwater": {"INPUT": self.raster, "MODEL": self.model, "OUTPUT": str(out / "probability.tif"),
+                             "OUTPUT_MASK": str(out / "mask.tif")},
+            "classifywater": dict(raster_and_polygons, OUTPUT=str(out / "probability.tif"),
+                                  OUTPUT_MODEL=str(out / "model.json"), OUTPUT_MASK=str(out / "mask.tif")),
+            "assessaccuracy": dict(raster_and_polygons, OUTPUT_REPORT=str(out / "report.html")),
+        }[algorithm]
+
+    def spoil_polygons(self, boxes, **layer_options):
+        os.remove(self.polygons)
+        write_polygons(self.polygons, boxes, **layer_options)
+
+    def spoil_model(self, change):
+        with open(self.model, encoding="utf-8") as handle:
+            document = json.load(handle)
+        change(document)
+        with open(self.model, "w", encoding="utf-8") as handle:
+            json.dump(document, handle)
+
+    def write_bytes(self, path, data):
+        with open(path, "wb") as handle:
+            handle.write(data)
+
+
+class WritesMarker:
+    """Unpickling this runs a shell command that creates a file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch '{self.marker}'",)
+
+
+def spoil(row_key, files, parameters):
+    """Change the good input as the row says; returns the parameters to run with."""
+    boxes = standard_polygons()
+    if row_key == "no_features":
+        files.spoil_polygons([])
+    elif row_key == "outside":
+        files.spoil_polygons([(pixel_box(col, 1000, col + 20, 1030), value) for col, value in ((0, "land"), (200, "water"))])
+    elif row_key == "outside_after_reprojection":
+        files.spoil_polygons(boxes, epsg=32634, source_epsg=32634)
+    elif row_key == "not_polygons":
+        centroids = [(ogr.CreateGeometryFromWkt(wkt).Centroid().ExportToWkt(), value) for wkt, value in boxes]
+        files.spoil_polygons(centroids, geometry_type=ogr.wkbPoint)
+    elif row_key == "no_water_value":
+        parameters["WATER_VALUES"] = "lake"
+    elif row_key == "only_water":
+        files.spoil_polygons([box for box in boxes if box[1] == "water"])
+    elif row_key == "class_only_nodata":
+        bands, _ = water_scene()
+        bands[:, :, :120] = 0  # the land half is nodata
+        write_raster(files.raster, bands)
+    elif row_key == "class_field_missing":
+        parameters["CLASS_FIELD"] = "klass"
+    elif row_key == "water_values_empty":
+        parameters["WATER_VALUES"] = " , "
+    elif row_key == "band_out_of_range":
+        parameters["BANDS"] = [1, 5]
+    elif row_key == "band_twice":
+        parameters["BANDS"] = [2, 2]
+    elif row_key == "raster_not_a_raster":
+        files.write_bytes(files.raster, b"This is a text file, not an image.\n" * 10)
+    elif row_key.startswith("raster_truncated"):
+        with open(files.raster, "rb") as handle:
+            data = handle.read()
+        files.write_bytes(files.raster, data[: len(data) // 3])
+    elif row_key == "model_truncated":
+        with open(files.model, "rb") as handle:
+            data = handle.read()
+        files.write_bytes(files.model, data[: len(data) // 2])
+    elif row_key == "model_not_json":
+        shutil.copy(files.raster, files.model)
+    elif row_key == "model_pickle":
+        files.write_bytes(files.model, pickle.dumps(WritesMarker(files.folder / "payload-ran")))
+    elif row_key == "model_other_json":
+        files.write_bytes(files.model, b'{"weights": [1, 2, 3], "bias": 0}')
+    elif row_key == "model_newer_version":
+        files.spoil_model(lambda document: document.update(format_version=3))
+    elif row_key == "model_missing_bands":
+        write_raster(files.raster, water_scene()[0][:2])
+    elif row_key == "model_other_band_count":
+        bands = water_scene()[0]
+        write_raster(files.raster, np.concatenate([bands, bands[:1]]))
+    elif row_key in ("output_folder_missing", "output_folder_read_only"):
+        folder = files.folder / ("missing" if row_key == "output_folder_missing" else "read-only")
+        if row_key == "output_folder_read_only":
+            folder.mkdir()
+            folder.chmod(0o555)
+        for name in OUTPUT_NAMES:
+            if name in parameters:
+                parameters[name] = str(folder / os.path.basename(parameters[name]))
+    elif row_key == "max_pixels_negative":
+        parameters["MAX_PIXELS_PER_CLASS"] = -1
+    elif row_key == "cuda_without_gpu":
+        parameters["DEVICE"] = 2
+    return parameters
+
+
+@pytest.fixture(scope="module")
+def shared(provider, tmp_path_factory):
+    """Samples and a model made once from the good scene, copied into each test's folder."""
+    import processing
+
+    folder = tmp_path_factory.mktemp("good")
+    bands, _ = water_scene()
+    raster = write_raster(folder / "scene.tif", bands)
+    polygons = write_polygons(folder / "polygons.gpkg", standard_polygons())
+    processing.run("waterlogreg:classifywater", {
+        "INPUT": raster, "POLYGONS": polygons, "CLASS_FIELD": "class",
+        "OUTPUT": str(folder / "probability.tif"), "OUTPUT_MODEL": str(folder / "model.json"),
+    })
+    samples = processing.run("waterlogreg:samplepixels", {
+        "INPUT": raster, "POLYGONS": polygons, "CLASS_FIELD": "class", "OUTPUT": str(folder / "samples.gpkg"),
+    })["OUTPUT"]
+    return namedtuple("Shared", "bands model samples")(bands, str(folder / "model.json"), samples)
+
+
+@pytest.fixture
+def files(shared, tmp_path):
+    yield Files(tmp_path, shared)
+    read_only = tmp_path / "read-only"
+    if read_only.exists():
+        read_only.chmod(0o755)
+
+
+@contextmanager
+def unprivileged():
+    """As root every folder is writable; drop to 'nobody' for the run so permissions apply."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setegid(65534)
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+def expected_message(row, files):
+    import torch
+
+    build = "" if torch.version.cuda else ", a CPU-only build"
+    return row.message.format(folder=files.folder, torch=torch.__version__ + build)
+
+
+def leftovers(parameters, folders):
+    """Outputs present under their names, and partial files in the output folders."""
+    present = [parameters[name] for name in OUTPUT_NAMES if parameters.get(name) and os.path.exists(parameters[name])]
+    partial = [os.path.join(str(folder), name) for folder in folders if os.path.isdir(folder)
+               for name in os.listdir(folder) if "partial" in name]
+    return present + partial
+
+
+CASES = [pytest.param(row, algorithm, id=f"{row.key}-{algorithm}") for row in ROWS for algorithm in row.algorithms]
+
+
+@pytest.mark.parametrize("row, algorithm", CASES)
+def test_refused_with_a_plain_message_and_no_output(run_algorithm, files, row, algorithm):
+    if row.key == "cuda_without_gpu":
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a CUDA GPU")
+    parameters = spoil(row.key, files, files.parameters(algorithm))
+    read_only_row = row.key == "output_folder_read_only"
+    if read_only_row:
+        world_readable(files.folder)
+    with unprivileged() if read_only_row else nullcontext():
+        with pytest.raises(QgsProcessingException) as refusal:
+            run_algorithm(algorithm, parameters)
+    assert str(refusal.value) == expected_message(row, files)
+    assert leftovers(parameters, [files.output_folder, files.folder / "missing", files.folder / "read-only"]) == []
+    assert not (files.folder / "payload-ran").exists()
+
+
+def world_readable(folder):
+    """Let 'nobody' read the inputs for the read-only-folder row (pytest's folders are private)."""
+    for parent in [folder, *folder.parents]:
+        if str(parent) in ("/", "/tmp"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o755)
+
+
+class LogFeedback(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def pushInfo(self, info):  # noqa: N802
+        self.lines.append(info)
+        super().pushInfo(info)
+
+
+def test_constant_band_trains_with_a_warning_and_no_nan(run_algorithm, files):
+    bands, truth = water_scene()
+    bands[2] = 1000
+    write_raster(files.raster, bands)
+    feedback = LogFeedback()
+    parameters = files.parameters("classifywater")
+    result = run_algorithm("classifywater", parameters, feedback=feedback)
+    assert ("Warning: band 3 is constant (1000) over the samples; it cannot tell water from land and is "
+            "ignored by the model.") in feedback.lines
+    probability, _ = read(result["OUTPUT"])
+    assert np.isfinite(probability).all() and ((probability >= 0) & (probability <= 1)).all()
+    assert ((probability >= 0.5) == truth).mean() > 0.99
+    model = json.loads(open(result["OUTPUT_MODEL"]).read())
+    assert model["standardization"]["std"][2] == 1.0
+    assert model["layers"][0]["weight"][0][2] == 0.0
+
+    feedback = LogFeedback()
+    samples = run_algorithm("samplepixels", files.parameters("samplepixels"))["OUTPUT"]
+    run_algorithm("trainmodel", {"SAMPLES": samples, "OUTPUT_MODEL": str(files.output_folder / "m2.json")},
+                  feedback=feedback)
+    assert any(line.startswith("Warning: band 3 is constant (1000)") for line in feedback.lines)
+
+
+@pytest.mark.parametrize("nodata", [-9999.0, float("nan")], ids=["nan-and-inf", "nan-nodata"])
+def test_nan_and_infinite_pixels_become_nodata(run_algorithm, files, nodata):
+    bands, truth = water_scene()
+    bands = bands.astype(np.float32)
+    bad = np.zeros(truth.shape, dtype=bool)
+    bands[0, 15:25, 10:30] = np.nan  # inside a land polygon
+    bands[1, 15:25, 130:150] = np.inf  # inside a water polygon
+    bands[2, 100:105, 100:140] = -np.inf
+    bad[15:25, 10:30] = bad[15:25, 130:150] = bad[100:105, 100:140] = True
+    write_raster(files.raster, bands, nodata=nodata, data_type=gdal.GDT_Float32)
+
+    samples = run_algorithm("samplepixels", dict(files.parameters("samplepixels"), MAX_PIXELS_PER_CLASS=0))
+    from qgis.core import QgsVectorLayer
+
+    layer = QgsVectorLayer(samples["OUTPUT"], "samples")
+    values = np.array([[feature[f"b{band}"] for band in (1, 2, 3)] for feature in layer.getFeatures()])
+    assert len(values) == 8 * 20 * 30 - 2 * 10 * 20 and np.isfinite(values).all()
+
+    result = run_algorithm("classifywater", files.parameters("classifywater"))
+    for path in (result["OUTPUT"], str(files.output_folder / "again.tif")):
+        if path != result["OUTPUT"]:
+            path = run_algorithm("predictwater", {"INPUT": files.raster, "MODEL": result["OUTPUT_MODEL"],
+                                                  "OUTPUT": path})["OUTPUT"]
+        probability, _ = read(path)
+        assert (probability[bad] == -9999).all()
+        valid = probability[~bad]
+        assert ((valid >= 0) & (valid <= 1)).all()
+        assert ((valid >= 0.5) == truth[~bad]).mean() > 0.99
+
+
+def test_the_doc_table_is_the_one_the_tests_check():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from write_bad_input_table import DOC_PATH, table_text
+
+    with open(DOC_PATH, encoding="utf-8") as handle:
+        committed = handle.read()
+    assert committed == table_text(), (
+        "docs/BAD_INPUT.md differs from the table in test_bad_input.py; run "
+        "'.venv/bin/python tests/algorithms/write_bad_input_table.py' and commit the result."
+    )
