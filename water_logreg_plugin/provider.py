@@ -7,6 +7,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .algorithms.assess_accuracy import AssessAccuracy
 from .algorithms.classify_water import ClassifyWater
+from .algorithms.predict_scenes import PredictScenes
 from .algorithms.predict_water import PredictWater
 from .algorithms.sample_pixels import SamplePixels
 from .algorithms.train_model import TrainModel
@@ -31,5 +32,6 @@ class WaterLogRegProvider(QgsProcessingProvider):
         return ICON_PATH
 
     def loadAlgorithms(self):  # noqa: N802
-        for algorithm in (SamplePixels(), TrainModel(), PredictWater(), ClassifyWater(), AssessAccuracy()):
+        for algorithm in (SamplePixels(), TrainModel(), PredictWater(), PredictScenes(), ClassifyWater(),
+                          AssessAccuracy()):
             self.addAlgorithm(algorithm)

@@ -1,0 +1,73 @@
+"""Real programs — QGIS under Xvfb, qgis_process, Debian's /usr/bin/python3 — on the plugin ZIP.
+
+Each test installs dist/water_logreg_plugin.zip the way "Install from ZIP" does: unzipped into
+the python/plugins folder of a fresh profile, and enabled in that profile's settings.
+Every program runs in its own process group under a time limit, so none can hang the suite.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sysconfig
+import zipfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLUGIN_ZIP = os.path.join(ROOT, "dist", "water_logreg_plugin.zip")
+PLUGIN = "water_logreg_plugin"
+QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process adds --noversioncheck, which it refuses
+SYSTEM_PYTHON = "/usr/bin/python3"
+DEMO_DATA = os.path.join(ROOT, "demo", "data")
+ALGORITHMS = ["assessaccuracy", "classifywater", "predictscenes", "predictwater", "samplepixels", "trainmodel"]
+# Inside QGIS, torch comes from the test environment's site-packages (the venv `make test` builds).
+TORCH_SITE_PACKAGES = sysconfig.get_paths()["purelib"]
+
+
+def install_from_zip(zip_path, profile_folder, enable=True):
+    """What QGIS's "Install from ZIP" leaves behind: the plugin folder, enabled in the profile."""
+    plugins = os.path.join(profile_folder, "python", "plugins")
+    os.makedirs(plugins)
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(plugins)
+    if not enable:
+        return plugins
+    os.makedirs(os.path.join(profile_folder, "QGIS"))
+    with open(os.path.join(profile_folder, "QGIS", "QGIS3.ini"), "w", encoding="utf-8") as settings:
+        settings.write(f"[PythonPlugins]\n{PLUGIN}=true\n")
+    return plugins
+
+
+def demo_scene(tmp_path):
+    """Copies of the bundled Landsat scene and its training polygons, or None while demo/data is
+    empty. Copies, because QGIS saves a histogram beside a raster it opens (.aux.xml)."""
+    names = ("landsat8_reservoir.tif", "training_polygons.gpkg")
+    if not all(os.path.exists(os.path.join(DEMO_DATA, name)) for name in names):
+        return None
+    copies = tmp_path / "demo"
+    copies.mkdir()
+    return tuple(shutil.copy(os.path.join(DEMO_DATA, name), copies / name) for name in names)
+
+
+def program_environment(**variables):
+    """This environment without a PYTHONPATH of its own, plus `variables`."""
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    environment["QT_QPA_PLATFORM"] = "offscreen"
+    environment.update(variables)
+    return environment
+
+
+def run_program(command, environment, timeout=120, cwd=None):
+    """Run a program in its own process group; on timeout the whole group is killed."""
+    process = subprocess.Popen(
+        command, env=environment, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"{command[0]} did not finish within {timeout} s.\n{stdout}\n{stderr}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

@@ -1,0 +1,92 @@
+"""Real QGIS on a virtual screen: the plugin installed from the ZIP into a fresh profile.
+
+Set WATERLOGREG_SCREENSHOTS_TO to a folder (docs/img for the README) to keep the screenshots.
+"""
+
+import json
+import os
+import re
+import shutil
+
+import pytest
+from desktop_programs import (ALGORITHMS, PLUGIN, SYSTEM_PYTHON, demo_scene, install_from_zip,
+                              program_environment, run_program)
+from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+
+SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qgis_session.py")
+SCREENSHOTS = ("processing_toolbox.png", "classifywater_dialog.png", "torch_missing.png")
+
+
+def scene_for_screenshots(tmp_path):
+    """The bundled Landsat scene and its training polygons; a synthetic pair where demo/data is empty."""
+    demo = demo_scene(tmp_path)
+    if demo:
+        return demo
+    bands, _ = water_scene()
+    return (write_raster(tmp_path / "scene.tif", bands),
+            write_polygons(tmp_path / "training_polygons.gpkg", standard_polygons()))
+
+
+def colours_in(path):
+    """How many distinct colours an image has (a blank grab has one or two)."""
+    from qgis.PyQt.QtGui import QImage
+
+    image = QImage(path)
+    assert not image.isNull(), path
+    step_x, step_y = max(1, image.width() // 100), max(1, image.height() // 100)
+    return len({image.pixel(x, y) for x in range(0, image.width(), step_x) for y in range(0, image.height(), step_y)})
+
+
+@pytest.mark.slow
+def test_qgis_with_the_plugin_from_the_zip_and_no_torch(plugin_zip, torch_blocker, tmp_path):
+    """A new user: plugin installed from the ZIP, torch not installed, QGIS started."""
+    install_from_zip(plugin_zip, str(tmp_path / "profiles" / "test"))
+    scene, polygons = scene_for_screenshots(tmp_path)
+    screenshots = tmp_path / "screenshots"
+    screenshots.mkdir()
+    report_path = tmp_path / "report.json"
+    environment = program_environment(
+        PYTHONPATH=torch_blocker, QT_QPA_PLATFORM="xcb",
+        WATERLOGREG_REPORT=str(report_path), WATERLOGREG_SCREENSHOTS=str(screenshots),
+    )
+
+    finished = run_program([
+        "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
+        "qgis", "--profiles-path", str(tmp_path), "--profile", "test", "--nologo", "--noversioncheck",
+        "--code", SESSION_SCRIPT, scene, polygons,
+    ], environment, timeout=120)
+
+    assert report_path.exists(), f"QGIS wrote no report (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
+    report = json.loads(report_path.read_text())
+    assert "error" not in report, report["error"]
+    assert report["plugin_loaded"] and report["plugin_active"]
+    assert report["provider"] == "Water mapping (logistic regression)"
+    assert report["algorithms"] == [f"waterlogreg:{name}" for name in ALGORITHMS]
+    assert all(report["algorithm_icons"].values())
+    assert len(report["layers"]) == 2 and report["layers"][0] == os.path.splitext(os.path.basename(scene))[0]
+    assert report["torch_importable"] is False
+    assert set(report["toolbox_items"]) >= {
+        "Water mapping (logistic regression)", "Water mapping", "Classify water (one click)",
+        "Predict water on many scenes", "Predict water probability", "Train water model",
+        "Sample training pixels", "Assess water map accuracy",
+    }
+    assert report["dialog_title"] == "Classify water (one click)"
+    assert report["dialog_values"]["CLASS_FIELD"] == "class"
+
+    assert report["torch_message_window"] == "Error executing algorithm"
+    message = report["torch_message"]
+    assert message.startswith("This algorithm cannot be run :-( \nThis tool needs PyTorch (the Python package 'torch')")
+    # The command names the Python QGIS embeds (Debian's), not whatever python3 is first on PATH.
+    python = re.search(r"In a terminal run: (\S+) -m pip install ", message).group(1)
+    assert os.path.realpath(python) == os.path.realpath(SYSTEM_PYTHON)
+    assert f"{python} -m pip install --user --break-system-packages torch " \
+           "--index-url https://download.pytorch.org/whl/cpu" in message
+    assert message.endswith("Then restart QGIS.")
+
+    for name in SCREENSHOTS:
+        assert colours_in(str(screenshots / name)) > 8, name
+    keep = os.environ.get("WATERLOGREG_SCREENSHOTS_TO")
+    if keep:
+        for name in SCREENSHOTS:
+            shutil.copy(screenshots / name, os.path.join(keep, name))
+    assert PLUGIN in os.listdir(tmp_path / "profiles" / "test" / "python" / "plugins")

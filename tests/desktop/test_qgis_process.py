@@ -1,0 +1,103 @@
+"""qgis_process, the way people who script QGIS run the plugin: every algorithm, headless.
+
+The commands here are the ones docs/COMMAND_LINE.md shows.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from desktop_programs import (ALGORITHMS, QGIS_PROCESS, TORCH_SITE_PACKAGES, demo_scene, program_environment,
+                              run_program)
+from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
+
+
+def qgis_process(config, *arguments, timeout=120, **variables):
+    environment = program_environment(QGIS_CUSTOM_CONFIG_PATH=config, PYTHONPATH=TORCH_SITE_PACKAGES, **variables)
+    return run_program([QGIS_PROCESS, *arguments], environment, timeout=timeout)
+
+
+def run_json(config, algorithm, **parameters):
+    """`qgis_process --json run ALGORITHM -- NAME=VALUE …`; returns the results."""
+    arguments = []
+    for name, value in parameters.items():
+        for item in value if isinstance(value, list) else [value]:
+            arguments.append(f"--{name}={item}")
+    finished = qgis_process(config, "--json", "run", f"waterlogreg:{algorithm}", *arguments)
+    assert finished.returncode == 0, f"{algorithm}:\n{finished.stdout[-2000:]}\n{finished.stderr[-2000:]}"
+    return json.loads(finished.stdout)["results"]
+
+
+@pytest.fixture
+def enabled_plugin(qgis_config):
+    finished = qgis_process(qgis_config, "plugins", "enable", "water_logreg_plugin")
+    assert finished.returncode == 0, finished.stderr
+    return qgis_config
+
+
+@pytest.mark.slow
+def test_plugin_enabled_and_every_algorithm_listed(enabled_plugin):
+    plugins = qgis_process(enabled_plugin, "plugins")
+    assert "* water_logreg_plugin" in plugins.stdout.splitlines()
+
+    listing = qgis_process(enabled_plugin, "list")
+    assert listing.returncode == 0
+    assert "Water mapping (logistic regression)" in listing.stdout
+    listed = sorted(line.split("\t")[1] for line in listing.stdout.splitlines() if "\twaterlogreg:" in line)
+    assert listed == [f"waterlogreg:{name}" for name in ALGORITHMS]
+
+    help_text = qgis_process(enabled_plugin, "help", "waterlogreg:predictscenes").stdout
+    assert "Applies one model file to many rasters" in help_text
+    assert "OUTPUT_SUMMARY" in help_text
+
+
+@pytest.mark.slow
+def test_every_algorithm_runs_headless(enabled_plugin, tmp_path):
+    """sample → train → predict → predict many → assess, and the one-click classify."""
+    bands, truth = water_scene()
+    scene = write_raster(tmp_path / "scene.tif", bands)
+    polygons = write_polygons(tmp_path / "polygons.gpkg", standard_polygons())
+
+    classified = run_json(enabled_plugin, "classifywater", INPUT=scene, POLYGONS=polygons, CLASS_FIELD="class",
+                          OUTPUT=tmp_path / "classified.tif", OUTPUT_MODEL=tmp_path / "classified.json")
+    probability, dataset = read(classified["OUTPUT"])
+    assert dataset.GetGeoTransform() == read(scene)[1].GetGeoTransform()
+    assert ((probability >= 0.5) == truth).mean() > 0.99
+    assert classified["OVERALL_ACCURACY"] > 0.99
+    assert classified["FIGURES_FROM"] == "held-out polygons"
+
+    samples = run_json(enabled_plugin, "samplepixels", INPUT=scene, POLYGONS=polygons, CLASS_FIELD="class",
+                       MAX_PIXELS_PER_CLASS=500, OUTPUT=tmp_path / "samples.gpkg")
+    trained = run_json(enabled_plugin, "trainmodel", SAMPLES=samples["OUTPUT"], OUTPUT_MODEL=tmp_path / "model.json")
+    assert trained["DEVICE_USED"] == "cpu"
+    predicted = run_json(enabled_plugin, "predictwater", INPUT=scene, MODEL=trained["OUTPUT_MODEL"],
+                         OUTPUT=tmp_path / "predicted.tif")
+    assert predicted["WATER_FRACTION"] == pytest.approx(truth.mean(), abs=0.01)
+    many = run_json(enabled_plugin, "predictscenes", MODEL=classified["OUTPUT_MODEL"], SCENES=[scene, scene],
+                    OUTPUT_FOLDER=tmp_path / "many", OUTPUT_SUMMARY=tmp_path / "summary.csv")
+    assert (many["SCENES_OK"], many["SCENES_FAILED"]) == (1, 0)
+    assert os.listdir(tmp_path / "many") == ["scene_water.tif"]
+    assessed = run_json(enabled_plugin, "assessaccuracy", INPUT=predicted["OUTPUT"], POLYGONS=polygons,
+                        CLASS_FIELD="class")
+    assert assessed["OVERALL_ACCURACY"] > 0.99
+    assert assessed["ASSESSED_PIXELS"] == 8 * 20 * 30
+
+
+@pytest.mark.slow
+def test_classify_the_bundled_landsat_scene(enabled_plugin, tmp_path):
+    demo = demo_scene(tmp_path)
+    if demo is None:
+        pytest.skip("demo/data has no Landsat scene yet")
+    scene, polygons = demo
+    classified = run_json(enabled_plugin, "classifywater", INPUT=scene, POLYGONS=polygons, CLASS_FIELD="class",
+                          OUTPUT=tmp_path / "water.tif")
+    probability, dataset = read(classified["OUTPUT"])
+    source = read(scene)[1]
+    assert (dataset.RasterXSize, dataset.RasterYSize) == (source.RasterXSize, source.RasterYSize)
+    assert dataset.GetGeoTransform() == source.GetGeoTransform()
+    valid = probability != -9999
+    assert ((probability[valid] >= 0) & (probability[valid] <= 1)).all()
+    assert 0 < classified["WATER_FRACTION"] < 1
+    assert classified["OVERALL_ACCURACY"] > 0.9
+    assert np.count_nonzero(valid) > 0

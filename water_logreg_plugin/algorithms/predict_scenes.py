@@ -1,0 +1,149 @@
+"""waterlogreg:predictscenes — one model over many rasters, a failed scene reported and skipped."""
+
+import os
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsField,
+    QgsFields,
+    QgsProcessing,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterString,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core.batch import SUMMARY_COLUMNS, expand_scenes, predict_scenes
+from . import qgis_bridge as bridge
+from .base import WaterLogRegAlgorithm
+
+SUMMARY_FIELD_TYPES = {"pixels": QVariant.LongLong, "water_fraction": QVariant.Double, "seconds": QVariant.Double}
+
+
+class PredictScenes(WaterLogRegAlgorithm):
+    MODEL, SCENES, FOLDER, PATTERN, DEVICE = "MODEL", "SCENES", "FOLDER", "PATTERN", "DEVICE"
+    SCHEDULER = "SCHEDULER"
+    OUTPUT_FOLDER, OUTPUT_SUMMARY = "OUTPUT_FOLDER", "OUTPUT_SUMMARY"
+    SCENES_OK, SCENES_FAILED = "SCENES_OK", "SCENES_FAILED"
+
+    def name(self):
+        return "predictscenes"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Predict water on many scenes")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "Applies one model file to many rasters: the layers you pick, plus every file in a "
+            "folder that matches a pattern. Each scene gets its own water-probability GeoTIFF, "
+            "<scene>_water.tif in the output folder (Float32, 0 land … 1 water, nodata -9999).\n\n"
+            "A scene that cannot be predicted (unreadable, missing bands, another band count or "
+            "data type than the model was trained on) is reported in the log and skipped; the "
+            "other scenes still run.\n\n"
+            "Outputs: a summary table with one row per scene (scene, output, valid pixels, water "
+            "fraction, seconds, status and the reason of a failure) and the numbers of scenes "
+            "done and failed.\n\n"
+            "Dask scheduler (advanced, optional): the address of a running Dask cluster "
+            "(tcp://host:8786) runs the scenes there with the same code as the command line "
+            "'python -m water_logreg_plugin.cli predict'; its workers must see the scenes and the "
+            "output folder at the same paths. Needs dask[distributed] in QGIS's Python."
+        )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterFile(self.MODEL, self.tr("Model file"), extension="json"),
+            "A model file (JSON) saved by 'Train water model' or 'Classify water'.",
+        ))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterMultipleLayers(
+                self.SCENES, self.tr("Scenes"), QgsProcessing.TypeRaster, optional=True
+            ),
+            "Raster layers or files with the same bands as the raster the model was trained on.",
+        ))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterFile(
+                self.FOLDER, self.tr("Folder of scenes"), QgsProcessingParameterFile.Folder, optional=True
+            ),
+            "Optional: every file in this folder whose name matches the pattern is a scene too.",
+        ))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterString(self.PATTERN, self.tr("File name pattern"), "*.tif", optional=True),
+            "Which files of the folder are scenes, e.g. '*.tif' or 'LC08_*.tif;*.jp2' (several "
+            "patterns separated by ';').",
+        ))
+        self.addParameter(bridge.device_parameter())
+        scheduler = bridge.with_help(
+            QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler address"), optional=True),
+            "Optional: tcp://host:8786 of a running Dask scheduler; empty runs the scenes here, one "
+            "after another.",
+        )
+        scheduler.setFlags(scheduler.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(scheduler)
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")),
+            "Where the probability rasters go, one <scene>_water.tif per scene; created if missing.",
+        ))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.TypeVector
+            ),
+            "A table, one row per scene: scene, output, pixels, water_fraction, seconds, worker, "
+            "status (ok or failed) and reason.",
+        ))
+        self.addOutput(QgsProcessingOutputNumber(self.SCENES_OK, self.tr("Scenes predicted")))
+        self.addOutput(QgsProcessingOutputNumber(self.SCENES_FAILED, self.tr("Scenes failed")))
+
+    def run_algorithm(self, parameters, context, feedback):
+        bridge.sink_file(self, parameters, self.OUTPUT_SUMMARY, context)  # an unwritable folder stops before any work
+        # parameterAsFileList gives [''] when no layer is picked.
+        picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
+        scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
+        output_folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        os.makedirs(output_folder, exist_ok=True)
+        results = predict_scenes(
+            self.parameterAsFile(parameters, self.MODEL, context), scenes, output_folder,
+            device=bridge.device_choice(self, parameters, context), **bridge.core_callbacks(feedback),
+            scheduler=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
+        )
+        summary_id = self.write_summary(parameters, context, results)
+        failed = [result for result in results if result.status != "ok"]
+        if failed:
+            feedback.reportError(
+                f"{len(failed)} of {len(results)} scenes failed and were skipped: "
+                + "; ".join(f"{os.path.basename(result.scene)}: {result.reason}" for result in failed),
+                fatalError=False,
+            )
+        return {
+            self.OUTPUT_FOLDER: output_folder, self.OUTPUT_SUMMARY: summary_id,
+            self.SCENES_OK: len(results) - len(failed), self.SCENES_FAILED: len(failed),
+        }
+
+    def folder_patterns(self, parameters, context):
+        folder = self.parameterAsFile(parameters, self.FOLDER, context)
+        if not folder:
+            return []
+        patterns = self.parameterAsString(parameters, self.PATTERN, context) or "*"
+        return [os.path.join(folder, pattern.strip()) for pattern in patterns.split(";") if pattern.strip()]
+
+    def write_summary(self, parameters, context, results):
+        fields = QgsFields()
+        for column in SUMMARY_COLUMNS:
+            fields.append(QgsField(column, SUMMARY_FIELD_TYPES.get(column, QVariant.String)))
+        rows = []
+        for result in results:
+            feature = QgsFeature(fields)
+            row = result.as_row()
+            feature.setAttributes([row[column] for column in SUMMARY_COLUMNS])
+            rows.append(feature)
+        # The scenes are done; a cancel now would only throw away the table that describes them.
+        return bridge.write_features(
+            self, parameters, self.OUTPUT_SUMMARY, context, fields, QgsWkbTypes.NoGeometry,
+            QgsCoordinateReferenceSystem(), [rows], QgsProcessingFeedback(),
+        )
