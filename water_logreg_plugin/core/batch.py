@@ -62,6 +62,17 @@ def predict_scene(model, scene, output_path, device="auto", is_canceled=lambda: 
     return result
 
 
+def check_batch(model, scenes, output_folder):
+    """Refuse a batch that cannot start; returns the WaterModel (`model` may be a file path)."""
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model(model)
+    if not os.path.isdir(output_folder):
+        raise WaterLogRegError(f"The output folder '{output_folder}' does not exist; create it first.")
+    if not scenes:
+        raise WaterLogRegError("No scene was given (or no file matches the patterns).")
+    return model
+
+
 def predict_scenes(
     model,
     scenes,
@@ -70,17 +81,24 @@ def predict_scenes(
     progress=lambda fraction: None,
     is_canceled=lambda: False,
     log=lambda message: None,
+    scheduler=None,
+    workers=0,
 ):
     """Predict every scene into output_folder/<scene>_water.tif; returns [SceneResult].
 
-    `model` is a WaterModel or a model-file path.
+    `model` is a WaterModel or a model-file path. With a Dask `scheduler` address, or
+    `workers` > 0 for a local Dask cluster of that many processes, the same per-scene work
+    runs there (core.cluster, which needs dask[distributed]); otherwise here, one scene
+    after another.
     """
-    if isinstance(model, (str, os.PathLike)):
-        model = load_model(model)
-    if not os.path.isdir(output_folder):
-        raise WaterLogRegError(f"The output folder '{output_folder}' does not exist; create it first.")
-    if not scenes:
-        raise WaterLogRegError("No scene was given (or no file matches the patterns).")
+    model = check_batch(model, scenes, output_folder)
+    if scheduler or workers:
+        from .cluster import predict_scenes_on_cluster
+
+        return predict_scenes_on_cluster(
+            model, scenes, output_folder, device, scheduler=scheduler, workers=workers,
+            progress=progress, is_canceled=is_canceled, log=log,
+        )
     results = []
     for index, scene in enumerate(scenes):
         if is_canceled():

@@ -1,0 +1,287 @@
+"""The command line and core.cluster on real Dask processes bound to 127.0.0.1.
+
+Every Dask process and every command-line run here gets a PYTHONPATH whose first entry holds
+`qgis` and `PyQt5` packages that raise ImportError, so they run in a Python where QGIS
+cannot be imported; the system's QGIS is still on the path behind them. Only the reference
+outputs (waterlogreg:predictwater) run in this test process, with QGIS.
+"""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from synthetic import read, water_scene, write_raster
+from water_logreg_plugin.core.batch import predict_scenes
+from water_logreg_plugin.core.cluster import split_scene
+from water_logreg_plugin.core.model import WaterModel, fit_water_model, load_model, save_model
+from water_logreg_plugin.core.predict import predict_water
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+START_TIMEOUT_S = 60
+RUN_TIMEOUT_S = 240
+SPLIT_TASK_PIXELS = 80_000  # a 700 × 300 scene becomes three tasks of one 256-row window
+
+
+@pytest.fixture(scope="module")
+def qgis_free_env(tmp_path_factory):
+    blocker = tmp_path_factory.mktemp("no_qgis")
+    for package in ("qgis", "PyQt5"):
+        (blocker / package).mkdir()
+        (blocker / package / "__init__.py").write_text(
+            f"raise ImportError('{package} is blocked: this process must run without QGIS')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), ROOT]), OMP_NUM_THREADS="1")
+    env.pop("QGIS_PREFIX_PATH", None)
+    return env
+
+
+@contextmanager
+def dask_processes(folder, env, workers=2):
+    """A `dask scheduler` and `workers` single-threaded `dask worker` processes (no nanny,
+    so killing one really removes it); yields (address, worker processes); always stopped."""
+    scheduler_file = folder / "scheduler.json"
+    log = open(folder / "dask.log", "w")
+    dask = [sys.executable, "-m", "dask"]
+    processes = []
+    try:
+        processes.append(subprocess.Popen(
+            dask + ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                    "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
+            env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT))
+        for _ in range(workers):
+            processes.append(subprocess.Popen(
+                dask + ["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
+                        "--nthreads", "1", "--no-nanny", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                        "--death-timeout", str(START_TIMEOUT_S),
+                        "--local-directory", str(folder)],
+                env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout=START_TIMEOUT_S) as client:
+            client.wait_for_workers(workers, timeout=START_TIMEOUT_S)
+        yield address, processes[1:]
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory, qgis_free_env):
+    with dask_processes(tmp_path_factory.mktemp("dask"), qgis_free_env) as (address, _):
+        yield address
+
+
+def cli(arguments, env, **kwargs):
+    return subprocess.run([sys.executable, "-m", "water_logreg_plugin.cli", "predict"] + arguments,
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, **kwargs)
+
+
+def read_summary(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {os.path.basename(row["scene"]): row for row in csv.DictReader(handle)}
+
+
+def trained_model(path):
+    bands, truth = water_scene(seed=9)
+    values, labels = bands.reshape(3, -1).T[::20], truth.ravel()[::20]
+    model, _ = fit_water_model(values, labels, [1, 2, 3], training_info={"data_type": "UInt16"})
+    save_model(model, path)
+    return str(path)
+
+
+def assert_same_raster(output, reference):
+    values, dataset = read(output)
+    expected, expected_dataset = read(reference)
+    np.testing.assert_allclose(values, expected, rtol=0, atol=1e-6)
+    band, expected_band = dataset.GetRasterBand(1), expected_dataset.GetRasterBand(1)
+    assert band.GetNoDataValue() == expected_band.GetNoDataValue() == -9999
+    assert (values == -9999).sum() == (expected == -9999).sum()
+    assert band.DataType == expected_band.DataType == gdal.GDT_Float32
+    assert band.GetBlockSize() == expected_band.GetBlockSize()
+    assert dataset.GetGeoTransform() == expected_dataset.GetGeoTransform()
+    assert dataset.GetProjection() == expected_dataset.GetProjection()
+    assert dataset.GetMetadata("IMAGE_STRUCTURE") == expected_dataset.GetMetadata("IMAGE_STRUCTURE")
+
+
+def leftovers(folder, expected_names):
+    """Everything in `folder` (hidden files and folders included) that is not expected."""
+    return sorted(set(os.listdir(folder)) - set(expected_names))
+
+
+@pytest.fixture
+def four_scenes(tmp_path):
+    """Two scenes that fit one task and two that are split into three, one with a nodata corner."""
+    scenes = []
+    for index, rows in enumerate((200, 700, 200, 700)):
+        bands, _ = water_scene(rows=rows, cols=300, seed=index)
+        if index == 1:
+            bands[:, 300:310, 0:20] = 0
+        scenes.append(write_raster(tmp_path / f"scene{index}.tif", bands))
+    return scenes
+
+
+def test_a_scene_over_task_pixels_is_split_into_whole_block_rows(four_scenes):
+    assert len(split_scene(gdal.Open(four_scenes[0]), SPLIT_TASK_PIXELS)) == 1
+    groups = split_scene(gdal.Open(four_scenes[1]), SPLIT_TASK_PIXELS)
+    assert groups == [[(0, 256)], [(256, 256)], [(512, 188)]]
+
+
+@pytest.mark.slow
+def test_scheduler_outputs_equal_predictwater(dask_cluster, qgis_free_env, four_scenes, run_algorithm, tmp_path):
+    model = trained_model(tmp_path / "model.json")
+    two_bands = write_raster(tmp_path / "two_bands.tif", water_scene()[0][:2])
+    output_folder = tmp_path / "out"
+    run = cli(["--model", model, "--output-folder", str(output_folder), "--scheduler", dask_cluster,
+               "--task-pixels", str(SPLIT_TASK_PIXELS), str(tmp_path / "scene*.tif"), two_bands], qgis_free_env)
+
+    assert run.returncode == 1, run.stderr  # one scene failed, the others completed
+    summary = read_summary(output_folder / "summary.csv")
+    assert summary["two_bands.tif"]["status"] == "failed"
+    assert "has only 2 bands" in summary["two_bands.tif"]["reason"]
+    assert "two_bands.tif" in run.stdout and "4 of 5 scenes ok" in run.stdout
+    for scene in four_scenes:
+        name = os.path.basename(scene)
+        reference = run_algorithm("predictwater", {
+            "INPUT": scene, "MODEL": model, "OUTPUT": str(tmp_path / f"reference_{name}"),
+        })
+        assert_same_raster(output_folder / name.replace(".tif", "_water.tif"), reference["OUTPUT"])
+        row = summary[name]
+        assert row["status"] == "ok"
+        assert int(row["pixels"]) == reference["VALID_PIXELS"]
+        assert float(row["water_fraction"]) == pytest.approx(reference["WATER_FRACTION"], abs=1e-9)
+        assert row["worker"].startswith("tcp://127.0.0.1:")
+    # Both workers took tasks (each has one thread, and the first tasks go out at once).
+    assert len({worker for row in summary.values() for worker in row["worker"].split()}) == 2
+    assert leftovers(output_folder, [f"scene{index}_water.tif" for index in range(4)] + ["summary.csv"]) == []
+
+
+@pytest.mark.slow
+def test_predict_scenes_takes_a_scheduler_address(dask_cluster, four_scenes, tmp_path):
+    """The path waterlogreg:predictscenes takes: core.batch.predict_scenes(scheduler=…)."""
+    model = load_model(trained_model(tmp_path / "model.json"))
+    (tmp_path / "out").mkdir()
+    fractions = []
+    results = predict_scenes(model, four_scenes, str(tmp_path / "out"), scheduler=dask_cluster,
+                             progress=fractions.append)
+    assert [result.status for result in results] == ["ok"] * 4
+    assert [result.scene for result in results] == four_scenes
+    assert fractions[-1] == 1.0
+    for scene, result in zip(four_scenes, results):
+        reference = str(tmp_path / "reference.tif")
+        predict_water(scene, model, reference)
+        assert_same_raster(result.output, reference)
+
+
+@pytest.mark.slow
+def test_predictscenes_algorithm_runs_on_the_scheduler(dask_cluster, four_scenes, run_algorithm, tmp_path):
+    """waterlogreg:predictscenes in QGIS with SCHEDULER set: every scene ran on a Dask worker."""
+    model = trained_model(tmp_path / "model.json")
+    result = run_algorithm("predictscenes", {
+        "MODEL": model, "SCENES": four_scenes, "SCHEDULER": dask_cluster,
+        "OUTPUT_FOLDER": str(tmp_path / "out"), "OUTPUT_SUMMARY": str(tmp_path / "summary.csv"),
+    })
+    assert (result["SCENES_OK"], result["SCENES_FAILED"]) == (4, 0)
+    summary = read_summary(tmp_path / "summary.csv")
+    assert all(row["worker"].startswith("tcp://127.0.0.1:") for row in summary.values())
+    for scene in four_scenes:
+        reference = str(tmp_path / "reference.tif")
+        predict_water(scene, load_model(model), reference)
+        assert_same_raster(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"), reference)
+
+
+def slow_model(path, hidden=64, seed=0):
+    """A multi-layer perceptron with fixed random weights: enough arithmetic per pixel that a
+    run lasts seconds, so a worker can be killed while it is busy."""
+    rng = np.random.default_rng(seed)
+    sizes = [3, hidden, hidden, 1]
+    layers = [(rng.normal(0, 1 / np.sqrt(inputs), (outputs, inputs)), rng.normal(0, 0.1, outputs))
+              for inputs, outputs in zip(sizes[:-1], sizes[1:])]
+    model = WaterModel([1, 2, 3], np.array([1000.0, 1000.0, 1500.0]), np.array([200.0, 400.0, 1000.0]),
+                       layers, {"data_type": "UInt16"})
+    save_model(model, path)
+    return str(path)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_loses_no_scene(qgis_free_env, tmp_path):
+    scenes = [write_raster(tmp_path / f"big{index}.tif", water_scene(rows=2048, cols=512, seed=index)[0])
+              for index in range(4)]
+    model = slow_model(tmp_path / "slow_model.json")
+    output_folder = tmp_path / "out"
+    output_folder.mkdir()
+    with dask_processes(tmp_path, qgis_free_env) as (address, workers):
+        run = subprocess.Popen(
+            [sys.executable, "-m", "water_logreg_plugin.cli", "predict", "--model", model,
+             "--output-folder", str(output_folder), "--scheduler", address, "--task-pixels", str(256 * 512)]
+            + scenes, env=qgis_free_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Kill one worker once chunks are being written: eight per scene, 32 in all.
+            deadline = time.monotonic() + RUN_TIMEOUT_S
+            while time.monotonic() < deadline and run.poll() is None and count_chunks(output_folder) < 2:
+                time.sleep(0.05)
+            assert run.poll() is None, "the run ended before a worker could be killed"
+            workers[0].kill()
+            workers[0].wait(timeout=15)
+            stdout, stderr = run.communicate(timeout=RUN_TIMEOUT_S)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+    assert run.returncode == 0, stderr
+    summary = read_summary(output_folder / "summary.csv")
+    assert [row["status"] for row in summary.values()] == ["ok"] * 4, stdout
+    loaded = load_model(model)
+    for scene in scenes:
+        reference = str(tmp_path / "reference.tif")
+        predict_water(scene, loaded, reference)
+        assert_same_raster(output_folder / os.path.basename(scene).replace(".tif", "_water.tif"), reference)
+    assert leftovers(output_folder, [f"big{index}_water.tif" for index in range(4)] + ["summary.csv"]) == []
+
+
+def count_chunks(output_folder):
+    """Complete chunk files in the run's scratch folder (partial ones are hidden)."""
+    return sum(
+        1 for folder in output_folder.glob(".waterlogreg-chunks-*") for name in os.listdir(folder)
+        if not name.startswith(".")
+    ) if output_folder.exists() else 0
+
+
+def test_cli_runs_in_a_python_without_qgis(qgis_free_env, four_scenes, tmp_path):
+    blocked = subprocess.run([sys.executable, "-c", "import qgis"], env=qgis_free_env, capture_output=True, text=True)
+    assert blocked.returncode != 0 and "qgis is blocked" in blocked.stderr
+    model = trained_model(tmp_path / "model.json")
+    run = cli(["--model", model, "--output-folder", str(tmp_path / "out"), "--task-pixels", str(SPLIT_TASK_PIXELS)]
+              + four_scenes, qgis_free_env)
+    assert run.returncode == 0, run.stderr
+    assert "4 of 4 scenes ok" in run.stdout
+    for scene in four_scenes:
+        reference = str(tmp_path / "reference.tif")
+        predict_water(scene, load_model(model), reference)
+        assert_same_raster(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"), reference)
+
+
+def test_cli_refuses_a_missing_model(qgis_free_env, four_scenes, tmp_path):
+    run = cli(["--model", str(tmp_path / "none.json"), "--output-folder", str(tmp_path / "out")] + four_scenes,
+              qgis_free_env)
+    assert run.returncode == 2
+    assert "The model file" in run.stderr and "cannot be read" in run.stderr

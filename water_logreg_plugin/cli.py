@@ -1,0 +1,99 @@
+"""Command line for the QGIS-free core: a model trained in QGIS over many scenes, on Dask.
+
+    python -m water_logreg_plugin.cli predict --model water_model.json --output-folder out/ \\
+        [--workers N | --scheduler tcp://host:8786] [--summary summary.csv] scenes/*.tif
+
+Without --workers or --scheduler the scenes run in this process (one Dask worker thread);
+--workers N starts a local Dask cluster of N processes; --scheduler uses a running Dask
+cluster, whose workers must see the scenes and the output folder at the same paths.
+Nothing on this path imports QGIS.
+"""
+
+import argparse
+import csv
+import os
+import sys
+
+from .core.batch import SUMMARY_COLUMNS, expand_scenes
+from .core.cluster import TASK_PIXELS, predict_scenes_on_cluster
+from .core.device import DEVICE_CHOICES
+from .core.errors import WaterLogRegError
+from .core.raster import atomic_output
+
+SUMMARY_NAME = "summary.csv"
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m water_logreg_plugin.cli",
+        description="Map water with a model file from the water_logreg_plugin QGIS plugin.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser(
+        "predict", help="water probability for many scenes, on this machine or a Dask cluster",
+        description="Writes OUTPUT_FOLDER/<scene>_water.tif for each scene: P(water) as Float32, "
+                    "nodata -9999, exactly as 'Predict water probability' in QGIS writes it.",
+    )
+    predict.add_argument("scenes", nargs="+", metavar="SCENE", help="raster paths or glob patterns (quote them)")
+    predict.add_argument("--model", required=True, help="model file (JSON) saved by the plugin")
+    predict.add_argument("--output-folder", required=True, help="folder for the outputs (created if missing)")
+    where = predict.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="start a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:8786")
+    predict.add_argument("--summary", metavar="CSV",
+                         help=f"where to write the per-scene summary (default OUTPUT_FOLDER/{SUMMARY_NAME})")
+    predict.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="torch device on each worker")
+    predict.add_argument("--task-pixels", type=int, default=TASK_PIXELS, metavar="N",
+                         help="split scenes with more pixels into tasks of whole block rows of about N "
+                              f"pixels, assembled into one output (default {TASK_PIXELS})")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    scenes = expand_scenes(args.scenes)
+    summary_path = args.summary or os.path.join(args.output_folder, SUMMARY_NAME)
+    try:
+        os.makedirs(args.output_folder, exist_ok=True)
+        results = predict_scenes_on_cluster(
+            args.model, scenes, args.output_folder, args.device, scheduler=args.scheduler,
+            workers=args.workers, task_pixels=args.task_pixels, progress_bar=True,
+        )
+        write_summary(results, summary_path)
+    except (WaterLogRegError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_summary(results))
+    print(f"Summary written to {summary_path}")
+    return 0 if all(result.status == "ok" for result in results) else 1
+
+
+def write_summary(results, path):
+    with atomic_output(path) as partial, open(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SUMMARY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(result.as_row() for result in results)
+
+
+def format_summary(results):
+    """A plain-text table of the scenes, then the totals."""
+    header = ("scene", "pixels", "water %", "seconds", "worker", "status")
+    rows = [
+        (os.path.basename(result.scene), f"{result.pixels:,}",
+         f"{100 * result.water_fraction:.2f}" if result.status == "ok" else "",
+         f"{result.seconds:.1f}", result.worker, result.status if result.status == "ok" else f"failed: {result.reason}")
+        for result in results
+    ]
+    widths = [max(len(row[column]) for row in [header] + rows) for column in range(len(header) - 1)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1]
+             for row in [header] + rows]
+    succeeded = sum(result.status == "ok" for result in results)
+    lines.append(f"{succeeded} of {len(results)} scenes ok, "
+                 f"{sum(result.pixels for result in results):,} valid pixels, "
+                 f"{sum(result.seconds for result in results):.1f} worker-seconds.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

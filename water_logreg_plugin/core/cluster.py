@@ -1,0 +1,324 @@
+"""core.batch's per-scene work on a Dask cluster: in this process, local worker processes, or
+an existing scheduler (SLURM, Kubernetes, machines of your own).
+
+Dask does the scheduling, the retries when a worker dies and the progress bar; this module
+only says what the tasks are:
+
+- a scene of at most `task_pixels` pixels is one task, `batch.predict_scene` (the very code
+  `waterlogreg:predictwater` runs);
+- a larger scene is split into windows of whole block rows (`raster.row_windows`); each
+  chunk task predicts its windows into a temporary GeoTIFF in a scratch folder beside the
+  outputs, and one assembly task copies the chunks, in order, into a single output made by
+  `raster.create_like` and moved into place by `raster.atomic_output`.
+
+Every file a task writes appears under its name only when complete, so a task that Dask
+reruns after its worker died simply writes it again. What a killed worker leaves half-written
+(hidden `.partial` files, the scratch folder) is removed when the run ends.
+
+Scenes and the output folder must be at the same paths on the machine that submits and on
+every worker (a shared file system); paths are made absolute before they are sent. Dask is
+imported only here, inside functions, so the plugin works without it.
+"""
+
+import glob
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from osgeo import gdal
+
+from .batch import SceneResult, check_batch, output_path_for, predict_scene
+from .errors import Canceled, WaterLogRegError
+from .predict import PROBABILITY_NODATA, ProbabilityKernel, check_model_fits_raster, predict_window
+from .raster import WINDOW_PIXELS, atomic_output, create_like, nodata_values, open_raster, row_windows
+
+# A scene with more pixels than this is split over several tasks of about this many pixels
+# (64 of predict_water's windows, some 20 s of one core). A whole Sentinel-2 tile (121 Mpx)
+# stays one task, with no scratch copy; a mosaic of a country spreads over the cluster.
+TASK_PIXELS = 1 << 28
+# predict_water's default threshold, which predict_scene (the unsplit path) uses.
+WATER_THRESHOLD = 0.5
+CONNECT_TIMEOUT_S = 30
+DASK_REQUIREMENT = "dask[distributed]==2026.8.0"
+
+
+@dataclass
+class ChunkResult:
+    """One chunk task's windows, written as rows first_row… of the scene into `path`."""
+
+    path: str
+    windows: list  # [(row, rows)] in scene rows, consecutive
+    valid_pixels: int = 0
+    water_pixels: int = 0
+    seconds: float = 0.0
+    worker: str = ""
+    reason: str = ""  # why the chunk could not be written; empty when it was
+
+
+@contextmanager
+def dask_client(scheduler=None, workers=0):
+    """A distributed.Client: to `scheduler`, else to a LocalCluster of `workers` processes
+    on 127.0.0.1, else (workers=0) to one worker thread in this process."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise WaterLogRegError(
+            f"Running on Dask needs Dask's distributed scheduler; install it with "
+            f"pip install '{DASK_REQUIREMENT}'."
+        ) from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise WaterLogRegError(
+                f"No Dask scheduler answers at '{scheduler}' ({error}). Check the address "
+                "(e.g. tcp://host:8786) and that `dask scheduler` runs there."
+            ) from None
+        with client:
+            yield client
+        return
+    if workers < 0:
+        raise WaterLogRegError(f"The number of workers must be 0 or more, not {workers}.")
+    import dask
+
+    # One thread a worker: GDAL's DEFLATE threads already share the cores within a scene.
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which also stops glibc from adapting its mmap
+    # threshold, so every window's arrays would be mapped and zeroed afresh (measured: a
+    # quarter slower per scene); memory stays flat without it, as windows are reused.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(
+            n_workers=max(workers, 1), threads_per_worker=1, processes=workers > 0,
+            host="127.0.0.1" if workers > 0 else None, dashboard_address=None,
+        )
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def predict_scenes_on_cluster(
+    model,
+    scenes,
+    output_folder,
+    device="auto",
+    scheduler=None,
+    workers=0,
+    task_pixels=TASK_PIXELS,
+    progress_bar=False,
+    progress=lambda fraction: None,
+    is_canceled=lambda: False,
+    log=lambda message: None,
+):
+    """Predict every scene into output_folder/<scene>_water.tif on Dask; returns [SceneResult]
+    in the order of `scenes`. A scene that fails is a failed SceneResult with its reason.
+
+    `progress_bar` shows Dask's own progress bar on the terminal (it blocks until the end);
+    `progress`/`is_canceled`/`log` serve a caller such as a Processing algorithm.
+    """
+    model = check_batch(model, scenes, output_folder)
+    if task_pixels < 1:
+        raise WaterLogRegError(f"The pixels per task must be at least 1, not {task_pixels}.")
+    output_folder = os.path.abspath(output_folder)
+    scenes = [os.path.abspath(scene) for scene in scenes]
+    outputs = [output_path_for(scene, output_folder) for scene in scenes]
+    scratch = os.path.join(output_folder, f".waterlogreg-chunks-{uuid.uuid4().hex[:8]}")
+    os.mkdir(scratch)
+    try:
+        with dask_client(scheduler, workers) as client:
+            log(f"Dask scheduler {client.scheduler.address}, {len(client.nthreads())} workers.")
+            slots = [
+                _submit_scene(client, model, scene, output, scratch, index, device, task_pixels)
+                for index, (scene, output) in enumerate(zip(scenes, outputs))
+            ]
+            futures = [slot for slot in slots if not isinstance(slot, SceneResult)]
+            try:
+                if progress_bar and futures:
+                    from distributed import progress as dask_progress
+
+                    dask_progress(futures, notebook=False)
+                _wait(futures, progress, is_canceled)
+            except BaseException:
+                client.cancel(futures)
+                raise
+            results = [slot if isinstance(slot, SceneResult) else _scene_result(slot, scene, output)
+                       for slot, scene, output in zip(slots, scenes, outputs)]
+    finally:
+        _remove_leftovers(scratch, outputs)
+    for result in results:
+        log(f"{os.path.basename(result.scene)}: {result.status}"
+            + (f", {100 * result.water_fraction:.2f} % water, {result.seconds:.1f} s on {result.worker}"
+               if result.status == "ok" else f" — {result.reason}"))
+    return results
+
+
+def split_scene(dataset, task_pixels=TASK_PIXELS):
+    """The scene's row windows grouped into tasks of about `task_pixels`; one group when it fits."""
+    if dataset.RasterXSize * dataset.RasterYSize <= task_pixels:
+        return [row_windows(dataset)]
+    windows = row_windows(dataset, min(task_pixels, WINDOW_PIXELS))
+    per_task = max(1, task_pixels // (windows[0][1] * dataset.RasterXSize))
+    return [windows[start:start + per_task] for start in range(0, len(windows), per_task)]
+
+
+def _submit_scene(client, model, scene, output, scratch, index, device, task_pixels):
+    """The scene's final future, or a failed SceneResult when it cannot even be planned."""
+    try:
+        dataset = open_raster(scene)
+        check_model_fits_raster(model, dataset, f"'{os.path.basename(scene)}'")
+        groups = split_scene(dataset, task_pixels)
+    except WaterLogRegError as error:
+        return SceneResult(scene=scene, output=output, reason=str(error))
+    if len(groups) == 1:
+        return client.submit(_predict_whole_scene, model, scene, output, device, pure=False)
+    chunks = [
+        client.submit(_predict_chunk, model, scene, os.path.join(scratch, f"{index:05d}-{number:05d}.tif"),
+                      windows, device, pure=False)
+        for number, windows in enumerate(groups)
+    ]
+    return client.submit(_assemble_scene, scene, output, chunks, pure=False)
+
+
+def _wait(futures, progress, is_canceled):
+    from distributed import as_completed
+
+    completed = as_completed(futures)
+    done = 0
+    while not completed.is_empty():
+        if is_canceled():
+            raise Canceled()
+        finished = completed.next_batch(block=False)
+        if finished:
+            done += len(finished)
+            progress(done / len(futures))
+        else:
+            time.sleep(0.1)
+
+
+def _scene_result(future, scene, output):
+    if future.status == "finished":
+        return future.result()
+    # Dask gives up on a task after its workers died several times running it (KilledWorker).
+    error = future.exception()
+    return SceneResult(scene=scene, output=output, reason=f"{type(error).__name__}: {error}")
+
+
+def _remove_leftovers(scratch, outputs):
+    """What killed or canceled tasks left: the chunks and hidden partial outputs of this run."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    for output in outputs:
+        folder, name = os.path.split(output)
+        stem, extension = os.path.splitext(name)
+        pattern = os.path.join(folder, f".{glob.escape(stem)}.partial-*{glob.escape(extension)}")
+        for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml"):
+            os.remove(leftover)
+
+
+def _worker_address():
+    from distributed import get_worker
+
+    return get_worker().address
+
+
+def _predict_whole_scene(model, scene, output, device):
+    result = predict_scene(model, scene, output, device)
+    result.worker = _worker_address()
+    return result
+
+
+def _predict_chunk(model, scene, chunk_path, windows, device):
+    started = time.perf_counter()
+    chunk = ChunkResult(chunk_path, windows, worker=_worker_address())
+    try:
+        dataset = open_raster(scene)
+        kernel = ProbabilityKernel(model, device)
+        nodata = nodata_values(dataset, model.bands)
+        first_row = windows[0][0]
+        with atomic_output(chunk_path) as partial:
+            gdal.ErrorReset()
+            # Scratch only: uncompressed, so writing and reading it back cost no DEFLATE.
+            output = gdal.GetDriverByName("GTiff").Create(
+                partial, dataset.RasterXSize, sum(rows for _, rows in windows), 1, gdal.GDT_Float32,
+            )
+            if output is None:
+                raise WaterLogRegError(f"A chunk cannot be created in '{os.path.dirname(chunk_path)}' "
+                                       f"({gdal.GetLastErrorMsg()}); check the free disk space.")
+            for row, rows in windows:
+                probability, valid = predict_window(dataset, model.bands, nodata, kernel, row, rows)
+                chunk.valid_pixels += int(np.count_nonzero(valid))
+                chunk.water_pixels += int(np.count_nonzero(valid & (probability >= WATER_THRESHOLD)))
+                probability[~valid] = PROBABILITY_NODATA
+                _write_rows(output, probability, row - first_row)
+            gdal.ErrorReset()
+            output.FlushCache()
+            output = None  # closes the file before it is moved into place
+            _check_written()
+    except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
+        chunk.reason = _reason(error)
+    chunk.seconds = time.perf_counter() - started
+    return chunk
+
+
+def _assemble_scene(scene, output_path, chunks):
+    """Copy the chunks into one output; the scene's SceneResult (seconds: all its tasks')."""
+    started = time.perf_counter()
+    result = SceneResult(scene=scene, output=output_path,
+                         worker=" ".join(sorted({chunk.worker for chunk in chunks})))
+    try:
+        failed = [chunk.reason for chunk in chunks if chunk.reason]
+        if failed:
+            raise WaterLogRegError(failed[0])
+        # Chunks are deleted only after the output is in place, so a missing chunk means an
+        # earlier attempt of this task finished before its worker died: nothing left to do.
+        if all(os.path.exists(chunk.path) for chunk in chunks):
+            _copy_chunks(scene, output_path, chunks)
+        elif not os.path.exists(output_path):
+            raise WaterLogRegError(f"The chunks of '{scene}' vanished before they were assembled; run it again.")
+    except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
+        result.reason = _reason(error)
+    else:
+        result.status = "ok"
+        result.pixels = sum(chunk.valid_pixels for chunk in chunks)
+        water = sum(chunk.water_pixels for chunk in chunks)
+        result.water_fraction = water / result.pixels if result.pixels else 0.0
+        for chunk in chunks:
+            if os.path.exists(chunk.path):
+                os.remove(chunk.path)
+    result.seconds = sum(chunk.seconds for chunk in chunks) + time.perf_counter() - started
+    return result
+
+
+def _copy_chunks(scene, output_path, chunks):
+    dataset = open_raster(scene)
+    width = dataset.RasterXSize
+    with atomic_output(output_path) as partial:
+        output = create_like(dataset, partial, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
+        for chunk in chunks:
+            source = open_raster(chunk.path)
+            first_row = chunk.windows[0][0]
+            for row, rows in chunk.windows:
+                values = source.GetRasterBand(1).ReadAsArray(0, row - first_row, width, rows)
+                if values is None:
+                    raise WaterLogRegError(f"Reading the chunk '{chunk.path}' failed: {gdal.GetLastErrorMsg()}")
+                _write_rows(output, values, row)
+        gdal.ErrorReset()
+        output.FlushCache()
+        output = None  # closes the file before it is moved into place
+        _check_written()
+
+
+def _write_rows(dataset, values, row):
+    gdal.ErrorReset()
+    if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
+        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+
+
+def _check_written():
+    """After closing an output: a write GDAL could not finish (a full disk) fails the task."""
+    if gdal.GetLastErrorType() >= gdal.CE_Failure:
+        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+
+
+def _reason(error):
+    return str(error) if isinstance(error, WaterLogRegError) else f"{type(error).__name__}: {error}"
