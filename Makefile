@@ -33,6 +33,15 @@ venv: $(VENV)/.installed
 demo: venv
 	$(PYTHON) demo/run_demo.py --output demo_output
 
+# Orfeo ToolBox and gdal_calc.py (gdal-bin) are the peers; installed only when missing.
+BENCH_PACKAGES := otb-bin libotb-apps gdal-bin
+bench: venv
+	@if command -v otbcli_ImageClassifier >/dev/null && command -v gdal_calc.py >/dev/null \
+	    && command -v gdal_rasterize >/dev/null; then echo "Orfeo ToolBox and GDAL tools: present"; else \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES); fi
+	$(PYTHON) -m pip install -q -c constraints.txt -r benchmarks/requirements.txt
+	$(PYTHON) benchmarks/run_bench.py
+
 test: venv package
 	$(PYTHON) -m pytest
 

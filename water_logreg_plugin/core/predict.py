@@ -2,11 +2,14 @@
 
 Windows are whole rows of the raster's blocks, so each block is read once and memory is
 flat in the raster's size. The standardization is folded into the first layer, and the
-arithmetic runs in float32 on the chosen torch device.
+arithmetic runs in float32 on the chosen torch device. GDAL decompresses the input and
+compresses the output on every core, and one window is written while the next is computed:
+on a CPU the time is that of reading and writing (see benchmarks/RESULTS.md).
 """
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -35,7 +38,7 @@ class PredictionSummary:
 
 
 def check_model_fits_raster(model, dataset, raster_name="the raster"):
-    """Refuse a raster that lacks the model's bands, or whose data type differs from training."""
+    """Refuse a raster that lacks the model's bands, or whose band count or data type differs from training."""
     missing = [band for band in model.bands if band > dataset.RasterCount]
     if missing:
         raise WaterLogRegError(
@@ -43,6 +46,13 @@ def check_model_fits_raster(model, dataset, raster_name="the raster"):
             f"{', '.join(map(str, model.bands))}, but {raster_name} has only "
             f"{dataset.RasterCount} band{'s' if dataset.RasterCount != 1 else ''}. Use a raster "
             "with the same bands as the one the model was trained on."
+        )
+    trained_band_count = model.training.get("band_count")
+    if trained_band_count and trained_band_count != dataset.RasterCount:
+        raise WaterLogRegError(
+            f"The model was trained on a raster of {trained_band_count} bands, but {raster_name} "
+            f"has {dataset.RasterCount}, so the same band numbers may hold other wavelengths. "
+            "Predict only on rasters with the same bands as the one the model was trained on."
         )
     trained_type = model.training.get("data_type")
     actual_type = gdal.GetDataTypeName(dataset.GetRasterBand(model.bands[0]).DataType)
@@ -61,11 +71,18 @@ class ProbabilityKernel:
         import torch
 
         self.device = resolve_device(device)
+        folded = model.folded_layers()
         self.layers = [
             (torch.as_tensor(weight, dtype=torch.float32, device=self.device),
              torch.as_tensor(bias, dtype=torch.float32, device=self.device).unsqueeze(1))
-            for weight, bias in model.folded_layers()
+            for weight, bias in folded
         ]
+        # A logistic regression on the CPU is one multiply-add a band: numpy does it fused in
+        # float32 on the raw band values, without building a (bands, N) float copy for torch.
+        self.fused_logistic = None
+        if len(folded) == 1 and self.device.type == "cpu":
+            weight, bias = folded[0]
+            self.fused_logistic = (weight[0].astype(np.float32), np.float32(bias[0]))
 
     def __call__(self, values):
         import torch
@@ -77,6 +94,31 @@ class ProbabilityKernel:
                 if index < len(self.layers) - 1:
                     hidden = torch.relu(hidden)
             return torch.sigmoid(hidden[0]).cpu().numpy()
+
+    def probability_of_bands(self, values, valid):
+        """P(water) (rows, width) float32 from raw band values (bands, rows, width).
+
+        Pixels that are not `valid` may come out as anything, NaN included; callers
+        overwrite them with nodata.
+        """
+        if self.fused_logistic is None:
+            features = np.ascontiguousarray(values.reshape(len(values), -1), dtype=np.float32)
+            # Pixels that are not valid may hold NaN or ±inf; zero them so no NaN reaches the maths.
+            features[:, ~valid.ravel()] = 0
+            return self(features).reshape(valid.shape)
+        import torch
+
+        weights, bias = self.fused_logistic
+        with np.errstate(over="ignore", invalid="ignore"):
+            logit = np.multiply(values[0], weights[0], dtype=np.float32)
+            term = np.empty_like(logit)
+            for band_values, weight in zip(values[1:], weights[1:]):
+                np.multiply(band_values, weight, out=term, dtype=np.float32)
+                logit += term
+            logit += bias
+        # torch's sigmoid runs in place, vectorised on torch's threads, with no overflow.
+        torch.sigmoid_(torch.from_numpy(logit))
+        return logit
 
 
 def predict_water(
@@ -96,7 +138,7 @@ def predict_water(
     (and MASK_NODATA in the mask). Outputs appear under their names only when complete.
     """
     started = time.perf_counter()
-    dataset = open_raster(raster_path)
+    dataset = open_raster(raster_path, decode_threads=True)
     check_model_fits_raster(model, dataset, f"'{os.path.basename(str(raster_path))}'")
     kernel = ProbabilityKernel(model, device)
     nodata = nodata_values(dataset, model.bands)
@@ -107,23 +149,37 @@ def predict_water(
         partial_mask = stack.enter_context(atomic_output(mask_path)) if mask_path else None
         output = create_like(dataset, partial, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
         mask = create_like(dataset, partial_mask, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
+        # Three windows in flight: one thread reads (decompresses) window n + 1 and another
+        # writes (compresses) window n − 1 while this one computes window n; no more wait,
+        # so memory stays flat.
+        reader = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        pending_write = None
         valid_pixels = water_pixels = 0
         windows = row_windows(dataset)
+        next_read = reader.submit(_read_window, dataset, model.bands, *windows[0])
         for index, (row, rows) in enumerate(windows):
             if is_canceled():
                 raise Canceled()
-            probability, valid = predict_window(dataset, model.bands, nodata, kernel, row, rows)
-            valid_count = int(np.count_nonzero(valid))
+            values = next_read.result()
+            if index + 1 < len(windows):
+                next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1])
+            probability, valid = _probability_window(values, nodata, kernel)
+            invalid = ~valid
             water = valid & (probability >= threshold)
-            valid_pixels += valid_count
+            valid_pixels += int(np.count_nonzero(valid))
             water_pixels += int(np.count_nonzero(water))
-            probability[~valid] = PROBABILITY_NODATA
-            _write(output, probability, row)
+            np.copyto(probability, PROBABILITY_NODATA, where=invalid)
+            mask_values = None
             if mask is not None:
-                mask_values = water.astype(np.uint8)
-                mask_values[~valid] = MASK_NODATA
-                _write(mask, mask_values, row)
+                mask_values = water.view(np.uint8)
+                np.copyto(mask_values, MASK_NODATA, where=invalid)
+            if pending_write is not None:
+                pending_write.result()
+            pending_write = writer.submit(_write_window, output, probability, mask, mask_values, row)
             progress((index + 1) / len(windows))
+        if pending_write is not None:
+            pending_write.result()
         gdal.ErrorReset()
         output.FlushCache()
         if mask is not None:
@@ -142,22 +198,43 @@ def predict_water(
 
 def predict_window(dataset, bands, nodata, kernel, row, rows):
     """(probability float32 (rows, width), valid bool (rows, width)) for one row window."""
+    return _probability_window(_read_window(dataset, bands, row, rows), nodata, kernel)
+
+
+def _read_window(dataset, bands, row, rows):
+    """The bands' values (bands, rows, width) of one row window."""
     width = dataset.RasterXSize
     gdal.ErrorReset()
     values = dataset.ReadAsArray(0, row, width, rows, band_list=bands)
     if values is None:
-        raise WaterLogRegError(f"Reading rows {row}–{row + rows} failed: {gdal.GetLastErrorMsg()}")
-    values = values.reshape(len(bands), rows, width)
+        raise WaterLogRegError(
+            f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
+            "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
+        )
+    # Windows are whole block rows, so no later window needs these blocks: dropping them
+    # from GDAL's block cache keeps memory flat however large the raster.
+    dataset.FlushCache()
+    return values.reshape(len(bands), rows, width)
+
+
+def _probability_window(values, nodata, kernel):
     valid = valid_pixel_mask(values, nodata)
-    features = np.ascontiguousarray(values.reshape(len(bands), -1), dtype=np.float32)
-    # Pixels that are not valid may hold NaN or ±inf; zero them so no NaN reaches the maths.
-    features[:, ~valid.ravel()] = 0
-    probability = kernel(features).reshape(rows, width)
+    probability = kernel.probability_of_bands(values, valid)
     valid &= np.isfinite(probability)
     return probability, valid
 
 
+def _write_window(output, probability, mask, mask_values, row):
+    _write(output, probability, row)
+    if mask is not None:
+        _write(mask, mask_values, row)
+
+
 def _write(dataset, values, row):
+    """Write rows and compress them now (on GDAL's threads), so the block cache stays small."""
     gdal.ErrorReset()
     if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
+        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+    dataset.FlushCache()
+    if gdal.GetLastErrorType() >= gdal.CE_Failure:
         raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")

@@ -32,12 +32,18 @@ OUTPUT_BLOCK_ROWS = 256
 WINDOW_PIXELS = 1 << 22
 
 
-def open_raster(path):
-    """Open a raster read-only or say in plain words why it cannot be opened."""
+def open_raster(path, decode_threads=False):
+    """Open a raster read-only or say in plain words why it cannot be opened.
+
+    decode_threads: let a GeoTIFF decompress the blocks of one read on every core (the
+    GTiff driver's NUM_THREADS; other drivers read as before).
+    """
     if not path:
         raise WaterLogRegError("No raster was given; choose a raster layer or file.")
     gdal.ErrorReset()
     dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY)
+    if dataset is not None and decode_threads and dataset.GetDriver().ShortName == "GTiff":
+        dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY, open_options=["NUM_THREADS=ALL_CPUS"])
     if dataset is None:
         reason = gdal.GetLastErrorMsg() or "GDAL does not recognise it as a raster"
         raise WaterLogRegError(
@@ -107,7 +113,8 @@ def check_output_folder(destination):
         raise WaterLogRegError(
             f"The output folder '{folder}' does not exist; create it or choose another output path."
         )
-    if not os.access(folder, os.W_OK | os.X_OK):
+    # A write is checked against the effective user, which access() alone does not look at.
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
         raise WaterLogRegError(
             f"The output folder '{folder}' cannot be written (permission denied); "
             "choose a folder you can write to."

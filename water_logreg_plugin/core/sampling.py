@@ -77,7 +77,8 @@ def sample_pixels(
         raise WaterLogRegError(
             "The polygon layer has no features; draw training polygons of water and land first."
         )
-    dataset = open_raster(raster_path)
+    # A polygon's window spans several blocks: they decompress on every core at once.
+    dataset = open_raster(raster_path, decode_threads=True)
     bands = resolve_bands(dataset, bands)
     nodata = nodata_values(dataset, bands)
 
@@ -184,7 +185,10 @@ def _pixels_in_polygon(dataset, bands, nodata, polygon):
 
     window_values = dataset.ReadAsArray(col_off, row_off, width, height, band_list=bands)
     if window_values is None:
-        raise WaterLogRegError(f"Reading the raster failed: {gdal.GetLastErrorMsg()}")
+        raise WaterLogRegError(
+            f"Reading the raster failed ({gdal.GetLastErrorMsg()}); the file may be damaged or "
+            "incomplete. Check that it displays in QGIS, or copy or export it again."
+        )
     window_values = window_values.reshape(len(bands), height, width)
     inside &= valid_pixel_mask(window_values, nodata)
     if not inside.any():

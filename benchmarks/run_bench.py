@@ -1,0 +1,538 @@
+"""`make bench`: our water mapping side by side with GDAL, scikit-learn and Orfeo ToolBox.
+
+    .venv/bin/python benchmarks/run_bench.py [--repeats 3] [--work benchmarks/work]
+
+Builds (or reuses) the inputs of build_inputs.py, starts QGIS once in this process, and
+times every row: predict and the one-click job through `processing.run` (QGIS's start left
+out), the peers as the command a user would type (gdal_calc.py, otbcli_*, gdal_rasterize) or
+the library call (scikit-learn). Each figure is the median of --repeats runs, and the runs
+of a row alternate ours and the peer's, so a neighbour's load falls on both: the ratios are
+the result, the seconds are context. Peak memory is measured in a child process per scene.
+Prints one markdown table and writes it, with the machine, versions and date, to
+benchmarks/RESULTS.md.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, ROOT)
+sys.path.insert(0, BENCH)
+
+from build_inputs import build_inputs  # noqa: E402
+from water_logreg_plugin.core.metrics import accuracy_figures  # noqa: E402
+from water_logreg_plugin.core.model import fit_water_model, save_model  # noqa: E402
+from water_logreg_plugin.core.predict import PROBABILITY_NODATA  # noqa: E402
+from water_logreg_plugin.core.raster import GEOTIFF_OPTIONS, open_raster, row_windows  # noqa: E402
+from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels  # noqa: E402
+
+DEMO = os.path.join(ROOT, "demo", "data")
+FLOAT_OPTIONS = list(GEOTIFF_OPTIONS) + ["PREDICTOR=3"]
+FIT_SAMPLES_PER_CLASS = 500_000
+
+
+# ---------------------------------------------------------------- QGIS, once per process
+
+def start_qgis():
+    """QgsApplication, Processing and our provider, as QGIS loads the plugin."""
+    from qgis.core import QgsApplication
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    application = QgsApplication([], False)
+    application.initQgis()
+    sys.path.append("/usr/share/qgis/python/plugins")
+    from processing.core.Processing import Processing
+
+    Processing.initialize()
+    from water_logreg_plugin.plugin import WaterLogRegPlugin
+
+    plugin = WaterLogRegPlugin(None)
+    plugin.initProcessing()
+    return application, plugin
+
+
+def run_ours(name, parameters):
+    import processing
+
+    return processing.run(f"waterlogreg:{name}", parameters)
+
+
+# ---------------------------------------------------------------- timing helpers
+
+def seconds_of(action):
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run_command(command, **kwargs):
+    completed = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if completed.returncode != 0:
+        raise SystemExit(f"{command[0]} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
+    return completed
+
+
+def alternate(repeats, cold=(), **actions):
+    """Median seconds of each action, run in turn `repeats` times after one warm-up round.
+
+    Actions named in `cold` skip the warm-up: separate programs slow enough that a cold page
+    cache is lost in their time.
+    """
+    for name, action in actions.items():
+        if name not in cold:
+            action()
+    times = {name: [] for name in actions}
+    for _ in range(repeats):
+        for name, action in actions.items():
+            times[name].append(seconds_of(action))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def remove_raster(path):
+    for leftover in (path, path + ".aux.xml"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
+
+
+# ---------------------------------------------------------------- inputs for the rows
+
+def read_polygons(path, layer_name=None, raster_crs_wkt=None, class_field="class"):
+    """TrainingPolygon list (in the raster's CRS) as the plugin's algorithms build it."""
+    source = ogr.Open(path)
+    layer = source.GetLayerByName(layer_name) if layer_name else source.GetLayer()
+    transform = None
+    if raster_crs_wkt:
+        target = osr.SpatialReference()
+        target.ImportFromWkt(raster_crs_wkt)
+        target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        own = layer.GetSpatialRef()
+        own.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        if not own.IsSame(target):
+            transform = osr.CoordinateTransformation(own, target)
+    polygons = []
+    for feature in layer:
+        geometry = feature.GetGeometryRef().Clone()
+        if transform:
+            geometry.Transform(transform)
+        polygons.append(TrainingPolygon(feature.GetFID(), bytes(geometry.ExportToWkb()),
+                                        feature.GetField(class_field) == "water"))
+    return polygons
+
+
+def polygons_with_code(source_path, layer_name, target_epsg, destination):
+    """The polygons in the raster's CRS with an integer class field, as Orfeo ToolBox wants them."""
+    run_command(["ogr2ogr", "-f", "GPKG", "-overwrite", destination, source_path, "-t_srs", f"EPSG:{target_epsg}",
+                 "-dialect", "SQLite", "-nln", "training", "-sql",
+                 f"SELECT geom, CASE WHEN class = 'water' THEN 1 ELSE 2 END AS code FROM {layer_name}"])
+    return destination
+
+
+def raster_epsg(path):
+    srs = osr.SpatialReference(wkt=gdal.Open(path).GetProjection())
+    srs.AutoIdentifyEPSG()
+    return srs.GetAuthorityCode(None)
+
+
+# ---------------------------------------------------------------- the peers
+
+def gdal_calc_command(scene, model, output):
+    """gdal_calc.py evaluating σ(Aᵀx + b) on the raw bands into the same Float32 layout."""
+    weights, bias = model.coefficients_in_band_units()
+    letters = "ABCDEFGH"[:len(model.bands)]
+    logit = "+".join(f"({weight!r})*{letter}" for weight, letter in zip(weights, letters)) + f"+({bias!r})"
+    command = ["gdal_calc.py", "--quiet", "--overwrite", "--outfile", output, "--type", "Float32",
+               "--NoDataValue", str(PROBABILITY_NODATA), "--calc", f"1/(1+exp(-({logit})))"]
+    for letter, band in zip(letters, model.bands):
+        command += [f"-{letter}", scene, f"--{letter}_band", str(band)]
+    for option in FLOAT_OPTIONS:
+        command += ["--co", option]
+    return command
+
+
+def otb_statistics(scene, destination):
+    run_command(["otbcli_ComputeImagesStatistics", "-il", scene, "-bv", "0", "-out.xml", destination])
+    return destination
+
+
+def otb_train(scene, polygons, statistics_path, model_path):
+    """A linear SVM on at most 1000 pixels a class (OTB's documented default, which OTB 8.1 applies
+    only with -sample.bm 0: otherwise it trains libsvm on every pixel, for hours on the 500 polygons)."""
+    run_command(["otbcli_TrainImagesClassifier", "-io.il", scene, "-io.vd", polygons, "-io.imstat", statistics_path,
+                 "-sample.vfn", "code", "-sample.bm", "0", "-sample.mt", "1000", "-sample.mv", "1000",
+                 "-classifier", "libsvm", "-classifier.libsvm.k", "linear",
+                 "-io.out", model_path, "-rand", "0"])
+
+
+def otb_classify(scene, statistics_path, model_path, output):
+    options = "&".join(f"gdal:co:{option}" for option in GEOTIFF_OPTIONS + ("PREDICTOR=2",))
+    run_command(["otbcli_ImageClassifier", "-in", scene, "-imstat", statistics_path, "-model", model_path,
+                 "-out", f"{output}?&{options}", "uint8"])
+
+
+# ---------------------------------------------------------------- the I/O floor
+
+def io_floor(scene, probability, output):
+    """Read the bands and write a Float32 band (same options, same windows, same threads) with no arithmetic.
+
+    The pixels written are the probabilities predict wrote, held in memory beforehand, so
+    DEFLATE meets exactly the same bytes; only the model's arithmetic is missing.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    dataset = open_raster(scene, decode_threads=True)
+    driver = gdal.GetDriverByName("GTiff")
+    target = driver.Create(output, dataset.RasterXSize, dataset.RasterYSize, 1, gdal.GDT_Float32, FLOAT_OPTIONS)
+    target.SetGeoTransform(dataset.GetGeoTransform())
+    target.SetProjection(dataset.GetProjection())
+    target.GetRasterBand(1).SetNoDataValue(PROBABILITY_NODATA)
+
+    def write(row, rows):
+        target.GetRasterBand(1).WriteArray(probability[row:row + rows], 0, row)
+        target.FlushCache()
+
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for row, rows in row_windows(dataset):
+            dataset.ReadAsArray(0, row, dataset.RasterXSize, rows)
+            dataset.FlushCache()
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, row, rows)
+        pending.result()
+    target = None
+
+
+# ---------------------------------------------------------------- peak memory, in a child
+
+def memory_status_mb(field):
+    """VmRSS (resident now) or VmHWM (peak resident since the last reset) of this process, in MB."""
+    with open("/proc/self/status", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise SystemExit(f"/proc/self/status has no {field}")
+
+
+def peak_memory_child(scene, model_path, output):
+    """Run in a fresh process: start QGIS, predict once, print resident MB before and peak during.
+
+    QGIS's own start passes its resting size for a moment (Processing loads every provider),
+    so the peak is reset after the start: writing 5 to clear_refs sets VmHWM to VmRSS.
+    """
+    qgis = start_qgis()  # noqa: F841 — held so QGIS and the provider live to the end
+    from water_logreg_plugin.core.model import load_model
+    from water_logreg_plugin.core.predict import ProbabilityKernel
+
+    ProbabilityKernel(load_model(model_path))  # torch's import counts as QGIS's, not as predict's
+    baseline = memory_status_mb("VmRSS")
+    with open("/proc/self/clear_refs", "w", encoding="utf-8") as handle:
+        handle.write("5")
+    run_ours("predictwater", {"INPUT": scene, "MODEL": model_path, "DEVICE": 0, "OUTPUT": output})
+    print(f"{baseline:.0f} {memory_status_mb('VmHWM'):.0f}")
+
+
+def peak_memory(scene, model_path, output):
+    completed = run_command([sys.executable, __file__, "--peak-memory-child", scene, model_path, output])
+    baseline, peak = (float(value) for value in completed.stdout.split()[-2:])
+    remove_raster(output)
+    return baseline, peak
+
+
+# ---------------------------------------------------------------- rows
+
+class Table:
+    def __init__(self):
+        self.rows = []
+        self.notes = []
+
+    def add(self, row, ours, peer, ratio, target, met):
+        self.rows.append((row, ours, peer, ratio, target, "yes" if met else "**no**" if met is not None else "–"))
+        print(f"  {row}: {ours} | {peer} | {ratio} | {target} | {self.rows[-1][-1]}", flush=True)
+
+    def markdown(self):
+        lines = ["| row | ours | peer | ratio | target | met |", "|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+
+def bench_sampling(table, paths, repeats, work):
+    full = paths["scene_full.tif"]
+    polygons = read_polygons(paths["polygons.gpkg"])
+    samples = sample_pixels(full, [], polygons, 0, 0)
+    extent = gdal.Info(full, format="json")["cornerCoordinates"]
+    rasterized = os.path.join(work, "rasterized.tif")
+    rasterize = ["gdal_rasterize", "-q", "-burn", "1", "-ot", "Byte", "-of", "MEM",
+                 "-te", str(extent["lowerLeft"][0]), str(extent["lowerLeft"][1]),
+                 str(extent["upperRight"][0]), str(extent["upperRight"][1]),
+                 "-ts", "10980", "10980", paths["polygons.gpkg"], rasterized]
+    times = alternate(repeats, ours=lambda: sample_pixels(full, [], polygons, 0, 0),
+                      peer=lambda: run_command(rasterize))
+    pixels = len(samples.labels)
+    table.add("6. sample 500 polygons, full scene (s)", f"{times['ours']:.2f} ({pixels / times['ours'] / 1e6:.1f} Mpx/s)",
+              f"gdal_rasterize {times['peer']:.2f}", f"{times['ours'] / times['peer']:.2f}× gdal_rasterize",
+              "report", None)
+    return samples
+
+
+def bench_fit(table, samples, repeats, work):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(0)
+    keep = np.concatenate([rng.choice(np.flatnonzero(samples.labels == label), FIT_SAMPLES_PER_CLASS, replace=False)
+                           for label in (1, 0)])
+    values, labels = samples.values[keep], samples.labels[keep]
+    info = {"band_count": 4, "data_type": "UInt16", "source_raster": "scene_full.tif"}
+    fitted = {}
+
+    def ours():
+        fitted["model"], _ = fit_water_model(values, labels, samples.bands, training_info=info)
+
+    def peer():
+        standardized = (values - values.mean(axis=0)) / values.std(axis=0)
+        # C = ∞: no penalty (scikit-learn ≥ 1.8 spells penalty=None this way).
+        fitted["sklearn"] = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=1000).fit(standardized, labels)
+
+    times = alternate(repeats, ours=ours, peer=peer)
+    model = fitted["model"]
+    standardized = (values - values.mean(axis=0)) / values.std(axis=0)
+    ours_loss = log_loss(labels, model.predict_probability(values))
+    peer_loss = log_loss(labels, fitted["sklearn"].predict_proba(standardized)[:, 1])
+    difference = (ours_loss - peer_loss) / peer_loss
+    ratio = times["ours"] / times["peer"]
+    table.add(f"5. fit, {len(labels) // 10**6} M samples × 4 bands (s; log-loss)",
+              f"{times['ours']:.2f}; {ours_loss:.6f}", f"scikit-learn {times['peer']:.2f}; {peer_loss:.6f}",
+              f"{ratio:.2f}× time; log-loss {100 * difference:+.3f} %", "≤ 1× time, log-loss within 0.1 %",
+              ratio <= 1 and abs(difference) <= 1e-3)
+    model_path = os.path.join(work, "model.json")
+    save_model(model, model_path)
+    return model, model_path
+
+
+def bench_predict(table, paths, model, model_path, repeats, work):
+    scene = paths["scene_quarter.tif"]
+    ours_out, calc_out, otb_out, floor_out = (os.path.join(work, name) for name in
+                                              ("ours.tif", "gdal_calc.tif", "otb.tif", "floor.tif"))
+    otb_polygons = polygons_with_code(paths["polygons.gpkg"], "polygons", raster_epsg(scene),
+                                      os.path.join(work, "polygons_otb.gpkg"))
+    otb_statistics_path = otb_statistics(scene, os.path.join(work, "quarter_statistics.xml"))
+    otb_model = os.path.join(work, "quarter_svm.txt")
+    otb_train(scene, otb_polygons, otb_statistics_path, otb_model)
+
+    def ours():
+        run_ours("predictwater", {"INPUT": scene, "MODEL": model_path, "DEVICE": 0, "OUTPUT": ours_out})
+
+    calc = gdal_calc_command(scene, model, calc_out)
+    ours()
+    probability = gdal.Open(ours_out).ReadAsArray()
+    times = alternate(repeats, cold=("otb",), ours=ours, gdal_calc=lambda: run_command(calc),
+                      otb=lambda: otb_classify(scene, otb_statistics_path, otb_model, otb_out),
+                      floor=lambda: io_floor(scene, probability, floor_out))
+    calculated = gdal.Open(calc_out).ReadAsArray()
+    valid = probability != PROBABILITY_NODATA
+    agreement = float(np.max(np.abs(probability[valid] - calculated[valid])))
+    same_nodata = bool(np.array_equal(valid, calculated != PROBABILITY_NODATA))
+    megapixels = probability.size / 1e6
+    speed_up = times["gdal_calc"] / times["ours"]
+    table.add(f"1. predict, quarter {megapixels:.0f} Mpx (s)", f"{times['ours']:.2f}",
+              f"gdal_calc.py {times['gdal_calc']:.2f}", f"{speed_up:.2f}× faster", "≥ 3.5× faster", speed_up >= 3.5)
+    table.notes.append(f"Row 1: our probabilities and gdal_calc.py's differ by at most {agreement:.1e}; "
+                       f"nodata pixels {'identical' if same_nodata else 'DIFFER'}.")
+    otb_speed_up = times["otb"] / times["ours"]
+    table.add("2. predict vs Orfeo ToolBox, quarter (s)", f"{times['ours']:.2f}",
+              f"otbcli_ImageClassifier (linear SVM) {times['otb']:.2f}", f"{otb_speed_up:.2f}× faster",
+              "≥ 1×", otb_speed_up >= 1)
+    floor_ratio = times["ours"] / times["floor"]
+    table.add("3. predict vs I/O floor, quarter (s)", f"{times['ours']:.2f}", f"read + write only {times['floor']:.2f}",
+              f"{floor_ratio:.2f}× the floor", "≤ 1.3× the floor", floor_ratio <= 1.3)
+    for path in (ours_out, calc_out, otb_out, floor_out):
+        remove_raster(path)
+
+
+def bench_memory(table, paths, model_path, work):
+    output = os.path.join(work, "memory.tif")
+    quarter_baseline, quarter = peak_memory(paths["scene_quarter.tif"], model_path, output)
+    full_baseline, full = peak_memory(paths["scene_full.tif"], model_path, output)
+    growth = (full - quarter) / quarter
+    table.add("4. peak RSS during predict (MB), QGIS included", f"quarter {quarter:.0f}, full {full:.0f}",
+              f"QGIS + provider + torch at rest: {quarter_baseline:.0f} / {full_baseline:.0f}",
+              f"{100 * growth:+.1f} % quarter → full", "≤ 1 GB, < 20 % growth",
+              full <= 1024 and growth < 0.2)
+    table.notes.append(f"Row 4: predict itself adds {quarter - quarter_baseline:.0f} MB (quarter) and "
+                       f"{full - full_baseline:.0f} MB (full scene, 4× the pixels) to the QGIS process at rest.")
+
+
+def bench_one_click(table, repeats, work):
+    scene = os.path.join(DEMO, "landsat8_reservoir.tif")
+    training = os.path.join(DEMO, "training_polygons.gpkg")
+    validation = read_polygons(os.path.join(DEMO, "validation_polygons.gpkg"),
+                               raster_crs_wkt=gdal.Open(scene).GetProjection())
+    ours_out, ours_model = os.path.join(work, "demo_ours.tif"), os.path.join(work, "demo_model.json")
+    otb_out, otb_model = os.path.join(work, "demo_otb.tif"), os.path.join(work, "demo_svm.txt")
+    otb_statistics_path = os.path.join(work, "demo_statistics.xml")
+    # Preparing the polygons for Orfeo ToolBox (its CRS, an integer class) is left out of its time.
+    otb_polygons = polygons_with_code(training, "training_polygons", raster_epsg(scene),
+                                      os.path.join(work, "demo_polygons_otb.gpkg"))
+
+    def ours():
+        run_ours("classifywater", {"INPUT": scene, "POLYGONS": training, "CLASS_FIELD": "class",
+                                   "OUTPUT": ours_out, "OUTPUT_MODEL": ours_model})
+
+    def peer():
+        otb_statistics(scene, otb_statistics_path)
+        otb_train(scene, otb_polygons, otb_statistics_path, otb_model)
+        otb_classify(scene, otb_statistics_path, otb_model, otb_out)
+
+    times = alternate(repeats, ours=ours, peer=peer)
+    ours_figures = held_out_figures(ours_out, validation, lambda values: values)
+    # Orfeo ToolBox writes class codes (1 water, 2 land): as a probability, water is 1.
+    otb_figures = held_out_figures(otb_out, validation, lambda values: (values == 1).astype(np.float64))
+    speed_up = times["peer"] / times["ours"]
+    table.add("7. one click on the Landsat 8 demo (s; held-out accuracy, kappa)",
+              f"{times['ours']:.2f}; {ours_figures['overall_accuracy']:.4f}, {ours_figures['kappa']:.4f}",
+              f"OTB stats + train + classify {times['peer']:.2f}; "
+              f"{otb_figures['overall_accuracy']:.4f}, {otb_figures['kappa']:.4f}",
+              f"{speed_up:.2f}× faster", "≥ 1×", speed_up >= 1)
+    table.notes.append(f"Row 7: accuracy on the {ours_figures['pixels']} pixels of the validation polygons "
+                       "(never used in training), at P ≥ 0.5 for ours.")
+
+
+def held_out_figures(raster, polygons, as_probability):
+    samples = sample_pixels(raster, [1], polygons, 0, 0)
+    return accuracy_figures(as_probability(samples.values[:, 0]), samples.labels)
+
+
+def bench_cluster():
+    script = os.path.join(BENCH, "bench_cluster.py")
+    if not os.path.exists(script):
+        return "benchmarks/bench_cluster.py is missing: the Dask row is skipped."
+    completed = subprocess.run([sys.executable, script], capture_output=True, text=True, cwd=ROOT)
+    if completed.returncode != 0:
+        return f"bench_cluster.py failed (exit {completed.returncode}):\n\n```\n{completed.stderr[-1500:]}\n```"
+    return completed.stdout.strip()
+
+
+# ---------------------------------------------------------------- report
+
+def versions():
+    import sklearn
+    import torch
+    from qgis.core import Qgis
+
+    otb = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "otb-bin"], capture_output=True, text=True).stdout
+    return (f"QGIS {Qgis.QGIS_VERSION}, GDAL {gdal.__version__}, numpy {np.__version__}, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), scikit-learn {sklearn.__version__}, Orfeo ToolBox {otb or '?'}, "
+            f"Python {platform.python_version()}")
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.platform()}"
+
+
+def write_results(table, cluster, repeats, seconds):
+    text = "\n".join([
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (benchmarks/run_bench.py) on "
+        f"{datetime.datetime.now().astimezone().isoformat(timespec='minutes')}, in {seconds / 60:.1f} min.",
+        "",
+        f"- Machine: {machine()}; load average at the end {os.getloadavg()[0]:.2f} (shared machine).",
+        f"- Versions: {versions()}.",
+        "- Inputs (benchmarks/build_inputs.py, seeded): 10980 × 10980 × 4 UInt16 scene, tiled 256², DEFLATE, "
+        "nodata corner; its 5490 × 5490 quarter; 500 polygons; the bundled Landsat 8 clip "
+        "(demo/data, 1000 × 1000 × 3) with its training and validation polygons.",
+        f"- Each figure is the median of {repeats} runs after a warm-up; ours and the peer's alternate. "
+        "Predict and the one-click job are timed around `processing.run` (QGIS start left out); peers "
+        "as the command a user types (process start included).",
+        "",
+        table.markdown(),
+        "",
+        *[f"- {note}" for note in table.notes],
+        "",
+        "## What bounds each row (cProfile and A/B runs on this machine, 2026-11-24)",
+        "",
+        "- Predict (rows 1–3): before this work a quarter took 1.5–1.8 s, with 0.59 s decompressing the "
+        "input on one thread, 0.59 s compressing the whole output in one flush at the end (GDAL's block "
+        "cache, 5 % of RAM, held every written block: 1.6 GB peak on the full scene) and 0.35 s of "
+        "arithmetic (float copies of the bands, boolean indexing, addmm). Now: the input is opened with "
+        "NUM_THREADS (decoding 0.7 → 0.35 s), each window's blocks leave the cache once read, a reader "
+        "thread decompresses window n + 1 and a writer thread compresses window n − 1 (NUM_THREADS) "
+        "while window n is computed, and a logistic regression is one float32 multiply-add a band on "
+        "the raw values plus an in-place sigmoid (21 ms a 2.8 Mpx window). A quarter now takes 2.16 "
+        "CPU-s in 1.17 s: both cores are busy, and DEFLATE in and out is most of it; the floor row is "
+        "that same pipeline without the arithmetic. Moving it further needs more cores or a cheaper "
+        "output layout (the creation options are fixed here to match the peers).",
+        "- torch's thread count: predict on the quarter took 1.17 s with 1 thread and 1.23 s with 2 "
+        "(medians of 5, within noise): torch computes only the sigmoid for a logistic regression, so "
+        "the plugin leaves torch's process-wide setting to QGIS.",
+        "- Sampling (row 6): 0.85 of 1.3 s is GDAL decompressing the ~1100 tiles under the 500 "
+        "polygons (DatasetIONumPy); rasterizing is 0.05 s. gdal_rasterize reads no pixels, so the "
+        "ratio is the cost of reading the samples' tiles; NUM_THREADS decoding took 7 % off.",
+        "",
+        "## Dask (benchmarks/bench_cluster.py)",
+        "",
+        cluster,
+        "",
+    ])
+    with open(os.path.join(BENCH, "RESULTS.md"), "w", encoding="utf-8") as handle:
+        handle.write(text)
+    print()
+    print(table.markdown())
+    print()
+    print(cluster)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", default=os.path.join(BENCH, "work"))
+    parser.add_argument("--peak-memory-child", nargs=3, metavar=("SCENE", "MODEL", "OUTPUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peak_memory_child:
+        return peak_memory_child(*args.peak_memory_child)
+
+    started = time.perf_counter()
+    for program in ("gdal_calc.py", "gdal_rasterize", "otbcli_ImageClassifier"):
+        if shutil.which(program) is None:
+            raise SystemExit(f"{program} is missing; run `make bench`, which installs it.")
+    paths = build_inputs(args.work)
+    qgis = start_qgis()  # noqa: F841 — held so QGIS and the provider live to the end
+    table = Table()
+    with tempfile.TemporaryDirectory(prefix="bench_", dir=args.work) as work:
+        print("Sampling …", flush=True)
+        samples = bench_sampling(table, paths, args.repeats, work)
+        print("Fitting …", flush=True)
+        model, model_path = bench_fit(table, samples, args.repeats, work)
+        print("Predicting …", flush=True)
+        bench_predict(table, paths, model, model_path, args.repeats, work)
+        print("Peak memory …", flush=True)
+        bench_memory(table, paths, model_path, work)
+        print("One click on the demo scene …", flush=True)
+        bench_one_click(table, args.repeats, work)
+    table.rows.sort(key=lambda row: row[0])
+    print("Dask …", flush=True)
+    cluster = bench_cluster()
+    write_results(table, cluster, args.repeats, time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
