@@ -23,7 +23,7 @@ def classified(provider, tmp_path_factory):
     result = processing.run("waterlogreg:classifywater", {
         "INPUT": SCENE, "POLYGONS": TRAINING, "CLASS_FIELD": "class", "WATER_VALUES": "water", "SEED": 0,
         "OUTPUT": str(folder / "probability.tif"), "OUTPUT_MODEL": str(folder / "model.json"),
-        "OUTPUT_MASK": str(folder / "mask.tif"),
+        "OUTPUT_MASK": str(folder / "mask.tif"), "OUTPUT_REPORT": str(folder / "report.html"),
     })
     return result, folder
 
@@ -70,3 +70,11 @@ def test_the_saved_model_predicts_the_same_map(classified, run_algorithm):
         "INPUT": SCENE, "MODEL": result["OUTPUT_MODEL"], "OUTPUT": str(folder / "again.tif"),
     })
     np.testing.assert_allclose(read(again["OUTPUT"])[0], read(result["OUTPUT"])[0], rtol=0, atol=1e-6)
+
+
+def test_the_report_names_the_landsat_bands(classified):
+    result, _ = classified
+    report = open(result["OUTPUT_REPORT"], encoding="utf-8").read()
+    for label in ("band 1 (blue (B2))", "band 2 (green (B3))", "band 3 (red (B4))"):
+        assert label in report
+    assert 'id="plot-feature-space-3d"' in report

@@ -203,7 +203,7 @@ def _feature_space_section(model, samples, train_mask, validation_mask):
             _pair_plot(model, samples, shown, first, second), f"plot-feature-space-{names}",
             f"Samples in feature space, band {model.bands[first]} against band {model.bands[second]}, "
             f"coloured by class, with the decision boundary",
-            f"Band {model.bands[first]} against band {model.bands[second]}: the boundary is {boundary}"
+            f"{_band_label(model, first)} against {_band_label(model, second)}: the boundary is {boundary}"
             f"{others}; shading is P(water).",
         ))
     if band_count == 3:
@@ -231,7 +231,7 @@ def _coefficients_section(model):
     in_band_units, intercept = coefficients
     standardized, standardized_bias = model.layers[0][0][0], float(model.layers[0][1][0])
     rows = "".join(
-        f'<tr data-band="{band}"><td class="name">band {band}</td>'
+        f'<tr data-band="{band}"><td class="name">{_text(_band_label(model, index))}</td>'
         f'{_cell("data-coefficient", "standardized", standardized[index])}'
         f'{_cell("data-coefficient", "band_units", in_band_units[index])}'
         f'{_cell("data-coefficient", "mean", model.mean[index])}'
@@ -405,11 +405,22 @@ def _pair_plot(model, samples, shown, first, second):
             axes.plot(*line, color=BOUNDARY_COLOUR, linewidth=1.5, label="Aᵀx + b = 0")
     axes.set_xlim(*x_limits)
     axes.set_ylim(*y_limits)
-    axes.set_xlabel(f"band {model.bands[first]}")
-    axes.set_ylabel(f"band {model.bands[second]}")
+    axes.set_xlabel(_band_label(model, first))
+    axes.set_ylabel(_band_label(model, second))
     axes.legend(fontsize="x-small", loc="best")
     figure.tight_layout()
     return figure
+
+
+def _band_label(model, index):
+    """'band 3 (red (B4))' where the training raster named its bands, else 'band 3'. The names
+    come from the model file, which may be foreign: anything but short text is ignored."""
+    band = model.bands[index]
+    names = model.training.get("band_names")
+    name = names[band - 1] if isinstance(names, list) and 0 < band <= len(names) else None
+    if isinstance(name, str) and name.strip() and len(name) <= 80:
+        return f"band {band} ({name.strip()})"
+    return f"band {band}"
 
 
 def _line_through_box(weight_x, weight_y, constant, x_limits, y_limits):
@@ -435,7 +446,7 @@ def _one_band_plot(model, samples, shown):
     curve.plot(grid, model.predict_probability(grid[:, np.newaxis]), color=BOUNDARY_COLOUR, label="P(water)")
     curve.set_ylim(0, 1)
     curve.set_ylabel("P(water)")
-    axes.set_xlabel(f"band {model.bands[0]}")
+    axes.set_xlabel(_band_label(model, 0))
     axes.set_ylabel("samples")
     axes.legend(fontsize="x-small")
     figure.tight_layout()
@@ -471,9 +482,9 @@ def _three_d_plot(model, samples, shown):
             axes.plot_surface(*coordinates, color="#808080", alpha=0.35, linewidth=0)
     for setter, limit in zip((axes.set_xlim, axes.set_ylim, axes.set_zlim), limits):
         setter(*limit)
-    axes.set_xlabel(f"band {model.bands[0]}")
-    axes.set_ylabel(f"band {model.bands[1]}")
-    axes.set_zlabel(f"band {model.bands[2]}")
+    axes.set_xlabel(_band_label(model, 0))
+    axes.set_ylabel(_band_label(model, 1))
+    axes.set_zlabel(_band_label(model, 2))
     axes.legend(fontsize="x-small", loc="upper left")
     return figure
 

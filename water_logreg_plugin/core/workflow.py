@@ -87,6 +87,8 @@ def raster_description(raster_path):
         "source_raster": os.path.basename(str(raster_path)),
         "band_count": dataset.RasterCount,
         "data_type": gdal.GetDataTypeName(dataset.GetRasterBand(1).DataType),
+        # The bands' descriptions (e.g. 'green (B3)'), so the report's plots can say which is which.
+        "band_names": [dataset.GetRasterBand(number).GetDescription() for number in range(1, dataset.RasterCount + 1)],
     }
 
 
