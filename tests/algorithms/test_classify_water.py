@@ -29,6 +29,26 @@ def test_separable_scene_is_mapped(run_algorithm, tmp_path):
     assert result["TRUE_WATER"] + result["FALSE_LAND"] > 0 and result["TRUE_LAND"] + result["FALSE_WATER"] > 0
 
 
+def test_l2_penalty_grades_the_probabilities_and_is_recorded(run_algorithm, tmp_path):
+    import json
+
+    bands, truth = water_scene()
+    raster = write_raster(tmp_path / "scene.tif", bands)
+    polygons = write_polygons(tmp_path / "p.gpkg", standard_polygons())
+    plain = classify(run_algorithm, raster, polygons, tmp_path / "plain")
+    penalized = classify(run_algorithm, raster, polygons, tmp_path / "penalized", L2_PENALTY=0.01)
+    probability, _ = read(penalized["OUTPUT"])
+    assert ((probability >= 0.5) == truth).mean() >= 0.99
+
+    def graded_pixels(path):
+        values, _ = read(path)
+        return int(((values > 0.05) & (values < 0.95)).sum())
+
+    assert graded_pixels(penalized["OUTPUT"]) > graded_pixels(plain["OUTPUT"])
+    with open(penalized["OUTPUT_MODEL"], encoding="utf-8") as handle:
+        assert json.load(handle)["training"]["l2_penalty"] == 0.01
+
+
 def test_polygon_crs_does_not_change_the_answer(run_algorithm, tmp_path):
     bands, _ = water_scene()
     raster = write_raster(tmp_path / "scene.tif", bands)

@@ -40,6 +40,46 @@ def test_reaches_scikit_learn_maximum_likelihood():
     np.testing.assert_allclose(model.layers[0][0][0], reference.coef_[0], rtol=2e-2, atol=2e-2)
 
 
+def test_l2_penalty_is_scikit_learns_c():
+    """λ/2·Σw² on the mean cross-entropy is LogisticRegression(C = 1/(λ·n))."""
+    from sklearn.linear_model import LogisticRegression
+
+    values, labels = overlapping_classes()
+    penalty = 0.01
+    model, _ = fit_water_model(values, labels, [1, 2, 3], l2_penalty=penalty)
+    standardized = (values - values.mean(0)) / values.std(0)
+    reference = LogisticRegression(C=1 / (penalty * len(labels)), max_iter=10_000, tol=1e-10).fit(standardized, labels)
+    np.testing.assert_allclose(model.layers[0][0][0], reference.coef_[0], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(model.layers[0][1], reference.intercept_, rtol=1e-3, atol=1e-4)
+    assert model.training["l2_penalty"] == penalty
+
+
+def test_l2_penalty_keeps_probabilities_graded_where_classes_separate():
+    rng = np.random.default_rng(3)
+    labels = (rng.random(2000) < 0.5).astype(np.uint8)
+    values = np.where(labels[:, None] == 1, 500.0, 1500.0) + rng.normal(0, 100.0, (2000, 3))
+    shoreline = np.linspace(700, 1300, 61)[:, None] * np.ones(3)
+
+    unpenalized, _ = fit_water_model(values, labels, [1, 2, 3])
+    penalized, history = fit_water_model(values, labels, [1, 2, 3], l2_penalty=1e-3)
+
+    def graded(model):
+        probability = model.predict_probability(shoreline)
+        return int(((probability > 0.05) & (probability < 0.95)).sum())
+
+    # Unpenalized, the weights grow until float32 saturates the loss (≈ 1e-10): a near step.
+    assert unpenalized.training["final_loss"] < 1e-6
+    assert graded(penalized) >= 3 * graded(unpenalized)
+    assert np.abs(penalized.layers[0][0]).max() < 0.5 * np.abs(unpenalized.layers[0][0]).max()
+    assert history["loss"][-1] == pytest.approx(penalized.training["final_loss"])
+
+
+def test_negative_l2_penalty_is_refused():
+    values, labels = overlapping_classes(200)
+    with pytest.raises(WaterLogRegError, match="L2 penalty must be 0 or more"):
+        fit_water_model(values, labels, [1, 2, 3], l2_penalty=-1)
+
+
 def test_gradient_descent_and_adam_also_descend():
     values, labels = overlapping_classes(1000)
     for optimizer in ("sgd", "adam"):

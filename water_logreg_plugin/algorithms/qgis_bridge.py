@@ -162,6 +162,15 @@ def training_parameters():
             ),
             "Training stops here, or earlier once L-BFGS has converged.",
         )),
+        advanced(with_help(
+            QgsProcessingParameterNumber(
+                "L2_PENALTY", "L2 penalty λ (0 = maximum likelihood)",
+                QgsProcessingParameterNumber.Double, 0.0, minValue=0,
+            ),
+            "Adds λ/2·Σw² to the loss. Where your polygons separate water from land perfectly, "
+            "0 gives a 0/1 step at the shoreline; a small λ such as 0.001 keeps the probabilities "
+            "graded there.",
+        )),
     ]
 
 
@@ -175,6 +184,7 @@ def training_settings(algorithm, parameters, context):
         "optimizer": OPTIMIZER_VALUES[algorithm.parameterAsEnum(parameters, "OPTIMIZER", context)],
         "learning_rate": algorithm.parameterAsDouble(parameters, "LEARNING_RATE", context) or None,
         "max_steps": algorithm.parameterAsInt(parameters, "MAX_STEPS", context),
+        "l2_penalty": algorithm.parameterAsDouble(parameters, "L2_PENALTY", context),
     }
 
 

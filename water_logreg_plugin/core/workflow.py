@@ -42,6 +42,7 @@ def train_water_model(
     seed=0,
     threshold=0.5,
     training_info=None,
+    l2_penalty=0.0,
     progress=lambda fraction: None,
     is_canceled=lambda: False,
     log=lambda message: None,
@@ -60,7 +61,7 @@ def train_water_model(
     model, history = fit_water_model(
         samples.values[train_mask], samples.labels[train_mask], samples.bands,
         hidden_layers=hidden_layers, optimizer=optimizer, learning_rate=learning_rate,
-        max_steps=max_steps, device=device, seed=seed,
+        max_steps=max_steps, device=device, seed=seed, l2_penalty=l2_penalty,
         validation=(samples.values[validation_mask], samples.labels[validation_mask]) if held_out else None,
         training_info=training_info, progress=progress, is_canceled=is_canceled, log=log,
     )
@@ -115,6 +116,7 @@ def classify_water(
     learning_rate=None,
     max_steps=500,
     threshold=0.5,
+    l2_penalty=0.0,
     progress=lambda fraction: None,
     is_canceled=lambda: False,
     log=lambda message: None,
@@ -131,7 +133,7 @@ def classify_water(
     )
     training = train_water_model(
         samples, validation_fraction, hidden_layers, optimizer, learning_rate, max_steps,
-        device, seed, threshold, training_info=raster_description(raster_path),
+        device, seed, threshold, training_info=raster_description(raster_path), l2_penalty=l2_penalty,
         progress=_part_of(progress, 0.2, 0.5), is_canceled=is_canceled, log=log,
     )
     prediction = predict_water(
@@ -144,7 +146,8 @@ def classify_water(
         settings = {
             "raster": os.path.basename(str(raster_path)), "bands": samples.bands,
             "max_pixels_per_class": max_pixels_per_class, "validation_fraction": validation_fraction,
-            "hidden_layers": list(hidden_layers), "max_steps": max_steps, "device_asked": device,
+            "hidden_layers": list(hidden_layers), "max_steps": max_steps, "l2_penalty": l2_penalty,
+            "device_asked": device,
         }
         write_training_report(report_path, samples, training, settings, prediction, {
             "training": training.model.training["seconds"], "prediction": prediction.seconds,
