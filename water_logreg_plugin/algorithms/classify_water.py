@@ -38,7 +38,7 @@ class ClassifyWater(WaterLogRegAlgorithm):
             "other scenes, a 0/1 water mask, and an HTML report (loss curve, samples and decision "
             "boundary in feature space, coefficients, confusion matrix, probability histogram) "
             "that opens from the Results Viewer.\n\n"
-            "HIDDEN_LAYERS (advanced), e.g. '16,16', fits a multi-layer perceptron instead, for "
+            "Hidden layers, e.g. '16,16', fits a multi-layer perceptron instead, for "
             "water that no plane in feature space separates from land."
         )
 
