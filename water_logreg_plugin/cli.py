@@ -44,9 +44,10 @@ def build_parser():
     predict.add_argument("--summary", metavar="CSV",
                          help=f"where to write the per-scene summary (default OUTPUT_FOLDER/{SUMMARY_NAME})")
     predict.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="torch device on each worker")
-    predict.add_argument("--task-pixels", type=int, default=TASK_PIXELS, metavar="N",
+    predict.add_argument("--task-pixels", type=int, metavar="N",
                          help="split scenes with more pixels into tasks of whole block rows of about N "
-                              f"pixels, assembled into one output (default {TASK_PIXELS})")
+                              f"pixels, assembled into one output (default {TASK_PIXELS} with --workers "
+                              "2 or more or --scheduler; no split in one process)")
     return parser
 
 

@@ -14,10 +14,8 @@ from qgis.core import (
 )
 
 from ..core.errors import Canceled
-from ..core.raster import check_output_folder
 from ..core.sampling import Samples
-from ..core.report import write_training_report
-from ..core.workflow import train_water_model, write_model
+from ..core.workflow import train_and_save
 from . import qgis_bridge as bridge
 from .base import WaterLogRegAlgorithm
 
@@ -74,20 +72,13 @@ class TrainModel(WaterLogRegAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, self.SAMPLES))
         model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context)
         report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
-        for path in (model_path, report_path):
-            if path:
-                check_output_folder(path)
-        samples = read_samples(source, feedback)
-        settings = bridge.training_settings(self, parameters, context)
-        result = train_water_model(
-            samples, device=bridge.device_choice(self, parameters, context),
+        result = train_and_save(
+            read_samples(source, feedback), model_path, report_path,
+            device=bridge.device_choice(self, parameters, context),
             seed=self.parameterAsInt(parameters, self.SEED, context),
             training_info={"source_samples": source.sourceName()},
-            **settings, **bridge.core_callbacks(feedback),
+            **bridge.training_settings(self, parameters, context), **bridge.core_callbacks(feedback),
         )
-        write_model(result.model, model_path)
-        if report_path:
-            write_training_report(report_path, samples, result, dict(settings, bands=samples.bands))
         return dict(
             bridge.figure_outputs(result.figures, result.figures_source),
             OUTPUT_MODEL=model_path, OUTPUT_REPORT=report_path,

@@ -27,6 +27,19 @@ class SceneResult:
     def as_row(self):
         return asdict(self)
 
+    def describe(self):
+        """One line for a log: the scene, then its water and time, or why it failed."""
+        if self.status != "ok":
+            return f"{os.path.basename(self.scene)}: {self.status} — {self.reason}"
+        where = f" on {self.worker}" if self.worker else ""
+        return (f"{os.path.basename(self.scene)}: ok, {100 * self.water_fraction:.2f} % water, "
+                f"{self.seconds:.1f} s{where}")
+
+
+def failure_reason(error):
+    """What a failed scene reports: our own messages as they are, anything else with its type."""
+    return str(error) if isinstance(error, WaterLogRegError) else f"{type(error).__name__}: {error}"
+
 
 def expand_scenes(patterns):
     """Paths and glob patterns → the scene files, in the order given, each once."""
@@ -50,10 +63,8 @@ def predict_scene(model, scene, output_path, device="auto", is_canceled=lambda: 
         summary = predict_water(scene, model, output_path, device, is_canceled=is_canceled)
     except Canceled:
         raise
-    except WaterLogRegError as error:
-        result.reason = str(error)
     except Exception as error:  # noqa: BLE001 — one broken scene must not stop a batch
-        result.reason = f"{type(error).__name__}: {error}"
+        result.reason = failure_reason(error)
     else:
         result.status = "ok"
         result.pixels = summary.valid_pixels
@@ -104,9 +115,7 @@ def predict_scenes(
         if is_canceled():
             raise Canceled()
         result = predict_scene(model, scene, output_path_for(scene, output_folder), device, is_canceled)
-        log(f"{os.path.basename(scene)}: {result.status}"
-            + (f", {100 * result.water_fraction:.2f} % water, {result.seconds:.1f} s" if result.status == "ok"
-               else f" — {result.reason}"))
+        log(result.describe())
         results.append(result)
         progress((index + 1) / len(scenes))
     return results

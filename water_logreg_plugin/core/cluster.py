@@ -21,6 +21,7 @@ imported only here, inside functions, so the plugin works without it.
 """
 
 import glob
+import math
 import os
 import shutil
 import time
@@ -31,17 +32,18 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .batch import SceneResult, check_batch, output_path_for, predict_scene
+from .batch import SceneResult, check_batch, failure_reason, output_path_for, predict_scene
 from .errors import Canceled, WaterLogRegError
-from .predict import PROBABILITY_NODATA, ProbabilityKernel, check_model_fits_raster, predict_window
-from .raster import WINDOW_PIXELS, atomic_output, create_like, nodata_values, open_raster, row_windows
+from .predict import PROBABILITY_NODATA, WATER_THRESHOLD, ProbabilityKernel, check_model_fits_raster, predict_window
+from .raster import (
+    WINDOW_PIXELS, atomic_output, check_written, create_like, nodata_values, open_raster, partial_path,
+    remove_quietly, row_windows, write_rows,
+)
 
 # A scene with more pixels than this is split over several tasks of about this many pixels
 # (64 of predict_water's windows, some 20 s of one core). A whole Sentinel-2 tile (121 Mpx)
 # stays one task, with no scratch copy; a mosaic of a country spreads over the cluster.
 TASK_PIXELS = 1 << 28
-# predict_water's default threshold, which predict_scene (the unsplit path) uses.
-WATER_THRESHOLD = 0.5
 CONNECT_TIMEOUT_S = 30
 DASK_REQUIREMENT = "dask[distributed]==2026.8.0"
 
@@ -105,7 +107,7 @@ def predict_scenes_on_cluster(
     device="auto",
     scheduler=None,
     workers=0,
-    task_pixels=TASK_PIXELS,
+    task_pixels=None,
     progress_bar=False,
     progress=lambda fraction: None,
     is_canceled=lambda: False,
@@ -114,10 +116,15 @@ def predict_scenes_on_cluster(
     """Predict every scene into output_folder/<scene>_water.tif on Dask; returns [SceneResult]
     in the order of `scenes`. A scene that fails is a failed SceneResult with its reason.
 
+    `task_pixels` (default TASK_PIXELS where tasks run side by side) splits larger scenes;
+    with a single worker thread splitting would only copy each scene once more, so by
+    default it does not happen there.
     `progress_bar` shows Dask's own progress bar on the terminal (it blocks until the end);
     `progress`/`is_canceled`/`log` serve a caller such as a Processing algorithm.
     """
     model = check_batch(model, scenes, output_folder)
+    if task_pixels is None:
+        task_pixels = TASK_PIXELS if scheduler or workers > 1 else math.inf
     if task_pixels < 1:
         raise WaterLogRegError(f"The pixels per task must be at least 1, not {task_pixels}.")
     output_folder = os.path.abspath(output_folder)
@@ -147,9 +154,7 @@ def predict_scenes_on_cluster(
     finally:
         _remove_leftovers(scratch, outputs)
     for result in results:
-        log(f"{os.path.basename(result.scene)}: {result.status}"
-            + (f", {100 * result.water_fraction:.2f} % water, {result.seconds:.1f} s on {result.worker}"
-               if result.status == "ok" else f" — {result.reason}"))
+        log(result.describe())
     return results
 
 
@@ -201,18 +206,16 @@ def _scene_result(future, scene, output):
         return future.result()
     # Dask gives up on a task after its workers died several times running it (KilledWorker).
     error = future.exception()
-    return SceneResult(scene=scene, output=output, reason=f"{type(error).__name__}: {error}")
+    return SceneResult(scene=scene, output=output, reason=failure_reason(error))
 
 
 def _remove_leftovers(scratch, outputs):
     """What killed or canceled tasks left: the chunks and hidden partial outputs of this run."""
     shutil.rmtree(scratch, ignore_errors=True)
     for output in outputs:
-        folder, name = os.path.split(output)
-        stem, extension = os.path.splitext(name)
-        pattern = os.path.join(folder, f".{glob.escape(stem)}.partial-*{glob.escape(extension)}")
+        pattern = partial_path(output, "*")
         for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml"):
-            os.remove(leftover)
+            remove_quietly(leftover)  # a task still running may move or remove it first
 
 
 def _worker_address():
@@ -249,13 +252,13 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
                 chunk.valid_pixels += int(np.count_nonzero(valid))
                 chunk.water_pixels += int(np.count_nonzero(valid & (probability >= WATER_THRESHOLD)))
                 probability[~valid] = PROBABILITY_NODATA
-                _write_rows(output, probability, row - first_row)
+                write_rows(output, probability, row - first_row)
             gdal.ErrorReset()
             output.FlushCache()
             output = None  # closes the file before it is moved into place
-            _check_written()
+            check_written()
     except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
-        chunk.reason = _reason(error)
+        chunk.reason = failure_reason(error)
     chunk.seconds = time.perf_counter() - started
     return chunk
 
@@ -276,7 +279,7 @@ def _assemble_scene(scene, output_path, chunks):
         elif not os.path.exists(output_path):
             raise WaterLogRegError(f"The chunks of '{scene}' vanished before they were assembled; run it again.")
     except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
-        result.reason = _reason(error)
+        result.reason = failure_reason(error)
     else:
         result.status = "ok"
         result.pixels = sum(chunk.valid_pixels for chunk in chunks)
@@ -301,24 +304,8 @@ def _copy_chunks(scene, output_path, chunks):
                 values = source.GetRasterBand(1).ReadAsArray(0, row - first_row, width, rows)
                 if values is None:
                     raise WaterLogRegError(f"Reading the chunk '{chunk.path}' failed: {gdal.GetLastErrorMsg()}")
-                _write_rows(output, values, row)
+                write_rows(output, values, row)
         gdal.ErrorReset()
         output.FlushCache()
         output = None  # closes the file before it is moved into place
-        _check_written()
-
-
-def _write_rows(dataset, values, row):
-    gdal.ErrorReset()
-    if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
-        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
-
-
-def _check_written():
-    """After closing an output: a write GDAL could not finish (a full disk) fails the task."""
-    if gdal.GetLastErrorType() >= gdal.CE_Failure:
-        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
-
-
-def _reason(error):
-    return str(error) if isinstance(error, WaterLogRegError) else f"{type(error).__name__}: {error}"
+        check_written()

@@ -18,10 +18,13 @@ from osgeo import gdal
 
 from .device import resolve_device
 from .errors import Canceled, WaterLogRegError
-from .raster import atomic_output, create_like, nodata_values, open_raster, row_windows, valid_pixel_mask
+from .raster import (
+    atomic_output, check_written, create_like, nodata_values, open_raster, row_windows, valid_pixel_mask, write_rows,
+)
 
 PROBABILITY_NODATA = -9999.0
 MASK_NODATA = 255
+WATER_THRESHOLD = 0.5  # P(water) from which a pixel counts as water, unless told otherwise
 
 
 @dataclass
@@ -127,7 +130,7 @@ def predict_water(
     output_path,
     device="auto",
     mask_path=None,
-    threshold=0.5,
+    threshold=WATER_THRESHOLD,
     progress=lambda fraction: None,
     is_canceled=lambda: False,
     log=lambda message: None,
@@ -185,8 +188,7 @@ def predict_water(
         if mask is not None:
             mask.FlushCache()
         output = mask = None  # closes the files before they are moved into place
-        if gdal.GetLastErrorType() >= gdal.CE_Failure:
-            raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+        check_written()
     summary = PredictionSummary(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
         kernel.device.type, time.perf_counter() - started,
@@ -225,16 +227,6 @@ def _probability_window(values, nodata, kernel):
 
 
 def _write_window(output, probability, mask, mask_values, row):
-    _write(output, probability, row)
+    write_rows(output, probability, row)
     if mask is not None:
-        _write(mask, mask_values, row)
-
-
-def _write(dataset, values, row):
-    """Write rows and compress them now (on GDAL's threads), so the block cache stays small."""
-    gdal.ErrorReset()
-    if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
-        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
-    dataset.FlushCache()
-    if gdal.GetLastErrorType() >= gdal.CE_Failure:
-        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+        write_rows(mask, mask_values, row)

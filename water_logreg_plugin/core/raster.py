@@ -4,6 +4,7 @@ GDAL's Python bindings are used without `gdal.UseExceptions()`, because that swi
 process-wide and would change the behaviour of every other plugin in the same QGIS.
 """
 
+import glob
 import math
 import os
 import uuid
@@ -40,10 +41,11 @@ def open_raster(path, decode_threads=False):
     """
     if not path:
         raise WaterLogRegError("No raster was given; choose a raster layer or file.")
+    # NUM_THREADS is an open option of the GTiff driver only; others would warn about it.
+    driver = gdal.IdentifyDriverEx(str(path), gdal.OF_RASTER) if decode_threads else None
+    options = ["NUM_THREADS=ALL_CPUS"] if driver is not None and driver.ShortName == "GTiff" else []
     gdal.ErrorReset()
-    dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY)
-    if dataset is not None and decode_threads and dataset.GetDriver().ShortName == "GTiff":
-        dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY, open_options=["NUM_THREADS=ALL_CPUS"])
+    dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
     if dataset is None:
         reason = gdal.GetLastErrorMsg() or "GDAL does not recognise it as a raster"
         raise WaterLogRegError(
@@ -130,20 +132,50 @@ def atomic_output(destination):
     """
     destination = os.path.abspath(destination)
     check_output_folder(destination)
-    folder, name = os.path.split(destination)
-    stem, extension = os.path.splitext(name)
-    partial = os.path.join(folder, f".{stem}.partial-{uuid.uuid4().hex[:8]}{extension}")
+    partial = partial_path(destination, uuid.uuid4().hex[:8])
     try:
         yield partial
         os.replace(partial, destination)
         # Statistics GDAL kept for an earlier file of this name describe other pixels.
-        stale_sidecar = destination + ".aux.xml"
-        if os.path.exists(stale_sidecar):
-            os.remove(stale_sidecar)
+        remove_quietly(destination + ".aux.xml")
     finally:
         for leftover in (partial, partial + ".aux.xml"):
-            if os.path.exists(leftover):
-                os.remove(leftover)
+            remove_quietly(leftover)
+
+
+def partial_path(destination, run_id):
+    """The hidden name atomic_output writes `destination` under; run_id '*' makes a glob pattern
+    for every run's."""
+    folder, name = os.path.split(destination)
+    stem, extension = os.path.splitext(name)
+    if run_id == "*":
+        stem, extension = glob.escape(stem), glob.escape(extension)
+    return os.path.join(folder, f".{stem}.partial-{run_id}{extension}")
+
+
+def remove_quietly(path):
+    """Remove a file that may be gone already or still held open (Windows keeps open files):
+    clean-up must never replace the error that made it necessary."""
+    try:
+        os.remove(path)
+    except OSError:
+        pass  # gone, or left as a hidden .partial file, which no user takes for a result
+
+
+def write_rows(dataset, values, row):
+    """Write rows of band 1 from `row` and compress them now (on GDAL's threads), so GDAL's
+    block cache stays small however large the output."""
+    gdal.ErrorReset()
+    if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
+        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+    dataset.FlushCache()
+    check_written()
+
+
+def check_written():
+    """After a flush or a close: a write GDAL could not finish (a full disk) is an error."""
+    if gdal.GetLastErrorType() >= gdal.CE_Failure:
+        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
 
 
 def create_like(template, path, band_count, data_type, nodata):

@@ -1,6 +1,7 @@
 """The jobs the algorithms run, each a few calls into the core, top-down.
 
 train_water_model: hold out polygons → fit → figures.
+train_and_save:    train_water_model → save the model (→ HTML report).
 classify_water:    sample → train_water_model → save the model → predict.
 """
 
@@ -74,6 +75,24 @@ def train_water_model(
     model.training["validation_pixels"] = int(validation_mask.sum())
     log(format_figures(figures, f"Accuracy on {source}"))
     return TrainingResult(model, history, figures, source, train_mask, validation_mask, messages)
+
+
+def train_and_save(samples, model_path, report_path=None, device="auto", seed=0, training_info=None,
+                   progress=lambda fraction: None, is_canceled=lambda: False, log=lambda message: None,
+                   **settings):
+    """Train on samples (train_water_model's `settings`), save the model file and, when asked,
+    the HTML report; returns the TrainingResult."""
+    for path in (model_path, report_path):
+        if path:
+            check_output_folder(path)
+    result = train_water_model(samples, device=device, seed=seed, training_info=training_info,
+                               progress=progress, is_canceled=is_canceled, log=log, **settings)
+    write_model(result.model, model_path)
+    if report_path:
+        write_training_report(report_path, samples, result, dict(settings, bands=samples.bands, seed=seed,
+                                                                 device_asked=device))
+        log(f"Report written to {report_path}.")
+    return result
 
 
 def write_model(model, path):
