@@ -8,13 +8,14 @@ export QT_QPA_PLATFORM := offscreen
 export DEBIAN_FRONTEND := noninteractive
 SYSTEM_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth
 
-.PHONY: help system venv demo test bench package clean
+.PHONY: help system venv demo test lint bench package clean
 
 help:
 	@echo "make demo     classify water on the bundled Landsat 8 scene (writes demo_output/)"
 	@echo "make test     run the test suite"
 	@echo "make bench    side-by-side timings against GDAL, scikit-learn and Orfeo ToolBox"
 	@echo "make package  build dist/water_logreg_plugin.zip for 'Install from ZIP'"
+	@echo "make lint     ruff over the plugin, tests, benchmarks and demo"
 
 # QGIS and GDAL from the distribution; installed only when missing.
 system:
@@ -44,6 +45,9 @@ bench: venv
 
 test: venv package
 	$(PYTHON) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check water_logreg_plugin tests benchmarks demo
 
 package:
 	@rm -rf dist/build && mkdir -p dist/build

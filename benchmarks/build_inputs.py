@@ -117,7 +117,8 @@ def build_scene(path):
         dataset.WriteRaster(0, row, FULL_SIZE, rows, values.tobytes())
         sampled_rows = np.arange(row, row + rows)
         sampled_rows = sampled_rows[sampled_rows % 16 == 8]
-        truth[(sampled_rows - 8) // 16] = (wetness[sampled_rows - row][:, 8::16] > WATER_QUANTILE_LEVEL)[:, :truth.shape[1]]
+        wet = wetness[sampled_rows - row][:, 8::16] > WATER_QUANTILE_LEVEL
+        truth[(sampled_rows - 8) // 16] = wet[:, :truth.shape[1]]
         print(f"  scene rows {row + rows}/{FULL_SIZE}", end="\r", flush=True)
     dataset = None
     os.replace(partial, path)

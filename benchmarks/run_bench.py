@@ -32,6 +32,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, BENCH)
 
 from build_inputs import build_inputs  # noqa: E402
+
 from water_logreg_plugin.core.metrics import accuracy_figures  # noqa: E402
 from water_logreg_plugin.core.model import fit_water_model, save_model  # noqa: E402
 from water_logreg_plugin.core.predict import PROBABILITY_NODATA  # noqa: E402
@@ -280,7 +281,8 @@ def bench_sampling(table, paths, repeats, work):
     times = alternate(repeats, ours=lambda: sample_pixels(full, [], polygons, 0, 0),
                       peer=lambda: run_command(rasterize))
     pixels = len(samples.labels)
-    table.add("6. sample 500 polygons, full scene (s)", f"{times['ours']:.2f} ({pixels / times['ours'] / 1e6:.1f} Mpx/s)",
+    table.add("6. sample 500 polygons, full scene (s)",
+              f"{times['ours']:.2f} ({pixels / times['ours'] / 1e6:.1f} Mpx/s)",
               f"gdal_rasterize {times['peer']:.2f}", f"{times['ours'] / times['peer']:.2f}× gdal_rasterize",
               "report", None)
     return samples

@@ -137,7 +137,9 @@ def main():
         "INPUT": SCENE, "POLYGONS": TRAINING, "CLASS_FIELD": "class", "WATER_VALUES": "water",
         "OUTPUT": os.path.join(steps, "samples.gpkg"),
     })
-    _, seconds_train = timed("trainmodel", {"SAMPLES": samples["OUTPUT"], "OUTPUT_MODEL": os.path.join(steps, "model.json")})
+    _, seconds_train = timed("trainmodel", {
+        "SAMPLES": samples["OUTPUT"], "OUTPUT_MODEL": os.path.join(steps, "model.json"),
+    })
     _, seconds_predict = timed("predictwater", {
         "INPUT": SCENE, "MODEL": paths["model"], "OUTPUT": os.path.join(steps, "probability.tif"),
     })

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from osgeo import gdal, ogr
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
-
 from synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
 
 Row = namedtuple("Row", "key input algorithms message")
@@ -122,7 +121,8 @@ ROWS = [
         "The maximum number of pixels per class cannot be negative; use 0 to keep all pixels."),
     Row("cuda_without_gpu", "DEVICE CUDA on a machine without a CUDA GPU",
         ("trainmodel", "classifywater", "predictwater"),
-        "CUDA was asked for, but torch finds no CUDA GPU on this machine (torch {torch}). Choose Auto or CPU, or install a CUDA build of torch on a machine with an NVIDIA GPU."),
+        "CUDA was asked for, but torch finds no CUDA GPU on this machine (torch {torch}). Choose Auto or CPU, "
+        "or install a CUDA build of torch on a machine with an NVIDIA GPU."),
 ]
 
 # Inputs that are not refused: the run completes and says what it did.
@@ -201,7 +201,8 @@ def spoil(row_key, files, parameters):
     if row_key == "no_features":
         files.spoil_polygons([])
     elif row_key == "outside":
-        files.spoil_polygons([(pixel_box(col, 1000, col + 20, 1030), value) for col, value in ((0, "land"), (200, "water"))])
+        files.spoil_polygons([(pixel_box(col, 1000, col + 20, 1030), value)
+                              for col, value in ((0, "land"), (200, "water"))])
     elif row_key == "outside_after_reprojection":
         files.spoil_polygons(boxes, epsg=32634, source_epsg=32634)
     elif row_key == "not_polygons":

@@ -3,9 +3,7 @@
 import os
 
 import numpy as np
-import pytest
 from osgeo import gdal
-
 from synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
 
 
@@ -95,7 +93,8 @@ def test_mlp_beats_logistic_regression_where_a_plane_cannot_separate(run_algorit
                      (pixel_box(70, top, 110, top + 25), "land"), (pixel_box(130, top, 170, top + 25), "land")]
     layer = write_polygons(tmp_path / "p.gpkg", polygons)
     plane = classify(run_algorithm, raster, layer, tmp_path / "lr", VALIDATION_FRACTION=0.34)
-    perceptron = classify(run_algorithm, raster, layer, tmp_path / "mlp", VALIDATION_FRACTION=0.34, HIDDEN_LAYERS="16,16")
+    perceptron = classify(run_algorithm, raster, layer, tmp_path / "mlp",
+                          VALIDATION_FRACTION=0.34, HIDDEN_LAYERS="16,16")
     assert plane["FIGURES_FROM"] == perceptron["FIGURES_FROM"] == "held-out polygons"
     assert perceptron["OVERALL_ACCURACY"] >= 0.99
     assert perceptron["OVERALL_ACCURACY"] > plane["OVERALL_ACCURACY"] + 0.2

@@ -1,7 +1,6 @@
 """waterlogreg:samplepixels through processing.run."""
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsVectorLayer, QgsWkbTypes
-
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 

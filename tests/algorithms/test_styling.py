@@ -1,7 +1,6 @@
 """Outputs loaded into the project get the water ramp and the mask palette."""
 
 from qgis.core import QgsProject
-
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 

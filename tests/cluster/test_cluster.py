@@ -18,8 +18,8 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from osgeo import gdal
-
 from synthetic import read, water_scene, write_raster
+
 from water_logreg_plugin.core.batch import predict_scenes
 from water_logreg_plugin.core.cluster import split_scene
 from water_logreg_plugin.core.model import WaterModel, fit_water_model, load_model, save_model

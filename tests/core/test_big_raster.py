@@ -14,8 +14,8 @@ import sys
 import numpy as np
 import pytest
 from osgeo import gdal
-
 from synthetic import water_scene, write_raster
+
 from water_logreg_plugin.core.model import fit_water_model, save_model
 from water_logreg_plugin.core.predict import PROBABILITY_NODATA
 

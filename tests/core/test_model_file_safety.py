@@ -116,7 +116,8 @@ JSON_VALUES = st.recursive(
 def paths(document, prefix=()):
     """Every (path, value) in a JSON document, containers included."""
     yield prefix, document
-    items = document.items() if isinstance(document, dict) else enumerate(document) if isinstance(document, list) else []
+    items = (document.items() if isinstance(document, dict)
+             else enumerate(document) if isinstance(document, list) else [])
     for key, value in items:
         yield from paths(value, prefix + (key,))
 

@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from report_html import png_size, read_report
+
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.metrics import FIGURES, accuracy_figures
 from water_logreg_plugin.core.report import MAX_BAND_PAIRS, write_assessment_report, write_training_report

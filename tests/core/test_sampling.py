@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from osgeo import ogr
-
 from synthetic import ORIGIN, PIXEL, pixel_box, water_scene, write_raster
+
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels
 
@@ -64,14 +64,15 @@ def test_multipart_and_overlapping_polygons(scene):
 def test_polygons_without_pixels_are_reported(scene):
     path, _ = scene
     messages = []
-    tiny = f"POLYGON (({ORIGIN[0] + 101} {ORIGIN[1] - 101}, {ORIGIN[0] + 102} {ORIGIN[1] - 101}, " \
-           f"{ORIGIN[0] + 102} {ORIGIN[1] - 102}, {ORIGIN[0] + 101} {ORIGIN[1] - 102}, {ORIGIN[0] + 101} {ORIGIN[1] - 101}))"
+    corners = [(101, 101), (102, 101), (102, 102), (101, 102), (101, 101)]
+    tiny = "POLYGON ((" + ", ".join(f"{ORIGIN[0] + x} {ORIGIN[1] - y}" for x, y in corners) + "))"
     sample_pixels(path, [], [
         polygon(1, pixel_box(10, 5, 20, 15), False), polygon(2, pixel_box(50, 5, 60, 15), True),
         polygon(7, pixel_box(500, 5, 510, 15), True), polygon(8, tiny, False),
     ], 0, log=messages.append)
     assert "Polygon 7 (water) yields no pixel: it lies outside the raster." in messages
-    assert any(message.startswith("Polygon 8 (land) yields no pixel: it is smaller than a pixel") for message in messages)
+    assert any(message.startswith("Polygon 8 (land) yields no pixel: it is smaller than a pixel")
+               for message in messages)
 
 
 def test_cap_per_class_is_seeded(scene):

@@ -9,8 +9,15 @@ import re
 import shutil
 
 import pytest
-from desktop_programs import (ALGORITHMS, PLUGIN, SYSTEM_PYTHON, demo_scene, install_from_zip,
-                              program_environment, run_program)
+from desktop_programs import (
+    ALGORITHMS,
+    PLUGIN,
+    SYSTEM_PYTHON,
+    demo_scene,
+    install_from_zip,
+    program_environment,
+    run_program,
+)
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qgis_session.py")

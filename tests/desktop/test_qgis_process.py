@@ -8,8 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from desktop_programs import (ALGORITHMS, QGIS_PROCESS, TORCH_SITE_PACKAGES, demo_scene, program_environment,
-                              run_program)
+from desktop_programs import ALGORITHMS, QGIS_PROCESS, TORCH_SITE_PACKAGES, demo_scene, program_environment, run_program
 from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 

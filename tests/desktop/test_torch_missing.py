@@ -5,8 +5,7 @@ import json
 import os
 
 import pytest
-from desktop_programs import (ALGORITHMS, QGIS_PROCESS, SYSTEM_PYTHON, install_from_zip, program_environment,
-                              run_program)
+from desktop_programs import ALGORITHMS, QGIS_PROCESS, SYSTEM_PYTHON, install_from_zip, program_environment, run_program
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 QGIS_PLUGINS = "/usr/share/qgis/python/plugins"  # Debian's home of the processing plugin

@@ -140,7 +140,9 @@ def training_parameters():
             "measure the model; 0 trains on all and reports figures on the training pixels.",
         ),
         with_help(
-            QgsProcessingParameterString("HIDDEN_LAYERS", "Hidden layers (empty = logistic regression)", "", optional=True),
+            QgsProcessingParameterString(
+                "HIDDEN_LAYERS", "Hidden layers (empty = logistic regression)", "", optional=True
+            ),
             "Empty: logistic regression, σ(Aᵀx + b). '16,16': a multi-layer perceptron with two "
             "hidden layers of 16 units (ReLU), for water a plane cannot separate from land.",
         ),
@@ -295,9 +297,10 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
     source = algorithm.parameterAsSource(parameters, layer_name, context)
     if source is None:
         raise QgsProcessingException(algorithm.invalidSourceError(parameters, layer_name))
-    if QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.PolygonGeometry:
+    geometry_type = QgsWkbTypes.geometryType(source.wkbType())
+    if geometry_type != QgsWkbTypes.PolygonGeometry:
         raise QgsProcessingException(
-            f"The layer '{source.sourceName()}' holds {QgsWkbTypes.geometryDisplayString(QgsWkbTypes.geometryType(source.wkbType())).lower()} "
+            f"The layer '{source.sourceName()}' holds {QgsWkbTypes.geometryDisplayString(geometry_type).lower()} "
             "geometries, not polygons; draw training areas as polygons."
         )
     class_field = algorithm.parameterAsString(parameters, field_name, context)
@@ -310,7 +313,8 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
     water_values = parse_water_values(algorithm.parameterAsString(parameters, "WATER_VALUES", context))
     if source.featureCount() == 0:
         raise QgsProcessingException(
-            f"The polygon layer '{source.sourceName()}' has no features; draw training polygons of water and land first."
+            f"The polygon layer '{source.sourceName()}' has no features; "
+            "draw training polygons of water and land first."
         )
     request = (
         QgsFeatureRequest()

@@ -50,7 +50,9 @@ class TrainModel(WaterLogRegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(bridge.with_help(
-            QgsProcessingParameterFeatureSource(self.SAMPLES, self.tr("Sampled pixels"), [QgsProcessing.TypeVectorPoint]),
+            QgsProcessingParameterFeatureSource(
+                self.SAMPLES, self.tr("Sampled pixels"), [QgsProcessing.TypeVectorPoint]
+            ),
             "The point layer from 'Sample training pixels': fields b1, b2, … and label (1 water, 0 land).",
         ))
         self.addParameter(bridge.device_parameter())
@@ -58,7 +60,9 @@ class TrainModel(WaterLogRegAlgorithm):
         for parameter in bridge.training_parameters():
             self.addParameter(parameter)
         self.addParameter(bridge.with_help(
-            QgsProcessingParameterFileDestination(self.OUTPUT_MODEL, self.tr("Model file"), self.tr("Water model (*.json)")),
+            QgsProcessingParameterFileDestination(
+                self.OUTPUT_MODEL, self.tr("Model file"), self.tr("Water model (*.json)")
+            ),
             "Where to save the model (JSON).",
         ))
         self.addParameter(bridge.report_parameter())

@@ -36,8 +36,16 @@ from .batch import SceneResult, check_batch, failure_reason, output_path_for, pr
 from .errors import Canceled, WaterLogRegError
 from .predict import PROBABILITY_NODATA, WATER_THRESHOLD, ProbabilityKernel, check_model_fits_raster, predict_window
 from .raster import (
-    WINDOW_PIXELS, atomic_output, check_written, create_like, nodata_values, open_raster, partial_path,
-    remove_quietly, row_windows, write_rows,
+    WINDOW_PIXELS,
+    atomic_output,
+    check_written,
+    create_like,
+    nodata_values,
+    open_raster,
+    partial_path,
+    remove_quietly,
+    row_windows,
+    write_rows,
 )
 
 # A scene with more pixels than this is split over several tasks of about this many pixels

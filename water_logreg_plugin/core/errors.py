@@ -9,7 +9,7 @@ class WaterLogRegError(Exception):
     """A problem with the input, the model file or the output location."""
 
 
-class Canceled(WaterLogRegError):
+class Canceled(WaterLogRegError):  # noqa: N818 — a signal to stop, not a fault
     """The user canceled the run; whatever was being written has been removed."""
 
     def __init__(self, message="Canceled by the user; no output was written."):

@@ -66,7 +66,7 @@ def format_figures(figures, title):
         f"  water: precision {figures['precision']:.4f}, recall {figures['recall']:.4f}, "
         f"F1 {figures['f1']:.4f}, IoU {figures['iou']:.4f}",
         "  confusion (rows reference, columns predicted):",
-        f"               water      land",
+        "               water      land",
         f"    water  {figures['true_water']:>9} {figures['false_land']:>9}",
         f"    land   {figures['false_water']:>9} {figures['true_land']:>9}",
     ])

@@ -336,7 +336,9 @@ def load_model(path):
     except OSError as error:
         raise WaterLogRegError(f"The model file '{path}' cannot be read ({error.strerror}).") from None
     if len(raw) > MAX_MODEL_BYTES:
-        raise WaterLogRegError(f"'{path}' is larger than any model file ({MAX_MODEL_BYTES // 2**20} MB); it is not a model.")
+        raise WaterLogRegError(
+            f"'{path}' is larger than any model file ({MAX_MODEL_BYTES // 2**20} MB); it is not a model."
+        )
     if raw.startswith(PICKLE_OR_TORCH_MAGIC):
         raise WaterLogRegError(
             f"'{path}' is a Python pickle or torch.save file, not a water model. Such files can "

@@ -19,7 +19,14 @@ from osgeo import gdal
 from .device import resolve_device
 from .errors import Canceled, WaterLogRegError
 from .raster import (
-    atomic_output, check_written, create_like, nodata_values, open_raster, row_windows, valid_pixel_mask, write_rows,
+    atomic_output,
+    check_written,
+    create_like,
+    nodata_values,
+    open_raster,
+    row_windows,
+    valid_pixel_mask,
+    write_rows,
 )
 
 PROBABILITY_NODATA = -9999.0
