@@ -38,31 +38,14 @@ from water_logreg_plugin.core.model import fit_water_model, save_model  # noqa: 
 from water_logreg_plugin.core.predict import PROBABILITY_NODATA  # noqa: E402
 from water_logreg_plugin.core.raster import GEOTIFF_OPTIONS, open_raster, row_windows  # noqa: E402
 from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels  # noqa: E402
+from water_logreg_plugin.standalone import start_qgis  # noqa: E402
 
 DEMO = os.path.join(ROOT, "demo", "data")
 FLOAT_OPTIONS = list(GEOTIFF_OPTIONS) + ["PREDICTOR=3"]
 FIT_SAMPLES_PER_CLASS = 500_000
 
 
-# ---------------------------------------------------------------- QGIS, once per process
-
-def start_qgis():
-    """QgsApplication, Processing and our provider, as QGIS loads the plugin."""
-    from qgis.core import QgsApplication
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    application = QgsApplication([], False)
-    application.initQgis()
-    sys.path.append("/usr/share/qgis/python/plugins")
-    from processing.core.Processing import Processing
-
-    Processing.initialize()
-    from water_logreg_plugin.plugin import WaterLogRegPlugin
-
-    plugin = WaterLogRegPlugin(None)
-    plugin.initProcessing()
-    return application, plugin
-
+# ---------------------------------------------------------------- our algorithms
 
 def run_ours(name, parameters):
     import processing
@@ -232,7 +215,7 @@ def peak_memory_child(scene, model_path, output):
     QGIS's own start passes its resting size for a moment (Processing loads every provider),
     so the peak is reset after the start: writing 5 to clear_refs sets VmHWM to VmRSS.
     """
-    qgis = start_qgis()  # noqa: F841 — held so QGIS and the provider live to the end
+    application = start_qgis()  # noqa: F841 — held so QGIS lives to the end
     from water_logreg_plugin.core.model import load_model
     from water_logreg_plugin.core.predict import ProbabilityKernel
 
@@ -523,7 +506,7 @@ def main():
         if shutil.which(program) is None:
             raise SystemExit(f"{program} is missing; run `make bench`, which installs it.")
     paths = build_inputs(args.work)
-    qgis = start_qgis()  # noqa: F841 — held so QGIS and the provider live to the end
+    application = start_qgis()  # noqa: F841 — held so QGIS lives to the end
     table = Table()
     with tempfile.TemporaryDirectory(prefix="bench_", dir=args.work) as work:
         print("Sampling …", flush=True)

@@ -18,23 +18,7 @@ TRAINING = os.path.join(DATA, "training_polygons.gpkg")
 VALIDATION = os.path.join(DATA, "validation_polygons.gpkg")
 
 sys.path.insert(0, ROOT)
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.append("/usr/share/qgis/python/plugins")
-
-
-def start_qgis():
-    from qgis.core import QgsApplication
-
-    application = QgsApplication([], False)
-    application.initQgis()
-    from processing.core.Processing import Processing
-
-    Processing.initialize()
-    from water_logreg_plugin.plugin import WaterLogRegPlugin
-
-    plugin = WaterLogRegPlugin(None)
-    plugin.initProcessing()
-    return application, plugin
+from water_logreg_plugin.standalone import start_qgis  # noqa: E402
 
 
 def timed(name, parameters):
@@ -112,7 +96,7 @@ def main():
     arguments = parser.parse_args()
     output = os.path.abspath(arguments.output)
     os.makedirs(output, exist_ok=True)
-    application, plugin = start_qgis()  # the provider lives as long as the plugin object
+    application = start_qgis()
 
     paths = {
         "probability": os.path.join(output, "water_probability.tif"),
