@@ -34,7 +34,7 @@ from osgeo import gdal
 
 from .batch import SceneResult, check_batch, failure_reason, output_path_for, predict_scene
 from .errors import Canceled, WaterLogRegError
-from .predict import PROBABILITY_NODATA, WATER_THRESHOLD, ProbabilityKernel, check_model_fits_raster, predict_window
+from .predict import PROBABILITY_NODATA, ProbabilityKernel, check_model_fits_raster, mark_window, predict_window
 from .raster import (
     WINDOW_PIXELS,
     atomic_output,
@@ -257,9 +257,9 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
                                        f"({gdal.GetLastErrorMsg()}); check the free disk space.")
             for row, rows in windows:
                 probability, valid = predict_window(dataset, model.bands, nodata, kernel, row, rows)
+                water, _ = mark_window(probability, valid)
                 chunk.valid_pixels += int(np.count_nonzero(valid))
-                chunk.water_pixels += int(np.count_nonzero(valid & (probability >= WATER_THRESHOLD)))
-                probability[~valid] = PROBABILITY_NODATA
+                chunk.water_pixels += int(np.count_nonzero(water))
                 write_rows(output, probability, row - first_row)
             gdal.ErrorReset()
             output.FlushCache()

@@ -175,11 +175,9 @@ def predict_water(
             if index + 1 < len(windows):
                 next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1])
             probability, valid = _probability_window(values, nodata, kernel)
-            invalid = ~valid
-            water = valid & (probability >= threshold)
+            water, invalid = mark_window(probability, valid, threshold)
             valid_pixels += int(np.count_nonzero(valid))
             water_pixels += int(np.count_nonzero(water))
-            np.copyto(probability, PROBABILITY_NODATA, where=invalid)
             mask_values = None
             if mask is not None:
                 mask_values = water.view(np.uint8)
@@ -208,6 +206,15 @@ def predict_water(
 def predict_window(dataset, bands, nodata, kernel, row, rows):
     """(probability float32 (rows, width), valid bool (rows, width)) for one row window."""
     return _probability_window(_read_window(dataset, bands, row, rows), nodata, kernel)
+
+
+def mark_window(probability, valid, threshold=WATER_THRESHOLD):
+    """Write PROBABILITY_NODATA into `probability` where not valid; returns (water, invalid),
+    water being the valid pixels at or above the threshold."""
+    invalid = ~valid
+    water = valid & (probability >= threshold)
+    np.copyto(probability, PROBABILITY_NODATA, where=invalid)
+    return water, invalid
 
 
 def _read_window(dataset, bands, row, rows):

@@ -123,6 +123,13 @@ def check_output_folder(destination):
         )
 
 
+def check_output_folders(*destinations):
+    """check_output_folder for each destination given (None and '' are optional outputs left out)."""
+    for destination in destinations:
+        if destination:
+            check_output_folder(destination)
+
+
 @contextmanager
 def atomic_output(destination):
     """Yield a temporary path beside `destination`; move it into place only on success.

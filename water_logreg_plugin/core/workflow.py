@@ -15,7 +15,7 @@ from osgeo import gdal
 from .metrics import accuracy_figures, format_figures
 from .model import fit_water_model, save_model
 from .predict import predict_water
-from .raster import atomic_output, check_output_folder, open_raster
+from .raster import atomic_output, check_output_folders, open_raster
 from .report import write_assessment_report, write_training_report
 from .sampling import sample_pixels
 from .split import split_by_polygon
@@ -82,9 +82,7 @@ def train_and_save(samples, model_path, report_path=None, device="auto", seed=0,
                    **settings):
     """Train on samples (train_water_model's `settings`), save the model file and, when asked,
     the HTML report; returns the TrainingResult."""
-    for path in (model_path, report_path):
-        if path:
-            check_output_folder(path)
+    check_output_folders(model_path, report_path)
     result = train_water_model(samples, device=device, seed=seed, training_info=training_info,
                                progress=progress, is_canceled=is_canceled, log=log, **settings)
     write_model(result.model, model_path)
@@ -142,9 +140,7 @@ def classify_water(
     report_path=None,
 ):
     """The one-click job: polygons → samples → model → probability raster (→ HTML report)."""
-    for path in (output_path, model_path, mask_path, report_path):
-        if path:
-            check_output_folder(path)
+    check_output_folders(output_path, model_path, mask_path, report_path)
     started = time.perf_counter()
     samples = sample_pixels(
         raster_path, bands, polygons, max_pixels_per_class, seed,
@@ -187,8 +183,7 @@ def assess_accuracy(probability_path, polygons, threshold=0.5, progress=lambda f
 
     Every valid pixel under the polygons counts (no cap), so the figures are exact.
     """
-    if report_path:
-        check_output_folder(report_path)
+    check_output_folders(report_path)
     started = time.perf_counter()
     samples = sample_pixels(probability_path, [1], polygons, 0, 0, progress, is_canceled, log)
     figures = accuracy_figures(samples.values[:, 0], samples.labels, threshold)
