@@ -14,11 +14,11 @@ import csv
 import os
 import sys
 
-from .core.batch import SUMMARY_COLUMNS, expand_scenes
 from .core.cluster import TASK_PIXELS, predict_scenes_on_cluster
 from .core.device import DEVICE_CHOICES
 from .core.errors import WaterLogRegError
 from .core.raster import atomic_output
+from .core.scenes import SUMMARY_COLUMNS, expand_scenes
 
 SUMMARY_NAME = "summary.csv"
 

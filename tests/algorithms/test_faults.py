@@ -159,6 +159,7 @@ def test_cancel_the_one_click_tool_at_each_stage(run_algorithm, scene, out, perc
 KILLED_MID_WRITE = """
 import os, sys, time
 sys.path.insert(0, {root!r})
+from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.model import load_model
 from water_logreg_plugin.core.predict import predict_water
 
@@ -166,7 +167,7 @@ def progress(fraction):
     print("window written", flush=True)
     time.sleep(60)  # the parent kills us here, half-way through
 
-predict_water({raster!r}, load_model({model!r}), {output!r}, progress=progress)
+predict_water({raster!r}, load_model({model!r}), {output!r}, callbacks=Callbacks(progress=progress))
 """
 
 

@@ -9,7 +9,7 @@ from qgis.core import QgsApplication, QgsProcessingOutputHtml
 from report_html import png_size, read_report
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
-from water_logreg_plugin.algorithms.qgis_bridge import FIGURE_OUTPUTS
+from water_logreg_plugin.core.metrics import FIGURE_TABLE
 
 
 def four_band_scene():
@@ -22,8 +22,8 @@ def four_band_scene():
 
 def assert_report_matches(result, expected_plots):
     report = read_report(result["OUTPUT_REPORT"])
-    for output, (figure, _) in FIGURE_OUTPUTS.items():
-        assert report.figures[figure] == result[output], output
+    for figure in FIGURE_TABLE:
+        assert report.figures[figure.key] == result[figure.output], figure.output
     assert report.settings["figures_source"] == result["FIGURES_FROM"]
     assert set(report.images) == set(expected_plots)
     for alt, data in report.images.values():

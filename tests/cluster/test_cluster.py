@@ -21,6 +21,7 @@ from osgeo import gdal
 from synthetic import read, water_scene, write_raster
 
 from water_logreg_plugin.core.batch import predict_scenes
+from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.cluster import split_scene
 from water_logreg_plugin.core.model import WaterModel, fit_water_model, load_model, save_model
 from water_logreg_plugin.core.predict import predict_water
@@ -182,7 +183,7 @@ def test_predict_scenes_takes_a_scheduler_address(dask_cluster, four_scenes, tmp
     (tmp_path / "out").mkdir()
     fractions = []
     results = predict_scenes(model, four_scenes, str(tmp_path / "out"), scheduler=dask_cluster,
-                             progress=fractions.append)
+                             callbacks=Callbacks(progress=fractions.append))
     assert [result.status for result in results] == ["ok"] * 4
     assert [result.scene for result in results] == four_scenes
     assert fractions[-1] == 1.0

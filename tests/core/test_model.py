@@ -5,10 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.metrics import log_loss
 from water_logreg_plugin.core.model import (
     FORMAT_VERSION,
+    TrainingSettings,
     fit_water_model,
     load_model,
     parse_hidden_layers,
@@ -46,7 +48,7 @@ def test_l2_penalty_is_scikit_learns_c():
 
     values, labels = overlapping_classes()
     penalty = 0.01
-    model, _ = fit_water_model(values, labels, [1, 2, 3], l2_penalty=penalty)
+    model, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=penalty))
     standardized = (values - values.mean(0)) / values.std(0)
     reference = LogisticRegression(C=1 / (penalty * len(labels)), max_iter=10_000, tol=1e-10).fit(standardized, labels)
     np.testing.assert_allclose(model.layers[0][0][0], reference.coef_[0], rtol=1e-3, atol=1e-4)
@@ -61,7 +63,7 @@ def test_l2_penalty_keeps_probabilities_graded_where_classes_separate():
     shoreline = np.linspace(700, 1300, 61)[:, None] * np.ones(3)
 
     unpenalized, _ = fit_water_model(values, labels, [1, 2, 3])
-    penalized, history = fit_water_model(values, labels, [1, 2, 3], l2_penalty=1e-3)
+    penalized, history = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=1e-3))
 
     def graded(model):
         probability = model.predict_probability(shoreline)
@@ -77,21 +79,22 @@ def test_l2_penalty_keeps_probabilities_graded_where_classes_separate():
 def test_negative_l2_penalty_is_refused():
     values, labels = overlapping_classes(200)
     with pytest.raises(WaterLogRegError, match="L2 penalty must be 0 or more"):
-        fit_water_model(values, labels, [1, 2, 3], l2_penalty=-1)
+        fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=-1))
 
 
 def test_gradient_descent_and_adam_also_descend():
     values, labels = overlapping_classes(1000)
     for optimizer in ("sgd", "adam"):
-        _, history = fit_water_model(values, labels, [1, 2, 3], optimizer=optimizer, max_steps=200)
+        _, history = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(optimizer=optimizer, max_steps=200))
         assert history["loss"][-1] < 0.5 * history["loss"][0]
 
 
 def test_seeded_runs_repeat():
     values, labels = overlapping_classes(1000)
     for hidden in ([], [8, 8]):
-        first, _ = fit_water_model(values, labels, [1, 2, 3], hidden_layers=hidden, seed=5, max_steps=50)
-        again, _ = fit_water_model(values, labels, [1, 2, 3], hidden_layers=hidden, seed=5, max_steps=50)
+        settings = TrainingSettings(hidden_layers=hidden, seed=5, max_steps=50)
+        first, _ = fit_water_model(values, labels, [1, 2, 3], settings)
+        again, _ = fit_water_model(values, labels, [1, 2, 3], settings)
         for (w1, b1), (w2, b2) in zip(first.layers, again.layers):
             np.testing.assert_array_equal(w1, w2)
             np.testing.assert_array_equal(b1, b2)
@@ -114,7 +117,7 @@ def test_constant_band_gets_no_weight_and_no_nan():
     values, labels = overlapping_classes(500)
     values[:, 1] = 1234.0
     messages = []
-    model, _ = fit_water_model(values, labels, [1, 2, 3], log=messages.append)
+    model, _ = fit_water_model(values, labels, [1, 2, 3], callbacks=Callbacks(log=messages.append))
     assert any("band 2 is constant" in message for message in messages)
     assert model.layers[0][0][0][1] == 0.0
     assert np.isfinite(model.predict_probability(values)).all()
@@ -122,7 +125,7 @@ def test_constant_band_gets_no_weight_and_no_nan():
 
 def test_model_file_round_trip(tmp_path):
     values, labels = overlapping_classes(500)
-    model, _ = fit_water_model(values, labels, [1, 2, 3], hidden_layers=[4], max_steps=20,
+    model, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(hidden_layers=[4], max_steps=20),
                                training_info={"source_raster": "scene.tif"})
     path = tmp_path / "model.json"
     save_model(model, path)

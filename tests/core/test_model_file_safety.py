@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from water_logreg_plugin.core.errors import WaterLogRegError
-from water_logreg_plugin.core.model import WaterModel, fit_water_model, load_model, save_model
+from water_logreg_plugin.core.model import TrainingSettings, WaterModel, fit_water_model, load_model, save_model
 
 # The Processing dialog offers *.json; the core opens whatever path it is given, so the
 # names a colleague's file might carry are tried too.
@@ -58,7 +58,7 @@ def valid_model_bytes(tmp_path_factory):
     rng = np.random.default_rng(0)
     values = np.concatenate([rng.normal(0, 1, (50, 3)), rng.normal(3, 1, (50, 3))])
     labels = np.repeat([0, 1], 50)
-    model, _ = fit_water_model(values, labels, [1, 2, 3], hidden_layers=[4], max_steps=20,
+    model, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(hidden_layers=[4], max_steps=20),
                                training_info={"band_count": 3, "data_type": "UInt16"})
     path = tmp_path_factory.mktemp("model") / "model.json"
     save_model(model, str(path))

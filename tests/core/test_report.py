@@ -14,6 +14,7 @@ from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.metrics import FIGURES, accuracy_figures
 from water_logreg_plugin.core.report import MAX_BAND_PAIRS, write_assessment_report, write_training_report
 from water_logreg_plugin.core.sampling import Samples
+from water_logreg_plugin.core.settings import TrainingSettings
 from water_logreg_plugin.core.workflow import train_water_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -53,7 +54,8 @@ def assert_plot(report, element_id):
 ])
 def test_training_report(tmp_path, bands, hidden_layers):
     samples = polygon_samples(len(bands), bands=bands)
-    training = train_water_model(samples, validation_fraction=0.4, hidden_layers=hidden_layers, seed=1)
+    settings = TrainingSettings(validation_fraction=0.4, hidden_layers=hidden_layers, seed=1)
+    training = train_water_model(samples, settings)
     path = tmp_path / "report.html"
     write_training_report(path, samples, training, settings={"validation_fraction": 0.4, "bands": bands},
                           timings={"sampling": 0.25})
@@ -101,7 +103,7 @@ def test_map_section_and_no_held_out_polygons(tmp_path):
     from water_logreg_plugin.core.predict import PredictionSummary
 
     samples = polygon_samples(2, polygons_per_class=1)
-    training = train_water_model(samples, validation_fraction=0.2)
+    training = train_water_model(samples, TrainingSettings(validation_fraction=0.2))
     path = tmp_path / "report.html"
     write_training_report(path, samples, training, prediction=PredictionSummary(1000, 800, 200, "cpu", 0.5))
     report = read_report(path)
@@ -159,12 +161,13 @@ import numpy as np
 sys.path[:0] = [{root!r}, {tests!r}, {here!r}]
 from test_report import polygon_samples
 from water_logreg_plugin.core.report import write_training_report
+from water_logreg_plugin.core.settings import TrainingSettings
 from water_logreg_plugin.core.workflow import train_water_model
 
 jobs = []
 for index, (bands, hidden) in enumerate(([3, []], [2, [4]])):
     samples = polygon_samples(bands, polygons_per_class=3, pixels=60, seed=index)
-    jobs.append((samples, train_water_model(samples, hidden_layers=hidden)))
+    jobs.append((samples, train_water_model(samples, TrainingSettings(hidden_layers=hidden))))
 
 
 class ProcessingContext:

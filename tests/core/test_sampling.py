@@ -5,6 +5,7 @@ import pytest
 from osgeo import ogr
 from synthetic import ORIGIN, PIXEL, pixel_box, water_scene, write_raster
 
+from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels
 
@@ -52,7 +53,7 @@ def test_multipart_and_overlapping_polygons(scene):
         polygon(2, pixel_box(62, 5, 70, 10), True),   # overlaps part two by 3 × 5 pixels
         polygon(3, pixel_box(10, 5, 20, 10), False),
         polygon(4, pixel_box(18, 5, 25, 10), True),   # water over land: 2 × 5 ambiguous pixels
-    ], 0, log=messages.append)
+    ], 0, callbacks=Callbacks(log=messages.append))
     # 25 + 25 + 40 - 15 shared water pixels, each once; the ambiguous 10 are dropped.
     assert samples.water_count == (25 + 25 + 40 - 15) + (35 - 10)
     assert samples.land_count == 50 - 10
@@ -69,7 +70,7 @@ def test_polygons_without_pixels_are_reported(scene):
     sample_pixels(path, [], [
         polygon(1, pixel_box(10, 5, 20, 15), False), polygon(2, pixel_box(50, 5, 60, 15), True),
         polygon(7, pixel_box(500, 5, 510, 15), True), polygon(8, tiny, False),
-    ], 0, log=messages.append)
+    ], 0, callbacks=Callbacks(log=messages.append))
     assert "Polygon 7 (water) yields no pixel: it lies outside the raster." in messages
     assert any(message.startswith("Polygon 8 (land) yields no pixel: it is smaller than a pixel")
                for message in messages)

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.metrics import accuracy_figures
 from water_logreg_plugin.core.sampling import Samples
+from water_logreg_plugin.core.settings import TrainingSettings
 from water_logreg_plugin.core.split import split_by_polygon
 from water_logreg_plugin.core.workflow import train_water_model
 
@@ -65,7 +67,7 @@ def test_too_few_polygons_gives_training_figures_with_the_message():
     values = np.where(labels[:, None] == 1, 300.0, 1500.0) + rng.normal(0, 400, (len(labels), 2))
     samples = Samples([1, 2], values, labels, polygon_ids, np.zeros(len(labels)), np.zeros(len(labels)))
     logged = []
-    result = train_water_model(samples, validation_fraction=0.2, log=logged.append)
+    result = train_water_model(samples, TrainingSettings(validation_fraction=0.2), Callbacks(log=logged.append))
     assert result.figures_source == "training pixels"
     assert result.messages[0].startswith("Only 1 land polygon yields pixels")
     assert result.messages[0] in logged

@@ -1,13 +1,12 @@
 """waterlogreg:assessaccuracy — how good is a water map, against independent polygons."""
 
 from ..core.workflow import assess_accuracy
-from . import qgis_bridge as bridge
-from .base import WaterLogRegAlgorithm
+from . import layers
+from . import parameters as declared
+from .base import WaterLogRegAlgorithm, core_callbacks
 
 
 class AssessAccuracy(WaterLogRegAlgorithm):
-    INPUT, POLYGONS, CLASS_FIELD, WATER_VALUES, THRESHOLD = (
-        "INPUT", "POLYGONS", "CLASS_FIELD", "WATER_VALUES", "THRESHOLD")
 
     def name(self):
         return "assessaccuracy"
@@ -30,21 +29,21 @@ class AssessAccuracy(WaterLogRegAlgorithm):
         return False
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(bridge.with_help(
-            bridge.raster_parameter(self.INPUT), "A water-probability raster: band 1 holds P(water) from 0 to 1."))
-        self.addParameter(bridge.polygons_parameter(self.POLYGONS, "Validation polygons"))
-        self.addParameter(bridge.class_field_parameter(self.POLYGONS))
-        self.addParameter(bridge.water_values_parameter())
-        self.addParameter(bridge.threshold_parameter())
-        self.addParameter(bridge.report_parameter())
-        bridge.add_figure_outputs(self)
+        self.addParameter(declared.with_help(
+            declared.raster_parameter(self.INPUT), "A water-probability raster: band 1 holds P(water) from 0 to 1."))
+        self.addParameter(declared.polygons_parameter(self.POLYGONS, "Validation polygons"))
+        self.addParameter(declared.class_field_parameter(self.POLYGONS))
+        self.addParameter(declared.water_values_parameter())
+        self.addParameter(declared.threshold_parameter())
+        self.addParameter(declared.report_parameter())
+        declared.add_figure_outputs(self)
 
     def run_algorithm(self, parameters, context, feedback):
-        path, layer = bridge.raster_path(self, parameters, context)
-        polygons = bridge.training_polygons(self, parameters, context, feedback, layer.crs())
-        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
+        path, layer = layers.raster_path(self, parameters, context)
+        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
         figures, _ = assess_accuracy(
             path, polygons, self.parameterAsDouble(parameters, self.THRESHOLD, context),
-            **bridge.core_callbacks(feedback), report_path=report_path,
+            core_callbacks(feedback), report_path=report_path,
         )
-        return dict(bridge.figure_outputs(figures, "validation polygons"), OUTPUT_REPORT=report_path)
+        return dict(declared.figure_outputs(figures, "validation polygons"), OUTPUT_REPORT=report_path)

@@ -10,7 +10,9 @@ from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError
+from .parameters import ParameterNames
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
 HELP_URL = "https://github.com/water-logreg/water_logreg_plugin#readme"
@@ -57,7 +59,16 @@ def torch_missing_message():
     )
 
 
-class WaterLogRegAlgorithm(QgsProcessingAlgorithm):
+def core_callbacks(feedback):
+    """The core's Callbacks, reporting into the Processing feedback."""
+    return Callbacks(
+        progress=lambda fraction: feedback.setProgress(100.0 * fraction),
+        is_canceled=feedback.isCanceled,
+        log=feedback.pushInfo,
+    )
+
+
+class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
     """Subclasses define name/displayName/help/initAlgorithm and run(); errors become messages."""
 
     def tr(self, text):

@@ -8,15 +8,12 @@ from qgis.core import (
 
 from ..core.workflow import classify_water
 from ..styling import style_when_loaded
-from . import qgis_bridge as bridge
-from .base import WaterLogRegAlgorithm
-from .predict_water import mask_output, probability_output
+from . import layers
+from . import parameters as declared
+from .base import WaterLogRegAlgorithm, core_callbacks
 
 
 class ClassifyWater(WaterLogRegAlgorithm):
-    INPUT, BANDS, POLYGONS, CLASS_FIELD = "INPUT", "BANDS", "POLYGONS", "CLASS_FIELD"
-    WATER_VALUES, MAX_PIXELS_PER_CLASS, DEVICE, SEED = "WATER_VALUES", "MAX_PIXELS_PER_CLASS", "DEVICE", "SEED"
-    OUTPUT, OUTPUT_MODEL, OUTPUT_MASK = "OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK"
 
     def name(self):
         return "classifywater"
@@ -44,49 +41,48 @@ class ClassifyWater(WaterLogRegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         for parameter in (
-            bridge.raster_parameter(self.INPUT), bridge.bands_parameter(self.INPUT),
-            bridge.polygons_parameter(self.POLYGONS), bridge.class_field_parameter(self.POLYGONS),
-            bridge.water_values_parameter(), bridge.max_pixels_parameter(),
-            bridge.device_parameter(), bridge.seed_parameter(), bridge.threshold_parameter(),
-            *bridge.training_parameters(),
-            probability_output(self.OUTPUT),
-            bridge.with_help(
+            declared.raster_parameter(self.INPUT), declared.bands_parameter(self.INPUT),
+            declared.polygons_parameter(self.POLYGONS), declared.class_field_parameter(self.POLYGONS),
+            declared.water_values_parameter(), declared.max_pixels_parameter(),
+            declared.device_parameter(), declared.seed_parameter(), declared.threshold_parameter(),
+            *declared.training_parameters(),
+            declared.probability_output(self.OUTPUT),
+            declared.with_help(
                 QgsProcessingParameterFileDestination(
                     self.OUTPUT_MODEL, self.tr("Model file"), self.tr("Water model (*.json)"),
                     optional=True, createByDefault=False,
                 ),
                 "Optional: save the model to predict other scenes with 'Predict water probability'.",
             ),
-            mask_output(),
-            bridge.report_parameter(),
+            declared.mask_output(),
+            declared.report_parameter(),
         ):
             self.addParameter(parameter)
-        self.addOutput(QgsProcessingOutputString("DEVICE_USED", self.tr("Device used")))
-        self.addOutput(QgsProcessingOutputNumber("FINAL_LOSS", self.tr("Final training loss")))
-        self.addOutput(QgsProcessingOutputNumber("WATER_FRACTION", self.tr("Fraction of valid pixels that are water")))
-        bridge.add_figure_outputs(self)
+        self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, self.tr("Device used")))
+        self.addOutput(QgsProcessingOutputNumber(self.FINAL_LOSS, self.tr("Final training loss")))
+        self.addOutput(QgsProcessingOutputNumber(self.WATER_FRACTION,
+                                                 self.tr("Fraction of valid pixels that are water")))
+        declared.add_figure_outputs(self)
 
     def run_algorithm(self, parameters, context, feedback):
-        path, layer = bridge.raster_path(self, parameters, context)
-        polygons = bridge.training_polygons(self, parameters, context, feedback, layer.crs())
+        path, layer = layers.raster_path(self, parameters, context)
+        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
+        settings = declared.training_settings(
+            self, parameters, context, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context) or None
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
-        report_path = self.parameterAsFileOutput(parameters, "OUTPUT_REPORT", context) or None
+        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
         result = classify_water(
-            path, self.parameterAsInts(parameters, self.BANDS, context), polygons, output,
-            model_path=model_path, mask_path=mask, report_path=report_path,
+            path, self.parameterAsInts(parameters, self.BANDS, context), polygons, output, settings,
+            core_callbacks(feedback), model_path=model_path, mask_path=mask, report_path=report_path,
             max_pixels_per_class=self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
-            seed=self.parameterAsInt(parameters, self.SEED, context),
-            device=bridge.device_choice(self, parameters, context),
-            threshold=self.parameterAsDouble(parameters, "THRESHOLD", context),
-            **bridge.training_settings(self, parameters, context), **bridge.core_callbacks(feedback),
         )
         style_when_loaded(context, output, "probability")
         style_when_loaded(context, mask, "mask")
         training = result.training
         return dict(
-            bridge.figure_outputs(training.figures, training.figures_source),
+            declared.figure_outputs(training.figures, training.figures_source),
             OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask, OUTPUT_REPORT=report_path,
             DEVICE_USED=training.model.training["device"],
             FINAL_LOSS=training.model.training["final_loss"],

@@ -20,16 +20,17 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.batch import SUMMARY_COLUMNS, expand_scenes, predict_scenes
-from . import qgis_bridge as bridge
-from .base import WaterLogRegAlgorithm
+from ..core.batch import predict_scenes
+from ..core.scenes import SUMMARY_COLUMNS, expand_scenes
+from . import parameters as declared
+from .base import WaterLogRegAlgorithm, core_callbacks
+from .sinks import sink_file, write_features
 
 SUMMARY_FIELD_TYPES = {"pixels": QVariant.LongLong, "water_fraction": QVariant.Double, "seconds": QVariant.Double}
 
 
 class PredictScenes(WaterLogRegAlgorithm):
-    MODEL, SCENES, FOLDER, PATTERN, DEVICE = "MODEL", "SCENES", "FOLDER", "PATTERN", "DEVICE"
-    SCHEDULER = "SCHEDULER"
+    SCENES, FOLDER, PATTERN, SCHEDULER = "SCENES", "FOLDER", "PATTERN", "SCHEDULER"
     OUTPUT_FOLDER, OUTPUT_SUMMARY = "OUTPUT_FOLDER", "OUTPUT_SUMMARY"
     SCENES_OK, SCENES_FAILED = "SCENES_OK", "SCENES_FAILED"
 
@@ -57,40 +58,40 @@ class PredictScenes(WaterLogRegAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.with_help(
             QgsProcessingParameterFile(self.MODEL, self.tr("Model file"), extension="json"),
             "A model file (JSON) saved by 'Train water model' or 'Classify water'.",
         ))
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.with_help(
             QgsProcessingParameterMultipleLayers(
                 self.SCENES, self.tr("Scenes"), QgsProcessing.TypeRaster, optional=True
             ),
             "Raster layers or files with the same bands as the raster the model was trained on.",
         ))
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.with_help(
             QgsProcessingParameterFile(
                 self.FOLDER, self.tr("Folder of scenes"), QgsProcessingParameterFile.Folder, optional=True
             ),
             "Optional: every file in this folder whose name matches the pattern is a scene too.",
         ))
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.with_help(
             QgsProcessingParameterString(self.PATTERN, self.tr("File name pattern"), "*.tif", optional=True),
             "Which files of the folder are scenes, e.g. '*.tif' or 'LC08_*.tif;*.jp2' (several "
             "patterns separated by ';').",
         ))
-        self.addParameter(bridge.device_parameter())
-        scheduler = bridge.with_help(
+        self.addParameter(declared.device_parameter())
+        scheduler = declared.with_help(
             QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler address"), optional=True),
             "Optional: tcp://host:8786 of a running Dask scheduler; empty runs the scenes here, one "
             "after another.",
         )
         scheduler.setFlags(scheduler.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(scheduler)
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.with_help(
             QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")),
             "Where the probability rasters go, one <scene>_water.tif per scene; created if missing.",
         ))
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.with_help(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.TypeVector
             ),
@@ -101,7 +102,7 @@ class PredictScenes(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_FAILED, self.tr("Scenes failed")))
 
     def run_algorithm(self, parameters, context, feedback):
-        bridge.sink_file(self, parameters, self.OUTPUT_SUMMARY, context)  # an unwritable folder stops before any work
+        sink_file(self, parameters, self.OUTPUT_SUMMARY, context)  # an unwritable folder stops before any work
         # parameterAsFileList gives [''] when no layer is picked.
         picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
         scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
@@ -109,7 +110,7 @@ class PredictScenes(WaterLogRegAlgorithm):
         os.makedirs(output_folder, exist_ok=True)
         results = predict_scenes(
             self.parameterAsFile(parameters, self.MODEL, context), scenes, output_folder,
-            device=bridge.device_choice(self, parameters, context), **bridge.core_callbacks(feedback),
+            device=declared.device_choice(self, parameters, context), callbacks=core_callbacks(feedback),
             scheduler=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
         )
         summary_id = self.write_summary(parameters, context, results)
@@ -143,7 +144,7 @@ class PredictScenes(WaterLogRegAlgorithm):
             feature.setAttributes([row[column] for column in SUMMARY_COLUMNS])
             rows.append(feature)
         # The scenes are done; a cancel now would only throw away the table that describes them.
-        return bridge.write_features(
+        return write_features(
             self, parameters, self.OUTPUT_SUMMARY, context, fields, QgsWkbTypes.NoGeometry,
             QgsCoordinateReferenceSystem(), [rows], QgsProcessingFeedback(),
         )

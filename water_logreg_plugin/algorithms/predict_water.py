@@ -4,33 +4,17 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFile,
-    QgsProcessingParameterRasterDestination,
 )
 
 from ..core.model import load_model
 from ..core.predict import predict_water
 from ..styling import style_when_loaded
-from . import qgis_bridge as bridge
-from .base import WaterLogRegAlgorithm
-
-
-def probability_output(name="OUTPUT"):
-    return bridge.with_help(
-        QgsProcessingParameterRasterDestination(name, "Water probability"),
-        "Float32 GeoTIFF, 0 (land) to 1 (water), nodata -9999 where any band used is nodata.",
-    )
-
-
-def mask_output():
-    return bridge.with_help(
-        QgsProcessingParameterRasterDestination("OUTPUT_MASK", "Water mask", optional=True, createByDefault=False),
-        "Optional Byte GeoTIFF: 1 water (probability ≥ threshold), 0 land, 255 nodata.",
-    )
+from . import layers
+from . import parameters as declared
+from .base import WaterLogRegAlgorithm, core_callbacks
 
 
 class PredictWater(WaterLogRegAlgorithm):
-    INPUT, MODEL, DEVICE, THRESHOLD = "INPUT", "MODEL", "DEVICE", "THRESHOLD"
-    OUTPUT, OUTPUT_MASK = "OUTPUT", "OUTPUT_MASK"
 
     def name(self):
         return "predictwater"
@@ -48,31 +32,32 @@ class PredictWater(WaterLogRegAlgorithm):
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(bridge.raster_parameter(self.INPUT))
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.raster_parameter(self.INPUT))
+        self.addParameter(declared.with_help(
             QgsProcessingParameterFile(self.MODEL, self.tr("Model file"), extension="json"),
             "A model file (JSON) saved by this plugin.",
         ))
-        self.addParameter(bridge.device_parameter())
-        self.addParameter(bridge.threshold_parameter())
-        self.addParameter(probability_output(self.OUTPUT))
-        self.addParameter(mask_output())
-        self.addOutput(QgsProcessingOutputString("DEVICE_USED", self.tr("Device used")))
-        self.addOutput(QgsProcessingOutputNumber("WATER_FRACTION", self.tr("Fraction of valid pixels that are water")))
-        self.addOutput(QgsProcessingOutputNumber("VALID_PIXELS", self.tr("Valid pixels")))
+        self.addParameter(declared.device_parameter())
+        self.addParameter(declared.threshold_parameter())
+        self.addParameter(declared.probability_output(self.OUTPUT))
+        self.addParameter(declared.mask_output())
+        self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, self.tr("Device used")))
+        self.addOutput(QgsProcessingOutputNumber(self.WATER_FRACTION,
+                                                 self.tr("Fraction of valid pixels that are water")))
+        self.addOutput(QgsProcessingOutputNumber(self.VALID_PIXELS, self.tr("Valid pixels")))
 
     def run_algorithm(self, parameters, context, feedback):
-        path, _ = bridge.raster_path(self, parameters, context)
+        path, _ = layers.raster_path(self, parameters, context)
         model = load_model(self.parameterAsFile(parameters, self.MODEL, context))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
         summary = predict_water(
-            path, model, output, bridge.device_choice(self, parameters, context), mask,
-            self.parameterAsDouble(parameters, self.THRESHOLD, context), **bridge.core_callbacks(feedback),
+            path, model, output, declared.device_choice(self, parameters, context), mask,
+            self.parameterAsDouble(parameters, self.THRESHOLD, context), core_callbacks(feedback),
         )
         style_when_loaded(context, output, "probability")
         style_when_loaded(context, mask, "mask")
         return {
-            self.OUTPUT: output, self.OUTPUT_MASK: mask, "DEVICE_USED": summary.device,
-            "WATER_FRACTION": summary.water_fraction, "VALID_PIXELS": summary.valid_pixels,
+            self.OUTPUT: output, self.OUTPUT_MASK: mask, self.DEVICE_USED: summary.device,
+            self.WATER_FRACTION: summary.water_fraction, self.VALID_PIXELS: summary.valid_pixels,
         }

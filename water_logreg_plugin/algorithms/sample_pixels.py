@@ -12,15 +12,15 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.sampling import sample_pixels
-from . import qgis_bridge as bridge
-from .base import WaterLogRegAlgorithm
+from . import layers
+from . import parameters as declared
+from .base import WaterLogRegAlgorithm, core_callbacks
+from .sinks import sink_file, write_features
 
 BATCH = 10_000
 
 
 class SamplePixels(WaterLogRegAlgorithm):
-    INPUT, BANDS, POLYGONS, CLASS_FIELD = "INPUT", "BANDS", "POLYGONS", "CLASS_FIELD"
-    WATER_VALUES, MAX_PIXELS_PER_CLASS, SEED, OUTPUT = "WATER_VALUES", "MAX_PIXELS_PER_CLASS", "SEED", "OUTPUT"
 
     def name(self):
         return "samplepixels"
@@ -45,27 +45,26 @@ class SamplePixels(WaterLogRegAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         for parameter in (
-            bridge.raster_parameter(self.INPUT), bridge.bands_parameter(self.INPUT),
-            bridge.polygons_parameter(self.POLYGONS), bridge.class_field_parameter(self.POLYGONS),
-            bridge.water_values_parameter(), bridge.max_pixels_parameter(), bridge.seed_parameter(),
+            declared.raster_parameter(self.INPUT), declared.bands_parameter(self.INPUT),
+            declared.polygons_parameter(self.POLYGONS), declared.class_field_parameter(self.POLYGONS),
+            declared.water_values_parameter(), declared.max_pixels_parameter(), declared.seed_parameter(),
         ):
             self.addParameter(parameter)
-        self.addParameter(bridge.with_help(
+        self.addParameter(declared.with_help(
             QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Sampled pixels")),
             "Points at the sampled pixel centres, in the raster's CRS, with fields b1, b2, …, "
             "label (1 water, 0 land) and polygon_id; the input of 'Train water model'.",
         ))
 
     def run_algorithm(self, parameters, context, feedback):
-        path, layer = bridge.raster_path(self, parameters, context)
-        bridge.sink_file(self, parameters, self.OUTPUT, context)  # refuses an unwritable folder before any work
-        polygons = bridge.training_polygons(self, parameters, context, feedback, layer.crs())
-        callbacks = bridge.core_callbacks(feedback)
+        path, layer = layers.raster_path(self, parameters, context)
+        sink_file(self, parameters, self.OUTPUT, context)  # refuses an unwritable folder before any work
+        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         samples = sample_pixels(
             path, self.parameterAsInts(parameters, self.BANDS, context), polygons,
             self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
             self.parameterAsInt(parameters, self.SEED, context),
-            **dict(callbacks, progress=lambda fraction: feedback.setProgress(50.0 * fraction)),
+            core_callbacks(feedback).part(0.0, 0.5),
         )
         fields = QgsFields()
         for band in samples.bands:
@@ -88,7 +87,7 @@ class SamplePixels(WaterLogRegAlgorithm):
                 yield batch
                 feedback.setProgress(50.0 + 50.0 * min(start + BATCH, count) / count)
 
-        sink_id = bridge.write_features(
+        sink_id = write_features(
             self, parameters, self.OUTPUT, context, fields, QgsWkbTypes.Point, layer.crs(), batches(), feedback
         )
         return {self.OUTPUT: sink_id}

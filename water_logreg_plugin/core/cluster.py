@@ -1,10 +1,10 @@
-"""core.batch's per-scene work on a Dask cluster: in this process, local worker processes, or
+"""core.scenes's per-scene work on a Dask cluster: in this process, local worker processes, or
 an existing scheduler (SLURM, Kubernetes, machines of your own).
 
 Dask does the scheduling, the retries when a worker dies and the progress bar; this module
 only says what the tasks are:
 
-- a scene of at most `task_pixels` pixels is one task, `batch.predict_scene` (the very code
+- a scene of at most `task_pixels` pixels is one task, `scenes.predict_scene` (the very code
   `waterlogreg:predictwater` runs);
 - a larger scene is split into windows of whole block rows (`raster.row_windows`); each
   chunk task predicts its windows into a temporary GeoTIFF in a scratch folder beside the
@@ -32,9 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .batch import SceneResult, check_batch, failure_reason, output_path_for, predict_scene
-from .errors import Canceled, WaterLogRegError
-from .predict import PROBABILITY_NODATA, ProbabilityKernel, check_model_fits_raster, mark_window, predict_window
+from .callbacks import QUIET
+from .compatibility import check_model_fits_raster
+from .errors import WaterLogRegError
+from .predict import PROBABILITY_NODATA, ProbabilityKernel, mark_window, predict_window
 from .raster import (
     WINDOW_PIXELS,
     atomic_output,
@@ -47,6 +48,7 @@ from .raster import (
     row_windows,
     write_rows,
 )
+from .scenes import SceneResult, check_batch, failure_reason, output_path_for, predict_scene
 
 # A scene with more pixels than this is split over several tasks of about this many pixels
 # (64 of predict_water's windows, some 20 s of one core). A whole Sentinel-2 tile (121 Mpx)
@@ -117,9 +119,7 @@ def predict_scenes_on_cluster(
     workers=0,
     task_pixels=None,
     progress_bar=False,
-    progress=lambda fraction: None,
-    is_canceled=lambda: False,
-    log=lambda message: None,
+    callbacks=QUIET,
 ):
     """Predict every scene into output_folder/<scene>_water.tif on Dask; returns [SceneResult]
     in the order of `scenes`. A scene that fails is a failed SceneResult with its reason.
@@ -128,7 +128,7 @@ def predict_scenes_on_cluster(
     with a single worker thread splitting would only copy each scene once more, so by
     default it does not happen there.
     `progress_bar` shows Dask's own progress bar on the terminal (it blocks until the end);
-    `progress`/`is_canceled`/`log` serve a caller such as a Processing algorithm.
+    `callbacks` serve a caller such as a Processing algorithm.
     """
     model = check_batch(model, scenes, output_folder)
     if task_pixels is None:
@@ -142,7 +142,7 @@ def predict_scenes_on_cluster(
     os.mkdir(scratch)
     try:
         with dask_client(scheduler, workers) as client:
-            log(f"Dask scheduler {client.scheduler.address}, {len(client.nthreads())} workers.")
+            callbacks.log(f"Dask scheduler {client.scheduler.address}, {len(client.nthreads())} workers.")
             slots = [
                 _submit_scene(client, model, scene, output, scratch, index, device, task_pixels)
                 for index, (scene, output) in enumerate(zip(scenes, outputs))
@@ -153,7 +153,7 @@ def predict_scenes_on_cluster(
                     from distributed import progress as dask_progress
 
                     dask_progress(futures, notebook=False)
-                _wait(futures, progress, is_canceled)
+                _wait(futures, callbacks)
             except BaseException:
                 client.cancel(futures)
                 raise
@@ -162,7 +162,7 @@ def predict_scenes_on_cluster(
     finally:
         _remove_leftovers(scratch, outputs)
     for result in results:
-        log(result.describe())
+        callbacks.log(result.describe())
     return results
 
 
@@ -193,18 +193,17 @@ def _submit_scene(client, model, scene, output, scratch, index, device, task_pix
     return client.submit(_assemble_scene, scene, output, chunks, pure=False)
 
 
-def _wait(futures, progress, is_canceled):
+def _wait(futures, callbacks):
     from distributed import as_completed
 
     completed = as_completed(futures)
     done = 0
     while not completed.is_empty():
-        if is_canceled():
-            raise Canceled()
+        callbacks.check_canceled()
         finished = completed.next_batch(block=False)
         if finished:
             done += len(finished)
-            progress(done / len(futures))
+            callbacks.progress(done / len(futures))
         else:
             time.sleep(0.1)
 

@@ -1,13 +1,37 @@
 """Accuracy figures of a water map against reference labels."""
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-FIGURES = (
-    "overall_accuracy", "precision", "recall", "f1", "iou", "kappa", "log_loss",
-    "true_water", "false_water", "false_land", "true_land", "pixels",
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # accuracy_figures()'s key, the report's data-figure
+    label: str  # what the report's table and the Processing output call it
+    output: str  # the Processing output's name (a contract: scripts and models read it)
+    short: str  # the log's name
+    confusion: bool = False  # a cell of the confusion matrix rather than a row of the figures table
+
+
+# The one list of the accuracy figures; the report, the algorithms' outputs and the log read it.
+FIGURE_TABLE = (
+    Figure("overall_accuracy", "Overall accuracy", "OVERALL_ACCURACY", "overall accuracy"),
+    Figure("precision", "Precision of water", "PRECISION", "precision"),
+    Figure("recall", "Recall of water", "RECALL", "recall"),
+    Figure("f1", "F1 of water", "F1", "F1"),
+    Figure("iou", "IoU of water", "IOU", "IoU"),
+    Figure("kappa", "Cohen's kappa", "KAPPA", "kappa"),
+    Figure("log_loss", "Log-loss", "LOG_LOSS", "log-loss"),
+    Figure("true_water", "Water pixels called water", "TRUE_WATER", "water called water", confusion=True),
+    Figure("false_water", "Land pixels called water", "FALSE_WATER", "land called water", confusion=True),
+    Figure("false_land", "Water pixels called land", "FALSE_LAND", "water called land", confusion=True),
+    Figure("true_land", "Land pixels called land", "TRUE_LAND", "land called land", confusion=True),
+    Figure("pixels", "Pixels assessed", "ASSESSED_PIXELS", "pixels"),
 )
+FIGURES = tuple(figure.key for figure in FIGURE_TABLE)
+_SHORT = {figure.key: figure.short for figure in FIGURE_TABLE}
 
 
 def log_loss(probability, labels):
@@ -59,12 +83,14 @@ def accuracy_figures(probability, labels, threshold=0.5):
 
 def format_figures(figures, title):
     """The figures as log lines a person reads."""
+
+    def ratios(*keys):
+        return ", ".join(f"{_SHORT[key]} {figures[key]:.4f}" for key in keys)
+
     return "\n".join([
-        f"{title}: {figures['pixels']} pixels",
-        f"  overall accuracy {figures['overall_accuracy']:.4f}, kappa {figures['kappa']:.4f}, "
-        f"log-loss {figures['log_loss']:.4f}",
-        f"  water: precision {figures['precision']:.4f}, recall {figures['recall']:.4f}, "
-        f"F1 {figures['f1']:.4f}, IoU {figures['iou']:.4f}",
+        f"{title}: {figures['pixels']} {_SHORT['pixels']}",
+        f"  {ratios('overall_accuracy', 'kappa', 'log_loss')}",
+        f"  water: {ratios('precision', 'recall', 'f1', 'iou')}",
         "  confusion (rows reference, columns predicted):",
         "               water      land",
         f"    water  {figures['true_water']:>9} {figures['false_land']:>9}",

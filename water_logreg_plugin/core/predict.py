@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
+from .callbacks import QUIET
+from .compatibility import check_model_fits_raster
 from .device import resolve_device
-from .errors import Canceled, WaterLogRegError
+from .errors import WaterLogRegError
 from .raster import (
     atomic_output,
     check_written,
@@ -45,33 +47,6 @@ class PredictionSummary:
     @property
     def water_fraction(self):
         return self.water_pixels / self.valid_pixels if self.valid_pixels else 0.0
-
-
-def check_model_fits_raster(model, dataset, raster_name="the raster"):
-    """Refuse a raster that lacks the model's bands, or whose band count or data type differs from training."""
-    missing = [band for band in model.bands if band > dataset.RasterCount]
-    if missing:
-        raise WaterLogRegError(
-            f"The model uses band{'s' if len(model.bands) > 1 else ''} "
-            f"{', '.join(map(str, model.bands))}, but {raster_name} has only "
-            f"{dataset.RasterCount} band{'s' if dataset.RasterCount != 1 else ''}. Use a raster "
-            "with the same bands as the one the model was trained on."
-        )
-    trained_band_count = model.training.get("band_count")
-    if trained_band_count and trained_band_count != dataset.RasterCount:
-        raise WaterLogRegError(
-            f"The model was trained on a raster of {trained_band_count} bands, but {raster_name} "
-            f"has {dataset.RasterCount}, so the same band numbers may hold other wavelengths. "
-            "Predict only on rasters with the same bands as the one the model was trained on."
-        )
-    trained_type = model.training.get("data_type")
-    actual_type = gdal.GetDataTypeName(dataset.GetRasterBand(model.bands[0]).DataType)
-    if trained_type and trained_type != actual_type:
-        raise WaterLogRegError(
-            f"The model was trained on {trained_type} pixels, but {raster_name} holds "
-            f"{actual_type} pixels (other units or scaling); predict only on rasters of the "
-            "kind the model was trained on."
-        )
 
 
 class ProbabilityKernel:
@@ -138,21 +113,20 @@ def predict_water(
     device="auto",
     mask_path=None,
     threshold=WATER_THRESHOLD,
-    progress=lambda fraction: None,
-    is_canceled=lambda: False,
-    log=lambda message: None,
+    callbacks=QUIET,
 ):
     """Write P(water) as a Float32 GeoTIFF (and optionally a Byte water mask).
 
     Pixels where any band the model uses is nodata, NaN or infinite get PROBABILITY_NODATA
     (and MASK_NODATA in the mask). Outputs appear under their names only when complete.
+    raster_path may be a dataset open_raster gave already.
     """
     started = time.perf_counter()
     dataset = open_raster(raster_path, decode_threads=True)
-    check_model_fits_raster(model, dataset, f"'{os.path.basename(str(raster_path))}'")
+    check_model_fits_raster(model, dataset, f"'{os.path.basename(dataset.GetDescription())}'")
     kernel = ProbabilityKernel(model, device)
     nodata = nodata_values(dataset, model.bands)
-    log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
+    callbacks.log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
 
     with ExitStack() as stack:
         partial = stack.enter_context(atomic_output(output_path))
@@ -169,8 +143,7 @@ def predict_water(
         windows = row_windows(dataset)
         next_read = reader.submit(_read_window, dataset, model.bands, *windows[0])
         for index, (row, rows) in enumerate(windows):
-            if is_canceled():
-                raise Canceled()
+            callbacks.check_canceled()
             values = next_read.result()
             if index + 1 < len(windows):
                 next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1])
@@ -185,7 +158,7 @@ def predict_water(
             if pending_write is not None:
                 pending_write.result()
             pending_write = writer.submit(_write_window, output, probability, mask, mask_values, row)
-            progress((index + 1) / len(windows))
+            callbacks.progress((index + 1) / len(windows))
         if pending_write is not None:
             pending_write.result()
         gdal.ErrorReset()
@@ -198,7 +171,7 @@ def predict_water(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
         kernel.device.type, time.perf_counter() - started,
     )
-    log(f"{summary.valid_pixels} valid pixels, {100 * summary.water_fraction:.2f} % water "
+    callbacks.log(f"{summary.valid_pixels} valid pixels, {100 * summary.water_fraction:.2f} % water "
         f"(P ≥ {threshold:g}), {summary.seconds:.2f} s.")
     return summary
 

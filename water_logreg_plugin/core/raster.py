@@ -37,8 +37,11 @@ def open_raster(path, decode_threads=False):
     """Open a raster read-only or say in plain words why it cannot be opened.
 
     decode_threads: let a GeoTIFF decompress the blocks of one read on every core (the
-    GTiff driver's NUM_THREADS; other drivers read as before).
+    GTiff driver's NUM_THREADS; other drivers read as before). A dataset open_raster gave
+    already comes back as it is, so a job that passes it on opens its raster once.
     """
+    if isinstance(path, gdal.Dataset):
+        return path
     if not path:
         raise WaterLogRegError("No raster was given; choose a raster layer or file.")
     # NUM_THREADS is an open option of the GTiff driver only; others would warn about it.

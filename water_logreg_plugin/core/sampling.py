@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal, ogr
 
-from .errors import Canceled, WaterLogRegError
+from .callbacks import QUIET
+from .errors import WaterLogRegError
 from .raster import nodata_values, open_raster, resolve_bands, valid_pixel_mask
 
 WATER, LAND = 1, 0
@@ -58,16 +59,14 @@ def sample_pixels(
     polygons,
     max_pixels_per_class=100_000,
     seed=0,
-    progress=lambda fraction: None,
-    is_canceled=lambda: False,
-    log=lambda message: None,
+    callbacks=QUIET,
 ):
     """Sample the pixels under `polygons` (TrainingPolygon, in the raster's CRS).
 
     max_pixels_per_class: keep at most this many pixels of each class, drawn with `seed`;
     0 keeps all. A pixel inside several polygons of one class counts once; a pixel inside
     both a water and a land polygon is ambiguous and dropped. Polygons that yield no pixel
-    are reported through `log`.
+    are reported through `callbacks.log`.
     """
     if max_pixels_per_class is None or max_pixels_per_class < 0:
         raise WaterLogRegError(
@@ -85,14 +84,13 @@ def sample_pixels(
     pieces = []
     empty_polygons = []
     for index, polygon in enumerate(polygons):
-        if is_canceled():
-            raise Canceled()
+        callbacks.check_canceled()
         rows, cols, values, reason = _pixels_in_polygon(dataset, bands, nodata, polygon)
         if reason:
             empty_polygons.append((polygon, reason))
         else:
             pieces.append((polygon, rows, cols, values))
-        progress((index + 1) / len(polygons))
+        callbacks.progress((index + 1) / len(polygons))
 
     messages = [
         f"Polygon {polygon.polygon_id} ({'water' if polygon.is_water else 'land'}) "
@@ -100,7 +98,7 @@ def sample_pixels(
         for polygon, reason in empty_polygons
     ]
     for message in messages:
-        log(message)
+        callbacks.log(message)
     if not pieces:
         raise WaterLogRegError(
             "No polygon covers a valid pixel of the raster: the polygons lie outside it "
@@ -125,23 +123,23 @@ def sample_pixels(
             "and a land polygon; they are left out of training."
         )
         messages.append(message)
-        log(message)
+        callbacks.log(message)
     rows, cols, values, labels, polygon_ids = (
         array[keep] for array in (rows, cols, values, labels, polygon_ids)
     )
 
-    for label, name in ((WATER, "water"), (LAND, "land")):
-        if not np.any(labels == label):
-            has_polygons = any(p.is_water == (label == WATER) for p in polygons)
-            raise WaterLogRegError(
-                f"There are no {name} pixels to train on: "
-                + (
-                    f"the {name} polygons cover no valid pixel (outside the raster or only nodata). "
-                    if has_polygons
-                    else f"no polygon is marked as {name}. "
-                )
-                + "Training needs polygons of both water and land; check CLASS_FIELD and WATER_VALUES."
+    missing = missing_class(labels)
+    if missing:
+        has_polygons = missing_class([polygon.is_water for polygon in polygons]) != missing
+        raise WaterLogRegError(
+            f"There are no {missing} pixels to train on: "
+            + (
+                f"the {missing} polygons cover no valid pixel (outside the raster or only nodata). "
+                if has_polygons
+                else f"no polygon is marked as {missing}. "
             )
+            + "Training needs polygons of both water and land; check CLASS_FIELD and WATER_VALUES."
+        )
 
     keep = _cap_per_class(labels, max_pixels_per_class, seed)
     rows, cols, values, labels, polygon_ids = (
@@ -149,9 +147,35 @@ def sample_pixels(
     )
     x, y = _pixel_centres(dataset.GetGeoTransform(), rows, cols)
     samples = Samples(bands, values, labels, polygon_ids, x, y, messages)
-    log(f"Sampled {samples.water_count} water and {samples.land_count} land pixels "
+    callbacks.log(f"Sampled {samples.water_count} water and {samples.land_count} land pixels "
         f"from {len(pieces)} polygons over bands {', '.join(map(str, bands))}.")
     return samples
+
+
+def missing_class(labels):
+    """'water' or 'land' when `labels` (1/True water, 0/False land) lack that class, else None:
+    the one rule that a fit needs both classes, for polygons, sampled pixels and the fit alike."""
+    labels = np.asarray(labels)
+    for label, name in ((WATER, "water"), (LAND, "land")):
+        if not np.any(labels == label):
+            return name
+    return None
+
+
+def check_polygon_classes(polygons, class_field, water_values, found_values):
+    """Refuse training polygons that are all land or all water, naming the field's values."""
+    missing = missing_class([polygon.is_water for polygon in polygons])
+    if missing == "water":
+        raise WaterLogRegError(
+            f"No polygon has a water value ({', '.join(sorted(water_values))}) in the field "
+            f"'{class_field}'; the values found are: {', '.join(sorted(found_values)) or 'none'}. "
+            "Set WATER_VALUES to the value(s) that mark water."
+        )
+    if missing == "land":
+        raise WaterLogRegError(
+            f"Every polygon is water (field '{class_field}' values: {', '.join(sorted(found_values))}); "
+            "training needs land polygons too. Draw some over land, or correct WATER_VALUES."
+        )
 
 
 def _pixels_in_polygon(dataset, bands, nodata, polygon):

@@ -1,0 +1,136 @@
+"""QGIS layers into what the core takes: a raster's file, training polygons in the raster's
+CRS, a samples layer as arrays. The checks that need no QGIS are the core's."""
+
+import re
+
+import numpy as np
+from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsWkbTypes
+
+from ..core.errors import Canceled
+from ..core.sampling import Samples, TrainingPolygon, check_polygon_classes
+from .parameters import ParameterNames as Names
+
+BAND_FIELD = re.compile(r"^b(\d+)$")
+
+
+def raster_path(algorithm, parameters, context, name=Names.INPUT):
+    """The file behind a raster parameter, refused where GDAL cannot read it directly."""
+    layer = algorithm.parameterAsRasterLayer(parameters, name, context)
+    if layer is None:
+        raise QgsProcessingException(
+            f"The raster given as {name} cannot be loaded; choose a raster layer or a raster file."
+        )
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(
+            f"The raster '{layer.name()}' comes from the '{layer.providerType()}' provider; this "
+            "tool reads rasters with GDAL. Save it as a GeoTIFF first (Export → Save As)."
+        )
+    return layer.source(), layer
+
+
+def parse_water_values(text):
+    values = {_normalise(value) for value in (text or "").split(",")} - {""}
+    if not values:
+        raise QgsProcessingException(
+            "WATER_VALUES is empty; give the value(s) of the class field that mean water, "
+            "e.g. 'water,1'."
+        )
+    return values
+
+
+def training_polygons(algorithm, parameters, context, feedback, raster_crs,
+                      layer_name=Names.POLYGONS, field_name=Names.CLASS_FIELD):
+    """The polygons as TrainingPolygon in the raster's CRS, labelled water or land."""
+    source = algorithm.parameterAsSource(parameters, layer_name, context)
+    if source is None:
+        raise QgsProcessingException(algorithm.invalidSourceError(parameters, layer_name))
+    geometry_type = QgsWkbTypes.geometryType(source.wkbType())
+    if geometry_type != QgsWkbTypes.PolygonGeometry:
+        raise QgsProcessingException(
+            f"The layer '{source.sourceName()}' holds {QgsWkbTypes.geometryDisplayString(geometry_type).lower()} "
+            "geometries, not polygons; draw training areas as polygons."
+        )
+    class_field = algorithm.parameterAsString(parameters, field_name, context)
+    field_index = source.fields().lookupField(class_field) if class_field else -1
+    if field_index < 0:
+        raise QgsProcessingException(
+            f"The class field '{class_field}' is not a field of '{source.sourceName()}'; "
+            f"its fields are: {', '.join(source.fields().names()) or 'none'}. Choose the field that says water or land."
+        )
+    water_values = parse_water_values(algorithm.parameterAsString(parameters, Names.WATER_VALUES, context))
+    if source.featureCount() == 0:
+        raise QgsProcessingException(
+            f"The polygon layer '{source.sourceName()}' has no features; "
+            "draw training polygons of water and land first."
+        )
+    request = (
+        QgsFeatureRequest()
+        .setDestinationCrs(raster_crs, context.transformContext())
+        .setSubsetOfAttributes([field_index])
+    )
+    polygons, found_values = [], set()
+    for feature in source.getFeatures(request):
+        if feedback.isCanceled():
+            raise Canceled()
+        value = _normalise(feature.attribute(field_index))
+        found_values.add(value)
+        geometry = feature.geometry()
+        if geometry.isNull() or geometry.isEmpty():
+            feedback.pushInfo(f"Polygon {feature.id()} has no geometry and is skipped.")
+            continue
+        polygons.append(TrainingPolygon(int(feature.id()), bytes(geometry.asWkb()), value in water_values))
+    check_polygon_classes(polygons, class_field, water_values, found_values)
+    return polygons
+
+
+def _normalise(value):
+    """Class values compared as text: ' Water ' = 'water', 1 = 1.0 = '1'."""
+    if value is None or (hasattr(value, "isNull") and value.isNull()):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip().lower()
+
+
+def read_samples(source, feedback):
+    """Band values, labels and polygon ids of a samples layer, as numpy arrays."""
+    fields = source.fields()
+    band_fields = sorted(
+        ((int(match.group(1)), index) for index, name in enumerate(fields.names())
+         if (match := BAND_FIELD.match(name))),
+    )
+    label_index = fields.lookupField("label")
+    if not band_fields or label_index < 0:
+        raise QgsProcessingException(
+            f"'{source.sourceName()}' is not a samples layer: it needs band fields b1, b2, … and "
+            f"a 'label' field (its fields are {', '.join(fields.names()) or 'none'}). Make one "
+            "with 'Sample training pixels'."
+        )
+    polygon_index = fields.lookupField("polygon_id")
+    wanted = [index for _, index in band_fields] + [label_index] + ([polygon_index] if polygon_index >= 0 else [])
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(wanted)
+    rows = []
+    for feature in source.getFeatures(request):
+        if feedback.isCanceled():
+            raise Canceled()
+        attributes = feature.attributes()
+        rows.append([_number(attributes[index]) for index in wanted])
+    table = np.array(rows, dtype=np.float64).reshape(-1, len(wanted))
+    band_count = len(band_fields)
+    labels = table[:, band_count]
+    usable = np.isfinite(table[:, :band_count]).all(axis=1) & np.isin(labels, (0, 1))
+    if not usable.all():
+        feedback.pushInfo(f"{int((~usable).sum())} samples with empty values or a label other than 0/1 are skipped.")
+    table = table[usable]
+    polygon_ids = table[:, band_count + 1].astype(np.int64) if polygon_index >= 0 else np.arange(len(table))
+    return Samples(
+        [band for band, _ in band_fields], table[:, :band_count], table[:, band_count].astype(np.uint8),
+        polygon_ids, np.zeros(len(table)), np.zeros(len(table)),
+    )
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")

@@ -1,0 +1,231 @@
+"""Every Processing parameter and output the provider declares, each once, by the names in
+ParameterNames (a contract: scripts, models and qgis_process call the tools by them), and the
+reading of the training parameters back into a TrainingSettings."""
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from ..core.metrics import FIGURE_TABLE
+from ..core.settings import TrainingSettings, parse_hidden_layers
+
+DEVICE_OPTIONS = ("Auto (CUDA, else MPS, else CPU)", "CPU", "CUDA")
+DEVICE_VALUES = ("auto", "cpu", "cuda")
+OPTIMIZER_OPTIONS = ("L-BFGS (reaches the optimum in few steps)", "Adam", "Gradient descent (SGD)")
+OPTIMIZER_VALUES = ("lbfgs", "adam", "sgd")
+DEFAULT_WATER_VALUES = "water,1"
+
+
+class ParameterNames:
+    """The names of the parameters and outputs more than one algorithm has; every algorithm
+    class inherits them as its constants. An algorithm's own names sit in its class."""
+
+    INPUT, BANDS, POLYGONS, CLASS_FIELD, WATER_VALUES = "INPUT", "BANDS", "POLYGONS", "CLASS_FIELD", "WATER_VALUES"
+    MAX_PIXELS_PER_CLASS, SEED, DEVICE, THRESHOLD = "MAX_PIXELS_PER_CLASS", "SEED", "DEVICE", "THRESHOLD"
+    VALIDATION_FRACTION, HIDDEN_LAYERS, OPTIMIZER = "VALIDATION_FRACTION", "HIDDEN_LAYERS", "OPTIMIZER"
+    LEARNING_RATE, MAX_STEPS, L2_PENALTY = "LEARNING_RATE", "MAX_STEPS", "L2_PENALTY"
+    MODEL, SAMPLES = "MODEL", "SAMPLES"
+    OUTPUT, OUTPUT_MODEL, OUTPUT_MASK, OUTPUT_REPORT = "OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK", "OUTPUT_REPORT"
+    DEVICE_USED, FINAL_LOSS = "DEVICE_USED", "FINAL_LOSS"
+    WATER_FRACTION, VALID_PIXELS = "WATER_FRACTION", "VALID_PIXELS"
+    FIGURES_FROM = "FIGURES_FROM"
+
+
+Names = ParameterNames
+
+
+def with_help(parameter, text):
+    parameter.setHelp(text)
+    return parameter
+
+
+def advanced(parameter):
+    parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
+    return parameter
+
+
+def raster_parameter(name=Names.INPUT):
+    return with_help(
+        QgsProcessingParameterRasterLayer(name, "Multispectral raster"),
+        "The image to map water in, as a file GDAL reads (GeoTIFF, JP2, VRT, …), any CRS.",
+    )
+
+
+def bands_parameter(parent=Names.INPUT):
+    return with_help(
+        QgsProcessingParameterBand(
+            Names.BANDS, "Bands to use (empty = all)", None, parent, optional=True, allowMultiple=True
+        ),
+        "The bands that describe a pixel, e.g. green, red and near-infrared. Leave empty to use every band.",
+    )
+
+
+def polygons_parameter(name=Names.POLYGONS, description="Training polygons"):
+    return with_help(
+        QgsProcessingParameterFeatureSource(name, description, [QgsProcessing.TypeVectorPolygon]),
+        "Polygons drawn over water and over land, in any CRS (they are reprojected to the "
+        "raster's). Every pixel whose centre lies inside a polygon is a sample.",
+    )
+
+
+def class_field_parameter(parent=Names.POLYGONS):
+    return with_help(
+        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", None, parent),
+        "The field of the polygon layer that says what each polygon is.",
+    )
+
+
+def water_values_parameter():
+    return with_help(
+        QgsProcessingParameterString(Names.WATER_VALUES, "Class values meaning water", DEFAULT_WATER_VALUES),
+        "Comma-separated values of the class field that mean water (not case-sensitive); "
+        "every other value is land.",
+    )
+
+
+def max_pixels_parameter():
+    return with_help(
+        QgsProcessingParameterNumber(
+            Names.MAX_PIXELS_PER_CLASS, "Maximum pixels per class (0 = all)",
+            QgsProcessingParameterNumber.Integer, 100000,
+        ),
+        "At most this many pixels of each class are kept, drawn at random with the seed; 0 keeps all.",
+    )
+
+
+def seed_parameter():
+    return with_help(
+        QgsProcessingParameterNumber(Names.SEED, "Random seed", QgsProcessingParameterNumber.Integer, 0, minValue=0),
+        "Runs with the same seed and input give the same samples, split and model.",
+    )
+
+
+def device_parameter():
+    return with_help(
+        QgsProcessingParameterEnum(Names.DEVICE, "Device", list(DEVICE_OPTIONS), defaultValue=0),
+        "Where torch computes: Auto takes a CUDA GPU if there is one, else an Apple GPU (MPS), else the CPU.",
+    )
+
+
+def threshold_parameter():
+    return with_help(
+        QgsProcessingParameterNumber(
+            Names.THRESHOLD, "Water threshold", QgsProcessingParameterNumber.Double, 0.5, minValue=0, maxValue=1
+        ),
+        "A pixel is called water when its probability is at least this (for the mask and the figures).",
+    )
+
+
+def report_parameter():
+    """OUTPUT_REPORT: declared as HTML, so QGIS lists it in the Results Viewer after the run."""
+    return with_help(
+        QgsProcessingParameterFileDestination(
+            Names.OUTPUT_REPORT, "Report", "HTML files (*.html)", optional=True, createByDefault=False,
+        ),
+        "Optional: one self-contained HTML page with the accuracy figures, the confusion matrix, "
+        "the histogram of predicted probabilities and, for a trained model, the loss curve, the "
+        "samples and decision boundary in feature space, the coefficients and the settings.",
+    )
+
+
+def training_parameters():
+    """HIDDEN_LAYERS, VALIDATION_FRACTION and the optimiser settings (advanced)."""
+    return [
+        with_help(
+            QgsProcessingParameterNumber(
+                Names.VALIDATION_FRACTION, "Fraction of polygons held out for validation",
+                QgsProcessingParameterNumber.Double, 0.2, minValue=0, maxValue=0.9,
+            ),
+            "This share of the polygons of each class is kept out of training and used to "
+            "measure the model; 0 trains on all and reports figures on the training pixels.",
+        ),
+        with_help(
+            QgsProcessingParameterString(
+                Names.HIDDEN_LAYERS, "Hidden layers (empty = logistic regression)", "", optional=True
+            ),
+            "Empty: logistic regression, σ(Aᵀx + b). '16,16': a multi-layer perceptron with two "
+            "hidden layers of 16 units (ReLU), for water a plane cannot separate from land.",
+        ),
+        advanced(with_help(
+            QgsProcessingParameterEnum(Names.OPTIMIZER, "Optimiser", list(OPTIMIZER_OPTIONS), defaultValue=0),
+            "L-BFGS reaches the maximum-likelihood fit in tens of steps; gradient descent is the "
+            "course's plain step of size η.",
+        )),
+        advanced(with_help(
+            QgsProcessingParameterNumber(
+                Names.LEARNING_RATE, "Learning rate η (0 = the optimiser's default)",
+                QgsProcessingParameterNumber.Double, 0.0, minValue=0,
+            ),
+            "Step size; 0 takes 1.0 for L-BFGS, 0.05 for Adam and 0.5 for gradient descent.",
+        )),
+        advanced(with_help(
+            QgsProcessingParameterNumber(
+                Names.MAX_STEPS, "Maximum optimiser steps", QgsProcessingParameterNumber.Integer, 500, minValue=1,
+            ),
+            "Training stops here, or earlier once L-BFGS has converged.",
+        )),
+        advanced(with_help(
+            QgsProcessingParameterNumber(
+                Names.L2_PENALTY, "L2 penalty λ (0 = maximum likelihood)",
+                QgsProcessingParameterNumber.Double, 0.0, minValue=0,
+            ),
+            "Adds λ/2·Σw² to the loss. Where your polygons separate water from land perfectly, "
+            "0 gives a 0/1 step at the shoreline; a small λ such as 0.001 keeps the probabilities "
+            "graded there.",
+        )),
+    ]
+
+
+def probability_output(name=Names.OUTPUT):
+    return with_help(
+        QgsProcessingParameterRasterDestination(name, "Water probability"),
+        "Float32 GeoTIFF, 0 (land) to 1 (water), nodata -9999 where any band used is nodata.",
+    )
+
+
+def mask_output():
+    return with_help(
+        QgsProcessingParameterRasterDestination(Names.OUTPUT_MASK, "Water mask", optional=True, createByDefault=False),
+        "Optional Byte GeoTIFF: 1 water (probability ≥ threshold), 0 land, 255 nodata.",
+    )
+
+
+def training_settings(algorithm, parameters, context, threshold=0.5):
+    """The TrainingSettings of training_parameters(), DEVICE and SEED."""
+    return TrainingSettings(
+        validation_fraction=algorithm.parameterAsDouble(parameters, Names.VALIDATION_FRACTION, context),
+        hidden_layers=parse_hidden_layers(algorithm.parameterAsString(parameters, Names.HIDDEN_LAYERS, context)),
+        optimizer=OPTIMIZER_VALUES[algorithm.parameterAsEnum(parameters, Names.OPTIMIZER, context)],
+        learning_rate=algorithm.parameterAsDouble(parameters, Names.LEARNING_RATE, context) or None,
+        max_steps=algorithm.parameterAsInt(parameters, Names.MAX_STEPS, context),
+        l2_penalty=algorithm.parameterAsDouble(parameters, Names.L2_PENALTY, context),
+        device=device_choice(algorithm, parameters, context),
+        seed=algorithm.parameterAsInt(parameters, Names.SEED, context),
+        threshold=threshold,
+    )
+
+
+def device_choice(algorithm, parameters, context):
+    return DEVICE_VALUES[algorithm.parameterAsEnum(parameters, Names.DEVICE, context)]
+
+
+def add_figure_outputs(algorithm):
+    """Numeric outputs for the accuracy figures, so batch runs and models can use them."""
+    for figure in FIGURE_TABLE:
+        algorithm.addOutput(QgsProcessingOutputNumber(figure.output, figure.label))
+    algorithm.addOutput(QgsProcessingOutputString(Names.FIGURES_FROM, "Figures measured on"))
+
+
+def figure_outputs(figures, source):
+    return dict({figure.output: figures[figure.key] for figure in FIGURE_TABLE}, FIGURES_FROM=source)

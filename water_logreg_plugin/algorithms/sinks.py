@@ -1,0 +1,75 @@
+"""Feature outputs written so that a cancel, an error or a kill never leaves a file that looks
+finished: checked before any work, staged in a hidden folder, moved into place when complete."""
+
+import os
+import re
+import shutil
+import tempfile
+
+from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
+
+from ..core.errors import Canceled
+from ..core.raster import check_output_folder
+
+
+def sink_file(algorithm, parameters, name, context):
+    """The file a feature sink parameter writes, checked writable; None for a memory layer,
+    a database table or a layer inside an existing file, which are left to QGIS."""
+    value = parameters.get(name)
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.valueAsString(context.expressionContext())[0]
+    value = str(value or "")
+    if (value in ("", "TEMPORARY_OUTPUT") or "|" in value or re.match(r"^\w{2,}:", value)
+            or not os.path.splitext(value)[1]):
+        return None
+    check_output_folder(value)
+    return os.path.abspath(value)
+
+
+def write_features(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback):
+    """Write batches of features to the sink `name`; returns its destination id.
+
+    A file is written in a hidden folder beside its destination and moved into place only
+    when complete, so a cancel, an error or a kill never leaves a file that looks finished.
+    """
+    destination = sink_file(algorithm, parameters, name, context)
+    if destination is None:
+        return _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback)
+    folder, file_name = os.path.split(destination)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.splitext(file_name)[0]}.partial-", dir=folder)
+    staged = os.path.join(staging, file_name)
+    staged_parameters = dict(parameters)
+    original = parameters.get(name)
+    if isinstance(original, QgsProcessingOutputLayerDefinition):
+        staged_parameters[name] = QgsProcessingOutputLayerDefinition(original)
+        staged_parameters[name].sink = QgsProperty.fromValue(staged)
+    else:
+        staged_parameters[name] = staged
+    try:
+        staged_id = _add_batches(algorithm, staged_parameters, name, context, fields, geometry_type, crs,
+                                 batches, feedback)
+        # A shapefile is several files: its sidecars move first, the file users open last.
+        for sidecar in sorted(os.listdir(staging), key=lambda entry: entry == file_name):
+            os.replace(os.path.join(staging, sidecar), os.path.join(folder, sidecar))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    destination_id = staged_id.replace(staged, destination)
+    to_load = context.layersToLoadOnCompletion()
+    if staged_id in to_load:
+        to_load[destination_id] = to_load.pop(staged_id)
+        context.setLayersToLoadOnCompletion(to_load)
+    return destination_id
+
+
+def _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback):
+    """Create the sink, add every batch, and close it (the file is complete only once closed)."""
+    sink, sink_id = algorithm.parameterAsSink(parameters, name, context, fields, geometry_type, crs)
+    if sink is None:
+        raise QgsProcessingException(algorithm.invalidSinkError(parameters, name))
+    for batch in batches:
+        if feedback.isCanceled():
+            raise Canceled()
+        if not sink.addFeatures(batch, QgsFeatureSink.FastInsert):
+            raise QgsProcessingException(f"Writing the features failed: {sink.lastError()}")
+    del sink
+    return sink_id

@@ -1,0 +1,126 @@
+"""The model file: JSON (see docs/MODEL_FORMAT.md), numbers and names only, so loading a file a
+colleague sent can never run code, as unpickling can."""
+
+import json
+
+import numpy as np
+
+from ..errors import WaterLogRegError
+from .network import WaterModel
+
+MODEL_FORMAT = "water_logreg_plugin model"
+FORMAT_VERSION = 2  # 1: logistic regression only ("weights", "bias"); 2: "layers"
+MAX_MODEL_BYTES = 64 * 1024 * 1024
+PICKLE_OR_TORCH_MAGIC = (b"\x80", b"PK\x03\x04")
+
+
+def save_model(model, path):
+    """Write the model as JSON; floats are written exactly (shortest round-trip form)."""
+    document = {
+        "format": MODEL_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "bands": [int(band) for band in model.bands],
+        "standardization": {"mean": model.mean.tolist(), "std": model.std.tolist()},
+        "activation": "relu",
+        "layers": [{"weight": weight.tolist(), "bias": bias.tolist()} for weight, bias in model.layers],
+        "training": model.training,
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=1, allow_nan=False)
+        handle.write("\n")
+
+
+def load_model(path):
+    """Read a model file, refusing anything that is not one, with the reason."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_MODEL_BYTES + 1)
+    except OSError as error:
+        raise WaterLogRegError(f"The model file '{path}' cannot be read ({error.strerror}).") from None
+    if len(raw) > MAX_MODEL_BYTES:
+        raise WaterLogRegError(
+            f"'{path}' is larger than any model file ({MAX_MODEL_BYTES // 2**20} MB); it is not a model."
+        )
+    if raw.startswith(PICKLE_OR_TORCH_MAGIC):
+        raise WaterLogRegError(
+            f"'{path}' is a Python pickle or torch.save file, not a water model. Such files can "
+            "run code when opened, so this plugin never opens them; train a model with the "
+            "plugin to get a safe JSON model file."
+        )
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise WaterLogRegError(
+            f"'{path}' is not a water model file (it is not complete JSON; it may be truncated "
+            "or another kind of file)."
+        ) from None
+    try:
+        return _model_from_document(document)
+    except WaterLogRegError as error:
+        reason = str(error)
+        advice = "" if reason.endswith(".") else (
+            "; choose a model file saved by 'Train water model' or 'Classify water'.")
+        raise WaterLogRegError(f"'{path}' is not a usable water model: {reason}{advice}") from None
+
+
+def _model_from_document(document):
+    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+        raise WaterLogRegError("it lacks the model-format marker")
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise WaterLogRegError("its format version is missing or not a whole number")
+    if version > FORMAT_VERSION:
+        raise WaterLogRegError(
+            f"it was written in model format version {version} by a newer water_logreg_plugin; "
+            f"this one reads versions up to {FORMAT_VERSION}. Update the plugin."
+        )
+    bands = document.get("bands")
+    if (not isinstance(bands, list) or not bands
+            or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in bands)
+            or len(set(bands)) != len(bands)):
+        raise WaterLogRegError("its band list is missing or not distinct band numbers from 1")
+    standardization = document.get("standardization")
+    if not isinstance(standardization, dict):
+        raise WaterLogRegError("its standardization is missing")
+    mean = _float_array(standardization.get("mean"), (len(bands),), "mean")
+    std = _float_array(standardization.get("std"), (len(bands),), "std")
+    if not np.all(std > 0):
+        raise WaterLogRegError("its standard deviations must be greater than 0")
+    if version == 1:
+        layer_documents = [{"weight": [document.get("weights")], "bias": [document.get("bias")]}]
+    else:
+        layer_documents = document.get("layers")
+        if document.get("activation", "relu") != "relu":
+            raise WaterLogRegError("its activation is not 'relu'")
+    if not isinstance(layer_documents, list) or not layer_documents or len(layer_documents) > 64:
+        raise WaterLogRegError("its layers are missing")
+    layers = []
+    inputs = len(bands)
+    for index, layer in enumerate(layer_documents):
+        if not isinstance(layer, dict):
+            raise WaterLogRegError(f"layer {index + 1} is not a weight and bias")
+        weight = _float_array(layer.get("weight"), None, f"layer {index + 1} weight", dims=2)
+        outputs = weight.shape[0]
+        if weight.shape[1] != inputs:
+            raise WaterLogRegError(f"layer {index + 1} takes {weight.shape[1]} inputs, not {inputs}")
+        bias = _float_array(layer.get("bias"), (outputs,), f"layer {index + 1} bias")
+        layers.append((weight, bias))
+        inputs = outputs
+    if inputs != 1:
+        raise WaterLogRegError("its last layer must have exactly one output")
+    training = document.get("training", {})
+    if not isinstance(training, dict):
+        raise WaterLogRegError("its training metadata is not a mapping")
+    return WaterModel(bands, mean, std, layers, training)
+
+
+def _float_array(value, shape, name, dims=1):
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise WaterLogRegError(f"its {name} is not a list of numbers") from None
+    if array.ndim != dims or array.size == 0 or (shape is not None and array.shape != shape):
+        raise WaterLogRegError(f"its {name} has the wrong shape")
+    if not np.all(np.isfinite(array)):
+        raise WaterLogRegError(f"its {name} holds a non-finite number")
+    return array

@@ -1,0 +1,207 @@
+"""The report's plots, drawn with matplotlib's object API on the Agg canvas (never pyplot:
+pyplot keeps global state and picks a GUI backend, neither safe inside a Processing worker
+thread). Each function returns a Figure; report.html turns it into an embedded PNG."""
+
+import numpy as np
+
+# Enough points to see each class's cloud; more only slows the drawing and bloats the file.
+MAX_PLOTTED_PER_GROUP = 1500
+GRID_STEPS = 150
+DPI = 80
+WATER_COLOUR, LAND_COLOUR, BOUNDARY_COLOUR = "#2171b5", "#c2823c", "#202020"
+
+
+def _figure(width=4.6, height=4.0, projection=None):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure, figure.add_subplot(projection=projection)
+
+
+def loss_curve(history):
+    figure, axes = _figure(5.5, 3.6)
+    steps = np.arange(1, len(history["loss"]) + 1)
+    axes.plot(steps, history["loss"], color="#444444", label="training")
+    if history.get("validation_loss"):
+        axes.plot(steps, history["validation_loss"], color="#d62728", label="validation (held-out polygons)")
+    if min(history["loss"] + history.get("validation_loss", [])) > 0:
+        axes.set_yscale("log")
+        _plain_tick_labels(axes.yaxis)
+    axes.set_xlabel("optimiser step")
+    axes.set_ylabel("binary cross-entropy")
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def _plain_tick_labels(axis):
+    """Log-axis labels as plain text: the default ones go through the mathtext parser, which
+    leaves reference cycles (holding the report's data) at every label."""
+    from matplotlib.ticker import LogFormatter
+
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=True))
+
+
+def probability_histogram(probability, labels, threshold):
+    figure, axes = _figure(5.5, 3.6)
+    bins = np.linspace(0, 1, 41)
+    labels = np.asarray(labels)
+    axes.hist([np.asarray(probability)[labels == 1], np.asarray(probability)[labels == 0]], bins=bins,
+              color=[WATER_COLOUR, LAND_COLOUR], label=["water (reference)", "land (reference)"], stacked=True)
+    axes.axvline(threshold, color=BOUNDARY_COLOUR, linestyle="--", label=f"threshold {threshold:g}")
+    axes.set_yscale("symlog", linthresh=1)
+    _plain_tick_labels(axes.yaxis)
+    axes.set_xlabel("predicted P(water)")
+    axes.set_ylabel("pixels")
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def plotted_subset(labels, train_mask, validation_mask):
+    """Indices of the samples drawn: a seeded, capped draw per class and side."""
+    rng = np.random.default_rng(0)
+    groups = {}
+    for side, mask in (("training", train_mask), ("validation", validation_mask)):
+        for label in (1, 0):
+            indices = np.flatnonzero(mask & (labels == label))
+            if len(indices) > MAX_PLOTTED_PER_GROUP:
+                indices = np.sort(rng.choice(indices, MAX_PLOTTED_PER_GROUP, replace=False))
+            groups[side, label] = indices
+    return groups
+
+
+def _scatter(axes, samples, shown, columns):
+    for (side, label), indices in shown.items():
+        if not len(indices):
+            continue
+        axes.scatter(
+            *(samples.values[indices, column] for column in columns),
+            s=6 if side == "training" else 14, marker="o" if side == "training" else "x",
+            color=WATER_COLOUR if label == 1 else LAND_COLOUR, alpha=0.5, linewidths=0.8,
+            label=f"{'water' if label == 1 else 'land'}, {side}",
+        )
+
+
+def _extent(values):
+    """Axis limits around the bulk of the values, so one outlier does not squash the plot."""
+    low, high = np.percentile(values, [0.5, 99.5])
+    pad = 0.08 * (high - low) if high > low else max(abs(low) * 0.05, 1.0)
+    return low - pad, high + pad
+
+
+def _grid_probability(model, axes_columns, axes_values):
+    """P(water) over a grid of the given bands, the other bands at their training mean."""
+    meshes = np.meshgrid(*axes_values)
+    points = np.tile(model.mean, (meshes[0].size, 1))
+    for column, mesh in zip(axes_columns, meshes):
+        points[:, column] = mesh.ravel()
+    return meshes, model.predict_probability(points).reshape(meshes[0].shape)
+
+
+def pair_plot(model, samples, shown, first, second):
+    figure, axes = _figure()
+    x_limits, y_limits = _extent(samples.values[:, first]), _extent(samples.values[:, second])
+    (x_grid, y_grid), probability = _grid_probability(
+        model, (first, second), (np.linspace(*x_limits, GRID_STEPS), np.linspace(*y_limits, GRID_STEPS)))
+    axes.contourf(x_grid, y_grid, probability, levels=np.linspace(0, 1, 11), cmap="Blues", alpha=0.35)
+    _scatter(axes, samples, shown, (first, second))
+    coefficients = model.coefficients_in_band_units()
+    if coefficients is None:
+        if probability.min() < 0.5 < probability.max():
+            axes.contour(x_grid, y_grid, probability, levels=[0.5], colors=BOUNDARY_COLOUR, linewidths=1.5)
+        axes.plot([], [], color=BOUNDARY_COLOUR, label="P(water) = 0.5")
+    else:
+        weights, intercept = coefficients
+        others = [index for index in range(len(model.bands)) if index not in (first, second)]
+        constant = intercept + float(weights[others] @ model.mean[others])
+        line = _line_through_box(weights[first], weights[second], constant, x_limits, y_limits)
+        if line is not None:
+            axes.plot(*line, color=BOUNDARY_COLOUR, linewidth=1.5, label="Aᵀx + b = 0")
+    axes.set_xlim(*x_limits)
+    axes.set_ylim(*y_limits)
+    axes.set_xlabel(band_label(model, first))
+    axes.set_ylabel(band_label(model, second))
+    axes.legend(fontsize="x-small", loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def band_label(model, index):
+    """'band 3 (red (B4))' where the training raster named its bands, else 'band 3'. The names
+    come from the model file, which may be foreign: anything but short text is ignored."""
+    band = model.bands[index]
+    names = model.training.get("band_names")
+    name = names[band - 1] if isinstance(names, list) and 0 < band <= len(names) else None
+    if isinstance(name, str) and name.strip() and len(name) <= 80:
+        return f"band {band} ({name.strip()})"
+    return f"band {band}"
+
+
+def _line_through_box(weight_x, weight_y, constant, x_limits, y_limits):
+    """Two points of weight_x·x + weight_y·y + constant = 0 spanning the box (None if no line)."""
+    if weight_x == 0 and weight_y == 0:
+        return None
+    if abs(weight_y * (y_limits[1] - y_limits[0])) >= abs(weight_x * (x_limits[1] - x_limits[0])):
+        xs = np.array(x_limits)
+        return xs, -(weight_x * xs + constant) / weight_y
+    ys = np.array(y_limits)
+    return -(weight_y * ys + constant) / weight_x, ys
+
+
+def one_band_plot(model, samples, shown):
+    figure, axes = _figure()
+    limits = _extent(samples.values[:, 0])
+    bins = np.linspace(*limits, 41)
+    for label, colour, name in ((1, WATER_COLOUR, "water"), (0, LAND_COLOUR, "land")):
+        values = samples.values[samples.labels == label, 0]
+        axes.hist(values, bins=bins, color=colour, alpha=0.6, label=name)
+    grid = np.linspace(*limits, GRID_STEPS)
+    curve = axes.twinx()
+    curve.plot(grid, model.predict_probability(grid[:, np.newaxis]), color=BOUNDARY_COLOUR, label="P(water)")
+    curve.set_ylim(0, 1)
+    curve.set_ylabel("P(water)")
+    axes.set_xlabel(band_label(model, 0))
+    axes.set_ylabel("samples")
+    axes.legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
+
+
+def three_d_plot(model, samples, shown):
+    figure, axes = _figure(5.5, 5.0, projection="3d")
+    limits = [_extent(samples.values[:, column]) for column in range(3)]
+    _scatter(axes, samples, shown, (0, 1, 2))
+    coefficients = model.coefficients_in_band_units()
+    if coefficients is None:
+        (*meshes,), probability = _grid_probability(
+            model, (0, 1, 2), [np.linspace(*limit, 24) for limit in limits])
+        water = probability >= 0.5
+        crossing = np.zeros_like(water)
+        for axis in range(3):
+            change = np.diff(water, axis=axis)
+            crossing[tuple(slice(None, -1) if a == axis else slice(None) for a in range(3))] |= change
+        axes.scatter(*(mesh[crossing] for mesh in meshes), s=2, color="#808080", alpha=0.4,
+                     label="P(water) = 0.5")
+    else:
+        weights, intercept = coefficients
+        spans = np.array([high - low for low, high in limits])
+        solved = int(np.argmax(np.abs(weights) * spans))
+        if weights[solved] != 0:
+            free = [index for index in range(3) if index != solved]
+            grids = np.meshgrid(np.linspace(*limits[free[0]], 20), np.linspace(*limits[free[1]], 20))
+            plane = -(intercept + weights[free[0]] * grids[0] + weights[free[1]] * grids[1]) / weights[solved]
+            plane[(plane < limits[solved][0]) | (plane > limits[solved][1])] = np.nan
+            coordinates = [None] * 3
+            coordinates[free[0]], coordinates[free[1]], coordinates[solved] = grids[0], grids[1], plane
+            axes.plot_surface(*coordinates, color="#808080", alpha=0.35, linewidth=0)
+    for setter, limit in zip((axes.set_xlim, axes.set_ylim, axes.set_zlim), limits):
+        setter(*limit)
+    axes.set_xlabel(band_label(model, 0))
+    axes.set_ylabel(band_label(model, 1))
+    axes.set_zlabel(band_label(model, 2))
+    axes.legend(fontsize="x-small", loc="upper left")
+    return figure

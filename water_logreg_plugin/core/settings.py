@@ -1,0 +1,72 @@
+"""What a fit needs, as one value: defaults and checks in one place.
+
+scikit-learn keeps an estimator's settings as its constructor's parameters and checks them
+once; QGIS passes one QgsProcessingContext rather than its fields. TrainingSettings does the
+same for the core: the algorithms build one from their parameters, and it travels whole from
+workflow to the fit, so a setting added later changes this file and the code that uses it.
+"""
+
+import math
+from dataclasses import dataclass
+
+from .errors import WaterLogRegError
+
+OPTIMIZERS = ("lbfgs", "adam", "sgd")
+DEFAULT_LEARNING_RATE = {"lbfgs": 1.0, "adam": 0.05, "sgd": 0.5}
+DEFAULT_MAX_STEPS = 500
+MAX_LAYER_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    hidden_layers: tuple = ()  # () is logistic regression; (16, 16) a multi-layer perceptron
+    optimizer: str = "lbfgs"
+    learning_rate: float = None  # None (or 0): the optimiser's DEFAULT_LEARNING_RATE
+    max_steps: int = DEFAULT_MAX_STEPS
+    l2_penalty: float = 0.0  # λ of λ/2·Σw²; 0 is maximum likelihood
+    validation_fraction: float = 0.2  # share of each class's polygons held out
+    device: str = "auto"
+    seed: int = 0
+    threshold: float = 0.5  # P(water) from which a pixel counts as water in the figures
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden_layers", tuple(int(size) for size in self.hidden_layers or ()))
+        object.__setattr__(self, "optimizer", (self.optimizer or "lbfgs").lower())
+        if self.optimizer not in OPTIMIZERS:
+            raise WaterLogRegError(f"Unknown optimiser '{self.optimizer}'; choose one of {', '.join(OPTIMIZERS)}.")
+        if self.max_steps < 1:
+            raise WaterLogRegError("The number of optimiser steps must be at least 1.")
+        if not self.step_size > 0:
+            raise WaterLogRegError("The learning rate must be greater than 0.")
+        if not (math.isfinite(self.l2_penalty) and self.l2_penalty >= 0):
+            raise WaterLogRegError(f"The L2 penalty must be 0 or more, not {self.l2_penalty}.")
+
+    @property
+    def step_size(self):
+        """The learning rate the optimiser uses: the one given, else its default."""
+        return self.learning_rate or DEFAULT_LEARNING_RATE[self.optimizer]
+
+    def as_report(self):
+        """The settings as the report's Settings table shows them, in the order asked."""
+        return {
+            "validation_fraction": self.validation_fraction, "hidden_layers": list(self.hidden_layers),
+            "optimizer": self.optimizer, "learning_rate": self.learning_rate, "max_steps": self.max_steps,
+            "l2_penalty": self.l2_penalty,
+        }
+
+
+def parse_hidden_layers(text):
+    """'16,16' → [16, 16]; '' → [] (logistic regression)."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    try:
+        sizes = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        sizes = None
+    if not sizes or any(size < 1 or size > MAX_LAYER_SIZE for size in sizes):
+        raise WaterLogRegError(
+            f"HIDDEN_LAYERS '{text}' is not a list of layer sizes; give comma-separated whole "
+            f"numbers between 1 and {MAX_LAYER_SIZE}, e.g. '16,16', or leave it empty for logistic regression."
+        )
+    return sizes
