@@ -3,18 +3,21 @@ SHELL := /bin/bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-TORCH := torch==2.13.0
 export QT_QPA_PLATFORM := offscreen
 export DEBIAN_FRONTEND := noninteractive
 SYSTEM_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python3-venv xvfb xauth
 
-.PHONY: help system venv demo test lint bench package clean
+# For `make dev-link`: the python/plugins folder of the QGIS profile to develop in.
+QGIS_PLUGINS ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
+
+.PHONY: help system venv demo test lint bench package dev-link clean
 
 help:
 	@echo "make demo     classify water on the bundled Landsat 8 scene (writes demo_output/)"
 	@echo "make test     run the test suite"
 	@echo "make bench    side-by-side timings against GDAL, scikit-learn and Orfeo ToolBox"
 	@echo "make package  build dist/water_logreg_plugin.zip for 'Install from ZIP'"
+	@echo "make dev-link link the plugin folder into a QGIS profile (QGIS_PLUGINS=…/python/plugins)"
 	@echo "make lint     ruff over the plugin, tests, benchmarks and demo"
 
 # QGIS and GDAL from the distribution; installed only when missing.
@@ -23,10 +26,21 @@ system:
 	    && [ -x /usr/bin/qgis_process.bin ]; then echo "QGIS and GDAL: present"; else \
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); fi
 
-$(VENV)/.installed: tests/requirements.txt constraints.txt | system
+# The requirements of pyproject.toml's [project] with the extras named, one a line (Python ≥ 3.11).
+define PROJECT_REQUIREMENTS
+import sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+extras = [project["optional-dependencies"][name] for name in sys.argv[1:]]
+print("\n".join(project["dependencies"] + [requirement for extra in extras for requirement in extra]))
+endef
+export PROJECT_REQUIREMENTS
+
+# The dependencies and the test and dask extras, not the plugin itself (QGIS loads it from its
+# folder, the tests from the checkout); Debian's QGIS, GDAL and numpy come through system site-packages.
+$(VENV)/.installed: pyproject.toml constraints.txt | system
 	@[ -x $(PYTHON) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
-	$(PYTHON) -m pip install -q -c constraints.txt $(TORCH)
-	$(PYTHON) -m pip install -q -c constraints.txt -r tests/requirements.txt
+	$(PYTHON) -c "$$PROJECT_REQUIREMENTS" test dask > $(VENV)/requirements.txt
+	$(PYTHON) -m pip install -q -c constraints.txt -r $(VENV)/requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -40,7 +54,8 @@ bench: venv
 	@if command -v otbcli_ImageClassifier >/dev/null && command -v gdal_calc.py >/dev/null \
 	    && command -v gdal_rasterize >/dev/null; then echo "Orfeo ToolBox and GDAL tools: present"; else \
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES); fi
-	$(PYTHON) -m pip install -q -c constraints.txt -r benchmarks/requirements.txt
+	$(PYTHON) -c "$$PROJECT_REQUIREMENTS" bench > $(VENV)/requirements-bench.txt
+	$(PYTHON) -m pip install -q -c constraints.txt -r $(VENV)/requirements-bench.txt
 	$(PYTHON) benchmarks/run_bench.py
 
 test: venv package
@@ -51,14 +66,20 @@ lint: venv
 
 package:
 	@rm -rf dist/build && mkdir -p dist/build
-	cp -r water_logreg_plugin dist/build/
-	cp metadata.txt dist/build/water_logreg_plugin/
+	cp -rL water_logreg_plugin dist/build/
 	cp LICENSE dist/build/water_logreg_plugin/
 	find dist/build -name __pycache__ -prune -exec rm -rf {} +
 	rm -f dist/water_logreg_plugin.zip
 	cd dist/build && /usr/bin/python3 -c "import shutil; shutil.make_archive('../water_logreg_plugin', 'zip', '.', 'water_logreg_plugin')"
 	rm -rf dist/build
 	@echo "dist/water_logreg_plugin.zip"
+
+# The plugin folder holds metadata.txt (a link to the top-level one), so linked into a profile it
+# loads as it is; enable it in Plugins → Manage and Install Plugins, or with qgis_process plugins enable.
+dev-link:
+	mkdir -p "$(QGIS_PLUGINS)"
+	ln -sfn "$(CURDIR)/water_logreg_plugin" "$(QGIS_PLUGINS)/water_logreg_plugin"
+	@echo "$(QGIS_PLUGINS)/water_logreg_plugin -> $(CURDIR)/water_logreg_plugin"
 
 clean:
 	rm -rf dist demo_output .pytest_cache

@@ -5,6 +5,8 @@ import os
 import subprocess
 import zipfile
 
+import tomllib
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZIP = os.path.join(ROOT, "dist", "water_logreg_plugin.zip")
 
@@ -23,6 +25,22 @@ def test_zip_layout():
     general = metadata["general"]
     assert general["hasProcessingProvider"] == "yes"
     assert general["qgisMinimumVersion"] == "3.22"
+
+
+def read_metadata(path):
+    metadata = configparser.ConfigParser()
+    metadata.read(path, encoding="utf-8")
+    return metadata["general"]
+
+
+def test_plugin_folder_holds_the_metadata_and_pyproject_its_version():
+    """A plugin folder linked into a profile (make dev-link) loads only with metadata.txt inside it."""
+    top_level = read_metadata(os.path.join(ROOT, "metadata.txt"))
+    assert dict(read_metadata(os.path.join(ROOT, "water_logreg_plugin", "metadata.txt"))) == dict(top_level)
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as handle:
+        project = tomllib.load(handle)["project"]
+    assert project["version"] == top_level["version"]
+    assert {"test", "dask", "bench"} <= set(project["optional-dependencies"])
 
 
 def test_pytest_qgis_fixtures_work_on_this_qgis(qgis_app, qgis_processing, qgis_iface, qgis_new_project, qgis_canvas):

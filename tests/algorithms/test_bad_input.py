@@ -333,9 +333,8 @@ def test_refused_with_a_plain_message_and_no_output(run_algorithm, files, row, a
     read_only_row = row.key == "output_folder_read_only"
     if read_only_row:
         world_readable(files.folder)
-    with unprivileged() if read_only_row else nullcontext():
-        with pytest.raises(QgsProcessingException) as refusal:
-            run_algorithm(algorithm, parameters)
+    with unprivileged() if read_only_row else nullcontext(), pytest.raises(QgsProcessingException) as refusal:
+        run_algorithm(algorithm, parameters)
     assert str(refusal.value) == expected_message(row, files)
     assert leftovers(parameters, [files.output_folder, files.folder / "missing", files.folder / "read-only"]) == []
     assert not (files.folder / "payload-ran").exists()
@@ -371,7 +370,8 @@ def test_constant_band_trains_with_a_warning_and_no_nan(run_algorithm, files):
     probability, _ = read(result["OUTPUT"])
     assert np.isfinite(probability).all() and ((probability >= 0) & (probability <= 1)).all()
     assert ((probability >= 0.5) == truth).mean() > 0.99
-    model = json.loads(open(result["OUTPUT_MODEL"]).read())
+    with open(result["OUTPUT_MODEL"]) as handle:
+        model = json.load(handle)
     assert model["standardization"]["std"][2] == 1.0
     assert model["layers"][0]["weight"][0][2] == 0.0
 

@@ -226,7 +226,8 @@ def classify_parameters(folder, seed):
 
 
 def outcome(parameters):
-    model = json.loads(open(parameters["OUTPUT_MODEL"]).read())
+    with open(parameters["OUTPUT_MODEL"]) as handle:
+        model = json.load(handle)
     return read(parameters["OUTPUT"])[0], np.array(model["layers"][0]["weight"])
 
 

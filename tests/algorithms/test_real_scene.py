@@ -74,7 +74,8 @@ def test_the_saved_model_predicts_the_same_map(classified, run_algorithm):
 
 def test_the_report_names_the_landsat_bands(classified):
     result, _ = classified
-    report = open(result["OUTPUT_REPORT"], encoding="utf-8").read()
+    with open(result["OUTPUT_REPORT"], encoding="utf-8") as handle:
+        report = handle.read()
     for label in ("band 1 (blue (B2))", "band 2 (green (B3))", "band 3 (red (B4))"):
         assert label in report
     assert 'id="plot-feature-space-3d"' in report

@@ -26,7 +26,8 @@ def test_trainmodel_reports_device_and_loss(trained):
     _, _, result = trained
     assert result["DEVICE_USED"] == "cpu"
     assert 0 <= result["FINAL_LOSS"] < 0.01
-    model = json.loads(open(result["OUTPUT_MODEL"]).read())
+    with open(result["OUTPUT_MODEL"]) as handle:
+        model = json.load(handle)
     assert model["bands"] == [1, 2, 3]
     assert model["training"]["water_pixels"] + model["training"]["land_pixels"] > 0
     assert result["FIGURES_FROM"] == "held-out polygons"

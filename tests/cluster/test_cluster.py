@@ -49,41 +49,41 @@ def dask_processes(folder, env, workers=2):
     """A `dask scheduler` and `workers` single-threaded `dask worker` processes (no nanny,
     so killing one really removes it); yields (address, worker processes); always stopped."""
     scheduler_file = folder / "scheduler.json"
-    log = open(folder / "dask.log", "w")
-    dask = [sys.executable, "-m", "dask"]
-    processes = []
-    try:
-        processes.append(subprocess.Popen(
-            dask + ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
-            env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT))
-        for _ in range(workers):
+    with open(folder / "dask.log", "w") as log:
+        dask = [sys.executable, "-m", "dask"]
+        processes = []
+        try:
             processes.append(subprocess.Popen(
-                dask + ["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
-                        "--nthreads", "1", "--no-nanny", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
-                        "--death-timeout", str(START_TIMEOUT_S),
-                        "--local-directory", str(folder)],
+                dask + ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                        "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
                 env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT))
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(scheduler_file.read_text())["address"]
-        from distributed import Client
+            for _ in range(workers):
+                processes.append(subprocess.Popen(
+                    dask + ["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
+                            "--nthreads", "1", "--no-nanny", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                            "--death-timeout", str(START_TIMEOUT_S),
+                            "--local-directory", str(folder)],
+                    env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT))
+            deadline = time.monotonic() + START_TIMEOUT_S
+            # The scheduler creates the file before it writes the address into it.
+            while not (scheduler_file.exists() and scheduler_file.read_text().strip()) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            address = json.loads(scheduler_file.read_text())["address"]
+            from distributed import Client
 
-        with Client(address, timeout=START_TIMEOUT_S) as client:
-            client.wait_for_workers(workers, timeout=START_TIMEOUT_S)
-        yield address, processes[1:]
-    finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-        log.close()
+            with Client(address, timeout=START_TIMEOUT_S) as client:
+                client.wait_for_workers(workers, timeout=START_TIMEOUT_S)
+            yield address, processes[1:]
+        finally:
+            for process in reversed(processes):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,19 @@ The commands here are the ones docs/COMMAND_LINE.md shows.
 
 import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
-from desktop_programs import ALGORITHMS, QGIS_PROCESS, TORCH_SITE_PACKAGES, demo_scene, program_environment, run_program
+from desktop_programs import (
+    ALGORITHMS,
+    QGIS_PROCESS,
+    ROOT,
+    TORCH_SITE_PACKAGES,
+    demo_scene,
+    program_environment,
+    run_program,
+)
 from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 
@@ -49,6 +58,19 @@ def test_plugin_enabled_and_every_algorithm_listed(enabled_plugin):
     help_text = qgis_process(enabled_plugin, "help", "waterlogreg:predictscenes").stdout
     assert "Applies one model file to many rasters" in help_text
     assert "OUTPUT_SUMMARY" in help_text
+
+
+@pytest.mark.slow
+def test_a_plugin_folder_linked_into_a_profile_loads(tmp_path):
+    """`make dev-link`: the source folder itself, linked into a profile, is a plugin QGIS loads."""
+    config = tmp_path / "qgis-config"
+    plugins = config / "profiles" / "default" / "python" / "plugins"
+    subprocess.run(["make", "-s", "dev-link", f"QGIS_PLUGINS={plugins}"], cwd=ROOT, check=True, capture_output=True)
+    assert os.path.realpath(plugins / "water_logreg_plugin") == os.path.join(ROOT, "water_logreg_plugin")
+    assert qgis_process(str(config), "plugins", "enable", "water_logreg_plugin").returncode == 0
+    listing = qgis_process(str(config), "list").stdout
+    assert sorted(line.split("\t")[1] for line in listing.splitlines() if "\twaterlogreg:" in line) == [
+        f"waterlogreg:{name}" for name in ALGORITHMS]
 
 
 @pytest.mark.slow

@@ -142,7 +142,7 @@ def predict_water(
         valid_pixels = water_pixels = 0
         windows = row_windows(dataset)
         next_read = reader.submit(_read_window, dataset, model.bands, *windows[0])
-        for index, (row, rows) in enumerate(windows):
+        for index, (row, _) in enumerate(windows):
             callbacks.check_canceled()
             values = next_read.result()
             if index + 1 < len(windows):

@@ -4,6 +4,7 @@ GDAL's Python bindings are used without `gdal.UseExceptions()`, because that swi
 process-wide and would change the behaviour of every other plugin in the same QGIS.
 """
 
+import contextlib
 import glob
 import math
 import os
@@ -166,10 +167,9 @@ def partial_path(destination, run_id):
 def remove_quietly(path):
     """Remove a file that may be gone already or still held open (Windows keeps open files):
     clean-up must never replace the error that made it necessary."""
-    try:
+    # Gone, or left as a hidden .partial file, which no user takes for a result.
+    with contextlib.suppress(OSError):
         os.remove(path)
-    except OSError:
-        pass  # gone, or left as a hidden .partial file, which no user takes for a result
 
 
 def write_rows(dataset, values, row):

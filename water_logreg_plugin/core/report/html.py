@@ -115,9 +115,8 @@ def _write(path, title, sections):
         *sections,
         "</body></html>",
     ])
-    with atomic_output(path) as partial:
-        with open(partial, "w", encoding="utf-8") as handle:
-            handle.write(document)
+    with atomic_output(path) as partial, open(partial, "w", encoding="utf-8") as handle:
+        handle.write(document)
 
 
 # Sections -------------------------------------------------------------------------------
