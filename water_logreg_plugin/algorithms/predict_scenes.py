@@ -10,7 +10,6 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
@@ -80,13 +79,11 @@ class PredictScenes(WaterLogRegAlgorithm):
             "patterns separated by ';').",
         ))
         self.addParameter(declared.device_parameter())
-        scheduler = declared.with_help(
+        self.addParameter(declared.advanced(declared.with_help(
             QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler address"), optional=True),
             "Optional: tcp://host:8786 of a running Dask scheduler; empty runs the scenes here, one "
             "after another.",
-        )
-        scheduler.setFlags(scheduler.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(scheduler)
+        )))
         self.addParameter(declared.with_help(
             QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")),
             "Where the probability rasters go, one <scene>_water.tif per scene; created if missing.",

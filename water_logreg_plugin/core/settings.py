@@ -55,6 +55,9 @@ class TrainingSettings:
         }
 
 
+DEFAULT_SETTINGS = TrainingSettings()
+
+
 def parse_hidden_layers(text):
     """'16,16' → [16, 16]; '' → [] (logistic regression)."""
     text = (text or "").strip()

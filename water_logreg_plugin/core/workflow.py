@@ -15,11 +15,11 @@ from .callbacks import QUIET
 from .compatibility import raster_description
 from .metrics import accuracy_figures, format_figures
 from .model import fit_water_model, save_model
-from .model.training import DEFAULT_SETTINGS
 from .predict import predict_water
 from .raster import atomic_output, check_output_folders, open_raster
 from .report import write_assessment_report, write_training_report
 from .sampling import sample_pixels
+from .settings import DEFAULT_SETTINGS
 from .split import split_by_polygon
 
 

@@ -16,14 +16,13 @@ from ..callbacks import QUIET
 from ..device import resolve_device
 from ..errors import WaterLogRegError
 from ..sampling import missing_class
-from ..settings import TrainingSettings
+from ..settings import DEFAULT_SETTINGS
 from .network import WaterModel, build_network
 
 # L-BFGS stops when the loss changes by less than this (relative) for a few steps: that is
 # the float32 resolution of a mean log-loss, i.e. the optimum as far as it can be seen.
 CONVERGENCE_TOLERANCE = 1e-7
 CONVERGENCE_PATIENCE = 3
-DEFAULT_SETTINGS = TrainingSettings()
 
 
 def fit_water_model(values, labels, bands, settings=DEFAULT_SETTINGS, callbacks=QUIET, validation=None,
