@@ -192,7 +192,8 @@ def test_bands_default_to_the_named_green_and_nir(tmp_path):
     bands = wi.choose_index_bands(dataset)
     assert (bands.green, bands.infrared, bands.index) == (2, 4, "NDWI")
     assert bands.reason == ("NDWI with green = band 2 (from the band description), "
-                            "NIR = band 4 (from the band description).")
+                            "NIR = band 4 (from the band description). "
+                            "Band 5 is SWIR1: give it as the SWIR band for MNDWI.")
     given = wi.choose_index_bands(dataset, nir=3)
     assert (given.green, given.infrared) == (2, 3)
     assert "NIR = band 3 (as given)" in given.reason

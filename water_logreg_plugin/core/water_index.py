@@ -93,7 +93,10 @@ def choose_index_bands(dataset, green=None, nir=None, swir=None):
             f"Green and {ROLE_NAMES[infrared_role]} are both band {chosen['green']}; "
             f"{index} needs two different bands."
         )
-    return IndexBands(chosen["green"], chosen[infrared_role], index, f"{index} with {', '.join(notes)}.")
+    reason = f"{index} with {', '.join(notes)}."
+    if not swir and "swir1" in roles:
+        reason += f" Band {roles['swir1']} is SWIR1: give it as the SWIR band for MNDWI."
+    return IndexBands(chosen["green"], chosen[infrared_role], index, reason)
 
 
 def normalized_difference(green, infrared, valid):
