@@ -61,3 +61,54 @@ def style_when_loaded(context, output_id, kind):
     """Style `output_id` when Processing loads it into the project (kind: probability or mask)."""
     if output_id and context.willLoadLayerOnCompletion(output_id):
         context.layerToLoadOnCompletionDetails(output_id).setPostProcessor(_POST_PROCESSORS[kind])
+
+
+def style_index(layer, threshold=0.0):
+    """A diverging ramp for NDWI / MNDWI over [-1, 1]: brown (land) through white at the
+    threshold to blue (water), so blue is exactly what the mask calls water."""
+    threshold = min(max(float(threshold), -0.99), 0.99)
+    stops = (
+        (-1.0, "#8c510a", "-1 land"),
+        ((threshold - 1) / 2, "#d8b365", f"{(threshold - 1) / 2:.2f}"),
+        (threshold, "#f5f5f5", f"{threshold:.2f} threshold"),
+        ((threshold + 1) / 2, "#6baed6", f"{(threshold + 1) / 2:.2f}"),
+        (1.0, "#08306b", "1 water"),
+    )
+    shader_function = QgsColorRampShader(-1.0, 1.0)
+    shader_function.setColorRampType(QgsColorRampShader.Interpolated)
+    shader_function.setColorRampItemList(
+        [QgsColorRampShader.ColorRampItem(value, QColor(color), label) for value, color, label in stops]
+    )
+    shader = QgsRasterShader(-1.0, 1.0)
+    shader.setRasterShaderFunction(shader_function)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    renderer.setClassificationMin(-1.0)
+    renderer.setClassificationMax(1.0)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
+
+# The post-processors handed to a context, kept until the context has deleted them: QGIS keeps
+# only C++ pointers, and a Python object of a subclass must live as long as its C++ part.
+_HANDED_OVER = []
+
+
+def style_on_load(context, output_id, style):
+    """Style `output_id` with `style(layer)` when Processing loads it into the project.
+
+    A new post-processor per run and output: the context takes it over and deletes it with
+    itself, so one instance must never serve two runs. Neither the algorithm nor the
+    LayerDetails wrapper outlives the run (processing.run() runs a copy of the algorithm, in a
+    temporary context, before the layers load), so the Python object is kept in _HANDED_OVER
+    until QGIS has deleted its C++ part. Returns it (None when the output is not loaded).
+    """
+    from qgis.PyQt import sip  # imported here so this addition stays below the existing code
+
+    _HANDED_OVER[:] = [kept for kept in _HANDED_OVER if not sip.isdeleted(kept)]
+    if not output_id or not context.willLoadLayerOnCompletion(output_id):
+        return None
+    post_processor = _StyleOnLoad(style)
+    context.layerToLoadOnCompletionDetails(output_id).setPostProcessor(post_processor)
+    _HANDED_OVER.append(post_processor)
+    return post_processor

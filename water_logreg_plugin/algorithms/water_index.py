@@ -1,0 +1,109 @@
+"""waterlogreg:waterindex — NDWI or MNDWI of a raster, and a water mask at a given or Otsu threshold."""
+
+from functools import partial
+
+from qgis.core import (
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBand,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+)
+
+from ..core.callbacks import Callbacks
+from ..core.raster import open_raster
+from ..core.water_index import choose_index_bands, water_index
+from ..styling import style_index, style_mask, style_on_load
+from . import qgis_bridge as bridge
+from .base import WaterLogRegAlgorithm
+
+
+class WaterIndex(WaterLogRegAlgorithm):
+    INPUT, GREEN_BAND, NIR_BAND, SWIR_BAND, THRESHOLD = "INPUT", "GREEN_BAND", "NIR_BAND", "SWIR_BAND", "THRESHOLD"
+    OUTPUT, OUTPUT_MASK, INDEX = "OUTPUT", "OUTPUT_MASK", "INDEX"
+
+    def name(self):
+        return "waterindex"
+
+    def displayName(self):  # noqa: N802
+        return self.tr("Water index (NDWI / MNDWI)")
+
+    def shortHelpString(self):  # noqa: N802
+        return self.tr(
+            "A water index from two bands, with no training: water reflects more green light than "
+            "infrared, vegetation and soil less.\n\n"
+            "NDWI = (green − NIR) / (green + NIR) (McFeeters 1996); with a SWIR band, "
+            "MNDWI = (green − SWIR) / (green + SWIR) (Xu 2006), which also keeps built-up land "
+            "apart from water. Values run from −1 to 1; open water is usually above 0.\n\n"
+            "Bands left empty are taken from the file: its band descriptions ('green', 'NIR', "
+            "'SWIR1', 'B03', …), wavelength metadata or colour interpretation; the log says which "
+            "bands were used and why.\n\n"
+            "Threshold: a pixel is water in the mask when its index is at least the threshold. "
+            "Left empty, the threshold is found with Otsu's method: the value that best splits "
+            "the histogram of the index into two groups (largest between-group variance). It suits "
+            "scenes with a fair share of both water and land; give a threshold (often 0) for "
+            "scenes that are nearly all land or all water.\n\n"
+            "Outputs: the index as a Float32 GeoTIFF on the input's grid, nodata −9999 where a band "
+            "is nodata or green + infrared = 0; optionally a Byte mask (1 water, 0 land, 255 "
+            "nodata); the threshold used and the index name."
+        )
+
+    def needs_torch(self):
+        return False
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(bridge.raster_parameter(self.INPUT))
+        for name, description, help_text in (
+            (self.GREEN_BAND, "Green band (empty = from the file)",
+             "The green band; left empty, the band the file names green."),
+            (self.NIR_BAND, "Near-infrared band (empty = from the file)",
+             "The NIR band for NDWI; left empty, the band the file names NIR. Not used when a SWIR band is given."),
+            (self.SWIR_BAND, "Short-wave infrared band (optional: MNDWI)",
+             "Give a SWIR band (about 1.6 µm, e.g. Landsat 8 B6, Sentinel-2 B11) to compute MNDWI instead of NDWI."),
+        ):
+            self.addParameter(bridge.with_help(
+                QgsProcessingParameterBand(name, self.tr(description), None, self.INPUT, optional=True),
+                help_text,
+            ))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterNumber(
+                self.THRESHOLD, self.tr("Water threshold (empty = Otsu)"), QgsProcessingParameterNumber.Double,
+                None, optional=True, minValue=-1, maxValue=1,
+            ),
+            "Index value from which a pixel is water; empty finds it with Otsu's method.",
+        ))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Water index")),
+            "Float32 GeoTIFF, −1 to 1, nodata −9999.",
+        ))
+        self.addParameter(bridge.with_help(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_MASK, self.tr("Water mask"), optional=True, createByDefault=False,
+            ),
+            "Optional Byte GeoTIFF: 1 water (index ≥ threshold), 0 land, 255 nodata.",
+        ))
+        self.addOutput(QgsProcessingOutputNumber(self.THRESHOLD, self.tr("Threshold used")))
+        self.addOutput(QgsProcessingOutputString(self.INDEX, self.tr("Index (NDWI or MNDWI)")))
+        self.addOutput(QgsProcessingOutputNumber("WATER_FRACTION", self.tr("Fraction of valid pixels that are water")))
+        self.addOutput(QgsProcessingOutputNumber("VALID_PIXELS", self.tr("Valid pixels")))
+
+    def run_algorithm(self, parameters, context, feedback):
+        path, _ = bridge.raster_path(self, parameters, context, self.INPUT)
+        bands = choose_index_bands(
+            open_raster(path),
+            green=self.parameterAsInt(parameters, self.GREEN_BAND, context) or None,
+            nir=self.parameterAsInt(parameters, self.NIR_BAND, context) or None,
+            swir=self.parameterAsInt(parameters, self.SWIR_BAND, context) or None,
+        )
+        threshold = parameters.get(self.THRESHOLD)
+        threshold = None if threshold in (None, "") else self.parameterAsDouble(parameters, self.THRESHOLD, context)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
+        summary = water_index(path, output, bands, mask, threshold, Callbacks(**bridge.core_callbacks(feedback)))
+        style_on_load(context, output, partial(style_index, threshold=summary.threshold))
+        style_on_load(context, mask, style_mask)
+        return {
+            self.OUTPUT: output, self.OUTPUT_MASK: mask, self.THRESHOLD: summary.threshold,
+            self.INDEX: summary.index, "WATER_FRACTION": summary.water_fraction,
+            "VALID_PIXELS": summary.valid_pixels,
+        }
