@@ -20,7 +20,9 @@ PLUGIN = "water_logreg_plugin"
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process adds --noversioncheck, which it refuses
 SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_DATA = os.path.join(ROOT, "demo", "data")
-ALGORITHMS = ["assessaccuracy", "classifywater", "predictscenes", "predictwater", "samplepixels", "trainmodel"]
+ALGORITHMS = [
+    "assessaccuracy", "classifywater", "predictscenes", "predictwater", "samplepixels", "trainmodel", "waterindex",
+]
 # Inside QGIS, torch comes from the test environment's site-packages (the venv `make test` builds).
 TORCH_SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 

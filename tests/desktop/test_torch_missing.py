@@ -68,7 +68,8 @@ def test_provider_in_debians_python_without_torch(plugin_zip, torch_blocker, sce
     report = json.loads(finished.stdout.splitlines()[-1])
 
     assert report["algorithms"] == [f"waterlogreg:{name}" for name in ALGORITHMS]
-    assert report["can_execute"] == {name: name in ("samplepixels", "assessaccuracy") for name in ALGORITHMS}
+    without_torch = ("samplepixels", "assessaccuracy", "waterindex")
+    assert report["can_execute"] == {name: name in without_torch for name in ALGORITHMS}
     assert_plain_words_with_the_install_command(report["classify_error"])
     assert not (tmp_path / "water.tif").exists()
     assert report["sampled_points"] == 20  # the tools that need no torch still work

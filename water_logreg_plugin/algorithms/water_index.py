@@ -10,17 +10,16 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from ..core.callbacks import Callbacks
 from ..core.raster import open_raster
 from ..core.water_index import choose_index_bands, water_index
 from ..styling import style_index, style_mask, style_on_load
-from . import qgis_bridge as bridge
-from .base import WaterLogRegAlgorithm
+from .base import WaterLogRegAlgorithm, core_callbacks
+from .layers import raster_path
+from .parameters import raster_parameter, with_help
 
 
 class WaterIndex(WaterLogRegAlgorithm):
-    INPUT, GREEN_BAND, NIR_BAND, SWIR_BAND, THRESHOLD = "INPUT", "GREEN_BAND", "NIR_BAND", "SWIR_BAND", "THRESHOLD"
-    OUTPUT, OUTPUT_MASK, INDEX = "OUTPUT", "OUTPUT_MASK", "INDEX"
+    GREEN_BAND, NIR_BAND, SWIR_BAND, INDEX = "GREEN_BAND", "NIR_BAND", "SWIR_BAND", "INDEX"
 
     def name(self):
         return "waterindex"
@@ -52,7 +51,7 @@ class WaterIndex(WaterLogRegAlgorithm):
         return False
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(bridge.raster_parameter(self.INPUT))
+        self.addParameter(raster_parameter(self.INPUT))
         for name, description, help_text in (
             (self.GREEN_BAND, "Green band (empty = from the file)",
              "The green band; left empty, the band the file names green."),
@@ -61,22 +60,22 @@ class WaterIndex(WaterLogRegAlgorithm):
             (self.SWIR_BAND, "Short-wave infrared band (optional: MNDWI)",
              "Give a SWIR band (about 1.6 µm, e.g. Landsat 8 B6, Sentinel-2 B11) to compute MNDWI instead of NDWI."),
         ):
-            self.addParameter(bridge.with_help(
+            self.addParameter(with_help(
                 QgsProcessingParameterBand(name, self.tr(description), None, self.INPUT, optional=True),
                 help_text,
             ))
-        self.addParameter(bridge.with_help(
+        self.addParameter(with_help(
             QgsProcessingParameterNumber(
                 self.THRESHOLD, self.tr("Water threshold (empty = Otsu)"), QgsProcessingParameterNumber.Double,
                 None, optional=True, minValue=-1, maxValue=1,
             ),
             "Index value from which a pixel is water; empty finds it with Otsu's method.",
         ))
-        self.addParameter(bridge.with_help(
+        self.addParameter(with_help(
             QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Water index")),
             "Float32 GeoTIFF, −1 to 1, nodata −9999.",
         ))
-        self.addParameter(bridge.with_help(
+        self.addParameter(with_help(
             QgsProcessingParameterRasterDestination(
                 self.OUTPUT_MASK, self.tr("Water mask"), optional=True, createByDefault=False,
             ),
@@ -84,11 +83,11 @@ class WaterIndex(WaterLogRegAlgorithm):
         ))
         self.addOutput(QgsProcessingOutputNumber(self.THRESHOLD, self.tr("Threshold used")))
         self.addOutput(QgsProcessingOutputString(self.INDEX, self.tr("Index (NDWI or MNDWI)")))
-        self.addOutput(QgsProcessingOutputNumber("WATER_FRACTION", self.tr("Fraction of valid pixels that are water")))
-        self.addOutput(QgsProcessingOutputNumber("VALID_PIXELS", self.tr("Valid pixels")))
+        self.addOutput(QgsProcessingOutputNumber(self.WATER_FRACTION, self.tr("Water fraction of the valid pixels")))
+        self.addOutput(QgsProcessingOutputNumber(self.VALID_PIXELS, self.tr("Valid pixels")))
 
     def run_algorithm(self, parameters, context, feedback):
-        path, _ = bridge.raster_path(self, parameters, context, self.INPUT)
+        path, _ = raster_path(self, parameters, context, self.INPUT)
         bands = choose_index_bands(
             open_raster(path),
             green=self.parameterAsInt(parameters, self.GREEN_BAND, context) or None,
@@ -99,11 +98,11 @@ class WaterIndex(WaterLogRegAlgorithm):
         threshold = None if threshold in (None, "") else self.parameterAsDouble(parameters, self.THRESHOLD, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
-        summary = water_index(path, output, bands, mask, threshold, Callbacks(**bridge.core_callbacks(feedback)))
+        summary = water_index(path, output, bands, mask, threshold, core_callbacks(feedback))
         style_on_load(context, output, partial(style_index, threshold=summary.threshold))
         style_on_load(context, mask, style_mask)
         return {
             self.OUTPUT: output, self.OUTPUT_MASK: mask, self.THRESHOLD: summary.threshold,
-            self.INDEX: summary.index, "WATER_FRACTION": summary.water_fraction,
-            "VALID_PIXELS": summary.valid_pixels,
+            self.INDEX: summary.index, self.WATER_FRACTION: summary.water_fraction,
+            self.VALID_PIXELS: summary.valid_pixels,
         }
