@@ -66,12 +66,12 @@ def test_constructed_pair_gives_the_classes_and_areas(tmp_path):
 
 
 def test_geographic_rasters_get_ellipsoidal_areas(tmp_path):
-    """0.001° pixels at the equator: the cell areas on the WGS 84 ellipsoid, within 1 %."""
-    before, after = constructed_pair(tmp_path, epsg=4326, origin=(10.0, 0.05), pixel=0.001)
+    """0.001° pixels at 60° N: the cell areas on the WGS 84 ellipsoid, within 0.1 %."""
+    before, after = constructed_pair(tmp_path, epsg=4326, origin=(10.0, 60.05), pixel=0.001)
     summary = water_change(before, after, tmp_path / "change.tif")
     assert summary.area_method == "ellipsoidal, on the ellipsoid of EPSG:4326 (the raster's CRS is geographic)"
-    # 0.001° of longitude on the equator is 111.319 m; of latitude there 110.574 m
-    assert summary.area_m2[NEW_WATER] == pytest.approx(1800 * 111.319 * 110.574, rel=0.01)
+    # at 60° N on WGS 84, 0.001° of longitude is 55.800 m and of latitude 111.412 m
+    assert summary.area_m2[NEW_WATER] == pytest.approx(1800 * 55.800 * 111.412, rel=0.001)
 
 
 def test_after_on_another_grid_is_warped(tmp_path):

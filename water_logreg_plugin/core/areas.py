@@ -38,17 +38,17 @@ class AreaMeasure:
 
     def row_pixel_areas(self, first_row, rows):
         """Area in m² of one pixel of each of the rows [first_row, first_row + rows)."""
-        a, b, _, d, e = (self.geotransform[i] for i in (1, 2, 3, 4, 5))
+        _, width, row_x, top, column_y, height = self.geotransform
         if not self.geographic:
-            return np.full(rows, abs(a * e - b * d) * self._unit_square_metres())
+            return np.full(rows, abs(width * height - row_x * column_y) * self._unit_square_metres())
         degrees = self.srs.GetAngularUnits() * 180.0 / math.pi
-        top = d + (first_row + np.arange(rows + 1)) * e
-        latitudes = np.radians(np.clip(top * degrees, -90.0, 90.0))
+        edges = top + (first_row + np.arange(rows + 1)) * height
+        latitudes = np.radians(np.clip(edges * degrees, -90.0, 90.0))
         semi_major, inverse_flattening = self.srs.GetSemiMajor(), self.srs.GetInvFlattening()
         flattening = 1.0 / inverse_flattening if inverse_flattening else 0.0
         semi_minor = semi_major * (1.0 - flattening)
         zone = _authalic_zone(latitudes, math.sqrt(flattening * (2.0 - flattening)))
-        return math.radians(abs(a) * degrees) * semi_minor ** 2 * np.abs(np.diff(zone))
+        return math.radians(abs(width) * degrees) * semi_minor ** 2 * np.abs(np.diff(zone))
 
     def polygon_area(self, geometry):
         """Area in m² of an OGR polygon in the raster's CRS."""
