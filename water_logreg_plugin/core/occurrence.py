@@ -57,15 +57,9 @@ def water_occurrence(probability_paths, output_path, count_path=None, threshold=
         steps = len(windows) * len(rasters)
         for window_index, (row, rows) in enumerate(windows):
             water, valid = _count_window(rasters, row, rows, threshold, callbacks, window_index * len(rasters), steps)
-            seen = valid > 0
-            occurrence = np.full(water.shape, PROBABILITY_NODATA, dtype=np.float32)
-            np.divide(water, valid, out=occurrence, where=seen, dtype=np.float32)
-            observed += int(seen.sum())
-            water_ever += int((water > 0).sum())
-            permanent += int((seen & (water == valid)).sum())
-            write_rows(output, occurrence, row)
-            if count_output is not None:
-                write_rows(count_output, valid, row)
+            seen, ever, always = _write_window(output, count_output, water, valid, row)
+            observed, water_ever, permanent = observed + seen, water_ever + ever, permanent + always
+            del water, valid  # so the next window's counters do not sit beside these in memory
         output = count_output = None  # closes the files before they are moved into place
         check_written()
     callbacks.progress(1.0)
@@ -73,6 +67,18 @@ def water_occurrence(probability_paths, output_path, count_path=None, threshold=
     callbacks.log(f"{summary.dates} dates; {observed} pixels observed at least once, {water_ever} water at "
                   f"least once, {permanent} water on every date they were observed.")
     return summary
+
+
+def _write_window(output, count_output, water, valid, row):
+    """Write one window's occurrence (and count); returns its pixels (observed, water at least
+    once, water on every date observed)."""
+    seen = valid > 0
+    occurrence = np.full(water.shape, PROBABILITY_NODATA, dtype=np.float32)
+    np.divide(water, valid, out=occurrence, where=seen, dtype=np.float32)
+    write_rows(output, occurrence, row)
+    if count_output is not None:
+        write_rows(count_output, valid, row)
+    return int(seen.sum()), int((water > 0).sum()), int((seen & (water == valid)).sum())
 
 
 def _count_window(rasters, row, rows, threshold, callbacks, done, steps):
