@@ -8,7 +8,8 @@ smooth wetness field of lakes and rivers, a water level that rises and falls ove
 noise, and a cloud strip of nodata on every fourth date. Then times core.occurrence's
 water_occurrence (occurrence and count written) in a child process per run, so each peak RSS
 is that run's alone (VmHWM); the same for the first 5 and 10 dates (memory flat in the number of
-dates) and for 20 dates of a 2048² corner (memory flat in scene size). Prints a markdown table.
+dates) and for 20 dates of a 2048² corner (memory flat in scene size), each beside the time it
+takes only to decode the same windows (the floor). Prints a markdown table.
 """
 
 import argparse
@@ -120,6 +121,19 @@ def measure(paths):
     print(f"{seconds:.3f} {peak_rss_mb():.1f}")
 
 
+def read_floor(paths):
+    """Run in the child: only decode every date, window by window as occurrence reads them."""
+    from water_logreg_plugin.core.raster import open_raster, row_windows
+
+    datasets = [open_raster(path, decode_threads=True) for path in paths]
+    started = time.perf_counter()
+    for row, rows in row_windows(datasets[0]):
+        for dataset in datasets:
+            dataset.GetRasterBand(1).ReadAsArray(0, row, dataset.RasterXSize, rows)
+            dataset.FlushCache()
+    print(f"{time.perf_counter() - started:.3f} {peak_rss_mb():.1f}")
+
+
 def at_rest():
     """Peak RSS (MB) of a child that imports the core and GDAL and does nothing."""
     import water_logreg_plugin.core.occurrence  # noqa: F401
@@ -138,27 +152,35 @@ def main():
     parser.add_argument("--work", default=os.path.join(BENCH, "work"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--at-rest", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.at_rest:
         return at_rest()
     if arguments.measure:
         return measure(arguments.measure)
+    if arguments.floor:
+        return read_floor(arguments.floor)
     dates = build_dates(os.path.join(arguments.work, "dates"))
     corners = corner_vrts(dates, os.path.join(arguments.work, "dates", "corner"), SIZE // 2)
     rest = child(["--at-rest"])[1]
     rows = [("20 dates of 4096²", dates), ("10 dates of 4096²", dates[:10]), ("5 dates of 4096²", dates[:5]),
             ("20 dates of 2048² (corner)", corners)]
     print(f"Peak RSS of the process at rest (numpy, GDAL, the core imported): {rest:.0f} MB\n")
-    print("| input | seconds (median of %d) | Mpx·dates/s | peak RSS (MB) | above rest (MB) |" % arguments.repeats)
-    print("|---|---|---|---|---|")
+    print(f"| input | seconds (median of {arguments.repeats}) | read-only floor (s) | Mpx·dates/s | "
+          "peak RSS (MB) | above rest (MB) |")
+    print("|---|---|---|---|---|---|")
     for label, paths in rows:
-        runs = [child(["--measure", *paths]) for _ in range(arguments.repeats)]
+        runs, floors = [], []
+        for _ in range(arguments.repeats):  # alternated, so a neighbour's load falls on both
+            runs.append(child(["--measure", *paths]))
+            floors.append(child(["--floor", *paths])[0])
         seconds = statistics.median(run[0] for run in runs)
         peak = max(run[1] for run in runs)
         size = gdal.Open(paths[0]).RasterXSize
         throughput = size * size * len(paths) / 1e6 / seconds
-        print(f"| {label} | {seconds:.2f} | {throughput:.0f} | {peak:.0f} | {peak - rest:.0f} |", flush=True)
+        print(f"| {label} | {seconds:.2f} | {statistics.median(floors):.2f} | {throughput:.0f} | {peak:.0f} | "
+              f"{peak - rest:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
