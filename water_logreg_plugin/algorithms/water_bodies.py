@@ -33,7 +33,7 @@ class WaterBodies(WaterLogRegAlgorithm):
             "Bodies smaller than the minimum area are left out; holes in a body (islands, dry "
             "patches) smaller than the given size are filled and become part of it (0 keeps every "
             "hole; a very large size fills them all).\n\n"
-            "Fields: body_id, area_m2, area_ha, mean_p (the mean probability of the body's pixels, "
+            "Output fields: body_id, area_m2, area_ha, mean_p (the mean probability of the body's pixels, "
             "filled holes included) and holes_filled. Areas are planar in the raster's CRS when it "
             "is projected, and ellipsoidal (a Lambert equal-area projection centred on each body) "
             "when it is geographic; AREA_METHOD and the log say which. The polygons are in the "

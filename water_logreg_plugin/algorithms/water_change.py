@@ -36,7 +36,7 @@ class WaterChange(WaterLogRegAlgorithm):
             "a dry season), and classes each pixel:\n"
             "0 stays dry, 1 stays water, 2 new water (flood), 3 lost water, 255 no data (nodata "
             "on either date).\n\n"
-            "A pixel is water when its probability is at least the threshold. The output is a Byte "
+            "A pixel is water when its probability is at least the threshold. Output: a Byte "
             "GeoTIFF on the grid of the before raster, with its palette and class names; the after "
             "raster is read on that grid when it differs (GDAL warp, nearest neighbour).\n\n"
             "The area of each class appears in the log and as numeric outputs in hectares, "

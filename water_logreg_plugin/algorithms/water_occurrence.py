@@ -26,7 +26,7 @@ class WaterOccurrence(WaterLogRegAlgorithm):
     def shortHelpString(self):  # noqa: N802
         return self.tr(
             "How often each pixel was water, over several water-probability rasters of the same "
-            "place (from 'Predict water probability', 'Predict water over scenes', or any one-band "
+            "place (from 'Predict water probability', 'Predict water on many scenes', or any one-band "
             "raster of 0 to 1).\n\n"
             "Occurrence = dates the pixel was water (probability ≥ threshold) ÷ dates it was observed. "
             "A date where the pixel is nodata or NaN (cloud, outside the scene) is not counted at "
