@@ -19,6 +19,15 @@ def test_cells_and_polygons_agree_on_the_ellipsoid(tmp_path, latitude):
     assert measure.polygon_area(box) == pytest.approx(cells, rel=1e-6)
 
 
+def test_a_body_degrees_across_is_measured_as_its_cells(tmp_path):
+    raster = write_raster(tmp_path / "g.tif", np.zeros((1, 3000, 3000), np.uint8), epsg=4326, nodata=None,
+                          data_type=gdal.GDT_Byte, origin=(-71.3, 47.6), pixel=0.001, options=("SPARSE_OK=YES",))
+    measure = AreaMeasure(gdal.Open(raster))
+    cells = measure.row_pixel_areas(0, 3000).sum() * 3000
+    box = ogr.CreateGeometryFromWkt("POLYGON ((-71.3 47.6, -68.3 47.6, -68.3 44.6, -71.3 44.6, -71.3 47.6))")
+    assert measure.polygon_area(box) == pytest.approx(cells, rel=1e-5)
+
+
 def test_projected_feet_are_turned_into_square_metres(tmp_path):
     raster = write_raster(tmp_path / "ft.tif", np.zeros((1, 10, 10), np.uint8), epsg=2229, nodata=None,
                           data_type=gdal.GDT_Byte, origin=(6_000_000.0, 1_800_000.0), pixel=10.0)

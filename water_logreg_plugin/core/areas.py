@@ -3,7 +3,7 @@
 A projected CRS gives planar areas in its own units (metres, or feet scaled to metres). A
 geographic CRS gives ellipsoidal areas: for a pixel, the exact area of the cell between two
 parallels and two meridians on the CRS's ellipsoid; for a polygon, its planar area in a
-Lambert azimuthal equal-area projection centred on it (equal-area on the same ellipsoid).
+Lambert azimuthal equal-area projection (on the same ellipsoid) centred within a degree of it.
 """
 
 import math
@@ -27,6 +27,7 @@ class AreaMeasure:
             self.srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
         self.geographic = bool(self.srs is not None and self.srs.IsGeographic())
         self.description = self._describe()
+        self._transforms = {}
 
     def _describe(self):
         if self.srs is None:
@@ -55,18 +56,25 @@ class AreaMeasure:
         if not self.geographic:
             return geometry.GetArea() * self._unit_square_metres()
         envelope = geometry.GetEnvelope()
-        degrees = self.srs.GetAngularUnits() * 180.0 / math.pi
-        centre_lon = (envelope[0] + envelope[1]) / 2 * degrees
-        centre_lat = (envelope[2] + envelope[3]) / 2 * degrees
-        equal_area = osr.SpatialReference()
-        equal_area.CopyGeogCSFrom(self.srs)
-        equal_area.SetLAEA(centre_lat, centre_lon, 0.0, 0.0)
-        equal_area.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        transform = self._equal_area_around((envelope[0] + envelope[1]) / 2, (envelope[2] + envelope[3]) / 2)
         projected = geometry.Clone()
         # Pixel edges run along parallels: short segments keep them curved in the projection.
         projected.Segmentize(max(abs(self.geotransform[1]), abs(self.geotransform[5])))
-        projected.Transform(osr.CoordinateTransformation(self.srs, equal_area))
+        projected.Transform(transform)
         return projected.GetArea()
+
+    def _equal_area_around(self, x, y):
+        """A transformation to LAEA centred near (x, y): any centre keeps areas, a near one keeps the
+        short edges nearly straight; one per whole degree serves every body around it."""
+        degrees = self.srs.GetAngularUnits() * 180.0 / math.pi
+        centre = (round(y * degrees), round(x * degrees))
+        if centre not in self._transforms:
+            equal_area = osr.SpatialReference()
+            equal_area.CopyGeogCSFrom(self.srs)
+            equal_area.SetLAEA(float(centre[0]), float(centre[1]), 0.0, 0.0)
+            equal_area.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+            self._transforms[centre] = osr.CoordinateTransformation(self.srs, equal_area)
+        return self._transforms[centre]
 
     def ring_area(self, ring):
         polygon = ogr.Geometry(ogr.wkbPolygon)
@@ -78,8 +86,8 @@ class AreaMeasure:
 
 
 def _authalic_zone(latitudes, eccentricity):
-    """Area of the ellipsoid zone from the equator to each latitude, ÷ (b² · 2π), per radian of
-    longitude: the antiderivative of the ellipsoid's area element (b² · this · Δλ is a cell)."""
+    """The area of the ellipsoid's zone from the equator to each latitude, ÷ 2πb²: a cell between
+    two latitudes and Δλ radians of longitude has b² · Δλ · (the difference of this) square metres."""
     sine = np.sin(latitudes)
     if eccentricity == 0.0:
         return sine
