@@ -57,12 +57,13 @@ bench: venv
 	$(PYTHON) -c "$$PROJECT_REQUIREMENTS" bench > $(VENV)/requirements-bench.txt
 	$(PYTHON) -m pip install -q -c constraints.txt -r $(VENV)/requirements-bench.txt
 	$(PYTHON) benchmarks/run_bench.py
+	$(PYTHON) benchmarks/bench_dates.py
 
 test: venv package
 	$(PYTHON) -m pytest
 
 lint: venv
-	$(VENV)/bin/ruff check water_logreg_plugin tests benchmarks demo
+	$(VENV)/bin/ruff check water_logreg_plugin tests benchmarks demo docs
 
 package:
 	@rm -rf dist/build && mkdir -p dist/build

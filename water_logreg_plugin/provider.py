@@ -11,7 +11,10 @@ from .algorithms.predict_scenes import PredictScenes
 from .algorithms.predict_water import PredictWater
 from .algorithms.sample_pixels import SamplePixels
 from .algorithms.train_model import TrainModel
+from .algorithms.water_bodies import WaterBodies
+from .algorithms.water_change import WaterChange
 from .algorithms.water_index import WaterIndex
+from .algorithms.water_occurrence import WaterOccurrence
 
 ICON_PATH = os.path.join(os.path.dirname(__file__), "icon.svg")
 
@@ -34,5 +37,5 @@ class WaterLogRegProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):  # noqa: N802
         for algorithm in (SamplePixels(), TrainModel(), PredictWater(), PredictScenes(), ClassifyWater(),
-                          AssessAccuracy(), WaterIndex()):
+                          AssessAccuracy(), WaterIndex(), WaterOccurrence(), WaterChange(), WaterBodies()):
             self.addAlgorithm(algorithm)

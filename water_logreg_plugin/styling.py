@@ -88,6 +88,43 @@ def style_index(layer, threshold=0.0):
     layer.triggerRepaint()
 
 
+OCCURRENCE_RAMP = (
+    (0.0, "#f7fbff", "0 never water"),
+    (0.5, "#6baed6", "0.5"),
+    (1.0, "#08306b", "1 always water"),
+)
+
+
+def style_occurrence(layer):
+    shader_function = QgsColorRampShader(0.0, 1.0)
+    shader_function.setColorRampType(QgsColorRampShader.Interpolated)
+    shader_function.setColorRampItemList(
+        [QgsColorRampShader.ColorRampItem(value, QColor(color), label) for value, color, label in OCCURRENCE_RAMP]
+    )
+    shader = QgsRasterShader(0.0, 1.0)
+    shader.setRasterShaderFunction(shader_function)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    renderer.setClassificationMin(0.0)
+    renderer.setClassificationMax(1.0)
+    layer.setRenderer(renderer)
+    layer.triggerRepaint()
+
+
+def style_change(layer):
+    from .core.water_change import CHANGE_CLASSES
+
+    classes = [QgsPalettedRasterRenderer.Class(value, QColor(colour), name)
+               for value, (name, colour) in CHANGE_CLASSES.items()]
+    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
+    layer.triggerRepaint()
+
+
+def style_water_bodies(layer):
+    from qgis.core import QgsFillSymbol
+
+    layer.renderer().setSymbol(QgsFillSymbol.createSimple(
+        {"color": "#6baed6", "outline_color": "#08306b", "outline_width": "0.3"}))
+    layer.triggerRepaint()
 
 # The post-processors handed to a context, kept until the context has deleted them: QGIS keeps
 # only C++ pointers, and a Python object of a subclass must live as long as its C++ part.

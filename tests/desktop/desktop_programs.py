@@ -21,7 +21,8 @@ QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process adds --nover
 SYSTEM_PYTHON = "/usr/bin/python3"
 DEMO_DATA = os.path.join(ROOT, "demo", "data")
 ALGORITHMS = [
-    "assessaccuracy", "classifywater", "predictscenes", "predictwater", "samplepixels", "trainmodel", "waterindex",
+    "assessaccuracy", "classifywater", "predictscenes", "predictwater", "samplepixels", "trainmodel",
+    "waterbodies", "waterchange", "waterindex", "wateroccurrence",
 ]
 # Inside QGIS, torch comes from the test environment's site-packages (the venv `make test` builds).
 TORCH_SITE_PACKAGES = sysconfig.get_paths()["purelib"]

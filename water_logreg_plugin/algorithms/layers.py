@@ -16,6 +16,11 @@ BAND_FIELD = re.compile(r"^b(\d+)$")
 def raster_path(algorithm, parameters, context, name=Names.INPUT):
     """The file behind a raster parameter, refused where GDAL cannot read it directly."""
     layer = algorithm.parameterAsRasterLayer(parameters, name, context)
+    return gdal_file(layer, name), layer
+
+
+def gdal_file(layer, name):
+    """The file GDAL reads behind a raster layer (of parameter `name`)."""
     if layer is None:
         raise QgsProcessingException(
             f"The raster given as {name} cannot be loaded; choose a raster layer or a raster file."
@@ -25,7 +30,7 @@ def raster_path(algorithm, parameters, context, name=Names.INPUT):
             f"The raster '{layer.name()}' comes from the '{layer.providerType()}' provider; this "
             "tool reads rasters with GDAL. Save it as a GeoTIFF first (Export → Save As)."
         )
-    return layer.source(), layer
+    return layer.source()
 
 
 def parse_water_values(text):

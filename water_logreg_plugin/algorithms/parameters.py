@@ -118,12 +118,14 @@ def device_parameter():
     )
 
 
-def threshold_parameter():
+def threshold_parameter(
+    help_text="A pixel is called water when its probability is at least this (for the mask and the figures).",
+):
     return with_help(
         QgsProcessingParameterNumber(
             Names.THRESHOLD, "Water threshold", QgsProcessingParameterNumber.Double, 0.5, minValue=0, maxValue=1
         ),
-        "A pixel is called water when its probability is at least this (for the mask and the figures).",
+        help_text,
     )
 
 

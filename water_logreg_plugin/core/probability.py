@@ -1,0 +1,118 @@
+"""Probability rasters as inputs: one band of 0…1, nodata and NaN not observed, put onto one grid.
+
+Rasters on another grid or CRS are brought onto the reference grid as warped VRTs
+(nearest neighbour), so nothing is copied: each window is warped when it is read.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from osgeo import gdal, osr
+
+from .errors import WaterLogRegError
+from .raster import open_raster
+
+# Probabilities a hair outside 0…1 come from float rounding; anything further is another kind of raster.
+RANGE_TOLERANCE = 1e-6
+
+
+@dataclass
+class ProbabilityRaster:
+    path: str
+    dataset: object  # a gdal.Dataset on the reference grid (the file itself, or a warped VRT)
+    nodata: object  # float or None
+    regridded: bool
+
+
+def open_probability(path):
+    """Open a one-band raster, refusing one with several bands (it is not a probability raster)."""
+    dataset = open_raster(path, decode_threads=True)
+    if dataset.RasterCount != 1:
+        raise WaterLogRegError(
+            f"'{path}' has {dataset.RasterCount} bands, so it is not a probability raster; give the "
+            "one-band Float32 output of 'Predict water probability' (or any one-band raster of 0 to 1)."
+        )
+    return dataset
+
+
+def open_on_grid(paths):
+    """ProbabilityRaster for each path, the first one's grid being the grid of all."""
+    if not paths:
+        raise WaterLogRegError("No probability raster was given; choose at least one.")
+    reference = open_probability(paths[0])
+    rasters = [ProbabilityRaster(str(paths[0]), reference, reference.GetRasterBand(1).GetNoDataValue(), False)]
+    for path in paths[1:]:
+        dataset = open_probability(path)
+        nodata = dataset.GetRasterBand(1).GetNoDataValue()
+        if same_grid(dataset, reference):
+            rasters.append(ProbabilityRaster(str(path), dataset, nodata, False))
+        else:
+            warped, nodata = warp_onto(dataset, reference, nodata)
+            rasters.append(ProbabilityRaster(str(path), warped, nodata, True))
+    return rasters
+
+
+def same_grid(dataset, reference):
+    """Same size, same transform (to a thousandth of a pixel) and the same CRS."""
+    if (dataset.RasterXSize, dataset.RasterYSize) != (reference.RasterXSize, reference.RasterYSize):
+        return False
+    transform, reference_transform = dataset.GetGeoTransform(), reference.GetGeoTransform()
+    pixel = max(abs(reference_transform[1]), abs(reference_transform[5]))
+    if any(abs(x - y) > pixel * 1e-3 for x, y in zip(transform, reference_transform)):
+        return False
+    return _same_crs(dataset.GetProjection(), reference.GetProjection())
+
+
+def warp_onto(dataset, reference, nodata):
+    """A warped VRT of `dataset` on the reference grid (nearest neighbour): (dataset, its nodata).
+
+    Pixels outside the source's footprint are nodata; a source without a nodata value gets NaN.
+    """
+    transform = reference.GetGeoTransform()
+    width, height = reference.RasterXSize, reference.RasterYSize
+    bounds = (transform[0], transform[3] + height * transform[5], transform[0] + width * transform[1], transform[3])
+    target_nodata = nodata if nodata is not None else math.nan
+    gdal.ErrorReset()
+    warped = gdal.Warp(
+        "", dataset, format="VRT", outputBounds=bounds, width=width, height=height,
+        dstSRS=reference.GetProjection() or None, resampleAlg="near", outputType=gdal.GDT_Float32,
+        srcNodata=nodata, dstNodata=target_nodata,
+    )
+    if warped is None:
+        raise WaterLogRegError(
+            f"'{dataset.GetDescription()}' cannot be brought onto the first raster's grid "
+            f"({gdal.GetLastErrorMsg() or 'GDAL warp failed'}); check that both have a CRS."
+        )
+    return warped, target_nodata
+
+
+def read_probability(raster, row, rows):
+    """(values, valid) of rows [row, row + rows); values outside 0…1 are refused, naming the file."""
+    band = raster.dataset.GetRasterBand(1)
+    gdal.ErrorReset()
+    values = band.ReadAsArray(0, row, raster.dataset.RasterXSize, rows)
+    if values is None:
+        raise WaterLogRegError(f"Reading '{raster.path}' failed: {gdal.GetLastErrorMsg()}")
+    # Decoded blocks are used once: dropping them keeps memory flat in the number of rasters.
+    raster.dataset.FlushCache()
+    valid = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, dtype=bool)
+    if raster.nodata is not None and not math.isnan(raster.nodata):
+        valid &= values != raster.nodata
+    observed = values[valid]
+    if observed.size and (observed.min() < -RANGE_TOLERANCE or observed.max() > 1 + RANGE_TOLERANCE):
+        raise WaterLogRegError(
+            f"'{raster.path}' holds values from {observed.min():g} to {observed.max():g}, so it is not a "
+            "probability raster (0 to 1). Give the output of 'Predict water probability', or set the "
+            "raster's nodata value if those values mean 'no data'."
+        )
+    return values, valid
+
+
+def _same_crs(wkt, reference_wkt):
+    if not wkt or not reference_wkt:
+        return not wkt and not reference_wkt
+    srs, reference_srs = osr.SpatialReference(), osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    reference_srs.ImportFromWkt(reference_wkt)
+    return bool(srs.IsSame(reference_srs))

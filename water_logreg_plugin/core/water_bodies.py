@@ -1,0 +1,226 @@
+"""Water bodies: the polygons of connected water pixels, with their area and mean P(water).
+
+Pixels at or above the threshold form a 0/1 mask (written blockwise to a temporary file);
+GDAL polygonizes it with 4-connectedness, only the water pixels (the mask is its own mask
+band). Bodies smaller than a minimum area are dropped and holes smaller than a size are filled,
+both measured on the ground (core.areas). The mean P(water) of each body comes from its pixels'
+probabilities: the bodies are rasterized by id and the probabilities summed per id, window by
+window. The output is in the raster's CRS.
+"""
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+from osgeo import gdal, ogr
+
+from .areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
+from .callbacks import QUIET
+from .errors import WaterLogRegError
+from .probability import ProbabilityRaster, open_probability, read_probability
+from .raster import atomic_output, check_output_folder, check_written, create_like, row_windows, write_rows
+
+# Formats written as one file, so the output can be moved into place whole.
+VECTOR_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf"}
+FIELDS = (("body_id", ogr.OFTInteger), ("area_m2", ogr.OFTReal), ("area_ha", ogr.OFTReal),
+          ("mean_p", ogr.OFTReal), ("holes_filled", ogr.OFTInteger))
+BODY_ID, AREA_M2, AREA_HA, MEAN_P, HOLES_FILLED = range(len(FIELDS))  # field indices: a lookup by name is slow
+# Scratch layers are read in order only: a spatial index would cost seconds to build on close.
+SCRATCH_LAYER_OPTIONS = ["SPATIAL_INDEX=NO"]
+
+
+@dataclass(frozen=True)
+class WaterBodiesSummary:
+    bodies: int
+    water_area_m2: float  # of the bodies kept, filled holes included
+    area_method: str
+    dropped_small: int  # bodies under the minimum area
+    holes_filled: int
+
+
+def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, fill_holes_below_m2=0.0,
+                 callbacks=QUIET):
+    """Write the water bodies of a probability raster (or a 0/1 mask) as polygons.
+
+    min_area_m2: bodies smaller than this are left out. fill_holes_below_m2: holes (islands,
+    dry patches) smaller than this are filled and become part of the body; 0 keeps every hole.
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise WaterLogRegError(f"The water threshold {threshold:g} is not between 0 and 1.")
+    if min_area_m2 < 0 or fill_holes_below_m2 < 0:
+        raise WaterLogRegError("The minimum area and the hole size cannot be negative.")
+    driver_name = VECTOR_DRIVERS.get(os.path.splitext(str(output_path))[1].lower())
+    if driver_name is None:
+        raise WaterLogRegError(
+            f"'{output_path}' is not a GeoPackage (.gpkg), GeoJSON (.geojson) or FlatGeobuf (.fgb) file; "
+            "choose one of those for the water bodies."
+        )
+    check_output_folder(output_path)
+    dataset = open_probability(probability_path)
+    raster = ProbabilityRaster(str(probability_path), dataset, dataset.GetRasterBand(1).GetNoDataValue(), False)
+    measure = AreaMeasure(dataset)
+    callbacks.log(f"Areas are {measure.description}.")
+    scratch = tempfile.mkdtemp(prefix=".water-bodies-", dir=os.path.dirname(os.path.abspath(output_path)))
+    try:
+        mask_path = _write_mask(raster, os.path.join(scratch, "mask.tif"), threshold, callbacks.part(0.0, 0.3))
+        scratch_vectors = _polygonize(mask_path, os.path.join(scratch, "bodies.gpkg"), dataset,
+                                      callbacks.part(0.3, 0.6))
+        bodies = _new_layer(scratch_vectors, "bodies", scratch_vectors.GetLayer("raw").GetSpatialRef(),
+                            SCRATCH_LAYER_OPTIONS)
+        kept, dropped, filled = _keep_bodies(scratch_vectors.GetLayer("raw"), bodies, measure, min_area_m2,
+                                             fill_holes_below_m2, callbacks.part(0.6, 0.7))
+        means = _mean_probability(raster, bodies, kept, os.path.join(scratch, "ids.tif"),
+                                  callbacks.part(0.7, 0.95))
+        with atomic_output(output_path) as partial:
+            output = ogr.GetDriverByName(driver_name).CreateDataSource(partial)
+            if output is None:
+                raise WaterLogRegError(
+                    f"The water bodies cannot be written to '{output_path}': {gdal.GetLastErrorMsg()}")
+            name = os.path.splitext(os.path.basename(str(output_path)))[0]
+            water_area = _write_bodies(bodies, means, _new_layer(output, name, bodies.GetSpatialRef()))
+            output = bodies = scratch_vectors = None  # closes the files before the output is moved into place
+            check_written()
+        callbacks.progress(1.0)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    summary = WaterBodiesSummary(kept, water_area, measure.description, dropped, filled)
+    callbacks.log(f"{kept} water bodies, {water_area / SQUARE_METRES_PER_HECTARE:.4f} ha in all; "
+                  f"{dropped} smaller than the minimum area left out, {filled} holes filled.")
+    return summary
+
+
+def _write_mask(raster, path, threshold, callbacks):
+    """A Byte GeoTIFF: 1 water, 0 anything else (land, nodata)."""
+    mask = create_like(raster.dataset, path, 1, gdal.GDT_Byte, 0)
+    windows = row_windows(raster.dataset)
+    for index, (row, rows) in enumerate(windows):
+        callbacks.check_canceled()
+        values, valid = read_probability(raster, row, rows)
+        write_rows(mask, (valid & (values >= threshold)).astype(np.uint8), row)
+        callbacks.progress((index + 1) / len(windows))
+    mask = None
+    check_written()
+    return path
+
+
+def _polygonize(mask_path, path, template, callbacks):
+    mask = gdal.Open(mask_path)
+    band = mask.GetRasterBand(1)
+    output = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    srs = template.GetSpatialRef()
+    layer = output.CreateLayer("raw", srs, ogr.wkbPolygon, SCRATCH_LAYER_OPTIONS)
+    if layer is None:
+        raise WaterLogRegError(f"A temporary file cannot be written beside the output: {gdal.GetLastErrorMsg()}")
+    layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
+
+    def report(fraction, _message, _data):
+        callbacks.progress(fraction)
+        return 0 if callbacks.is_canceled() else 1
+
+    gdal.ErrorReset()
+    # One transaction: SQLite commits each feature otherwise, ten times slower in all.
+    layer.StartTransaction()
+    failed = gdal.Polygonize(band, band, layer, 0, [], callback=report) != 0
+    layer.CommitTransaction()
+    callbacks.check_canceled()
+    if failed:
+        raise WaterLogRegError(f"Polygonizing the water mask failed: {gdal.GetLastErrorMsg()}")
+    return output
+
+
+def _new_layer(datasource, name, srs, options=()):
+    layer = datasource.CreateLayer(name, srs, ogr.wkbPolygon, list(options))
+    if layer is None:
+        raise WaterLogRegError(f"The layer '{name}' cannot be created: {gdal.GetLastErrorMsg()}")
+    for field_name, field_type in FIELDS:
+        layer.CreateField(ogr.FieldDefn(field_name, field_type))
+    return layer
+
+
+def _keep_bodies(raw, layer, measure, min_area_m2, fill_holes_below_m2, callbacks):
+    """Copy the bodies at least min_area_m2 large into `layer`, small holes filled:
+    (bodies kept, bodies dropped, holes filled)."""
+    kept = dropped = filled = 0
+    total = max(raw.GetFeatureCount(), 1)
+    layer.StartTransaction()
+    for index, feature in enumerate(raw):
+        if index % 1000 == 0:
+            callbacks.check_canceled()
+            callbacks.progress(index / total)
+        polygon, holes = _fill_holes(feature.GetGeometryRef(), measure, fill_holes_below_m2)
+        area = measure.polygon_area(polygon)
+        if area < min_area_m2:
+            dropped += 1
+            continue
+        kept += 1
+        filled += holes
+        body = ogr.Feature(layer.GetLayerDefn())
+        body.SetFID(kept)
+        body.SetGeometry(polygon)
+        body.SetField(BODY_ID, kept)
+        body.SetField(AREA_M2, area)
+        body.SetField(AREA_HA, area / SQUARE_METRES_PER_HECTARE)
+        body.SetField(HOLES_FILLED, holes)
+        if layer.CreateFeature(body) != 0:
+            raise WaterLogRegError(f"Writing a water body failed: {gdal.GetLastErrorMsg()}")
+    layer.CommitTransaction()
+    return kept, dropped, filled
+
+
+def _fill_holes(polygon, measure, fill_holes_below_m2):
+    """(polygon without its holes smaller than the size, number of holes removed)."""
+    if fill_holes_below_m2 <= 0 or polygon.GetGeometryCount() < 2:
+        return polygon.Clone(), 0
+    filled = ogr.Geometry(ogr.wkbPolygon)
+    filled.AddGeometry(polygon.GetGeometryRef(0))
+    removed = 0
+    for index in range(1, polygon.GetGeometryCount()):
+        ring = polygon.GetGeometryRef(index)
+        if measure.ring_area(ring) < fill_holes_below_m2:
+            removed += 1
+        else:
+            filled.AddGeometry(ring)
+    return filled, removed
+
+
+def _mean_probability(raster, layer, bodies, ids_path, callbacks):
+    """Mean probability of each body's valid pixels, filled holes included: index = body id."""
+    ids = create_like(raster.dataset, ids_path, 1, gdal.GDT_Int32, 0)
+    gdal.ErrorReset()
+    if gdal.RasterizeLayer(ids, [1], layer, options=["ATTRIBUTE=body_id"]) != 0:
+        raise WaterLogRegError(f"Rasterizing the water bodies failed: {gdal.GetLastErrorMsg()}")
+    ids.FlushCache()
+    sums, counts = np.zeros(bodies + 1), np.zeros(bodies + 1)
+    windows = row_windows(raster.dataset)
+    for index, (row, rows) in enumerate(windows):
+        callbacks.check_canceled()
+        values, valid = read_probability(raster, row, rows)
+        body_ids = ids.GetRasterBand(1).ReadAsArray(0, row, raster.dataset.RasterXSize, rows)
+        ids.FlushCache()
+        valid &= body_ids > 0
+        sums += np.bincount(body_ids[valid], weights=values[valid].astype(np.float64), minlength=bodies + 1)
+        counts += np.bincount(body_ids[valid], minlength=bodies + 1)
+        callbacks.progress((index + 1) / len(windows))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _write_bodies(bodies, means, layer):
+    """Copy the bodies into the output with their mean probability; returns their total area in m²."""
+    total = 0.0
+    layer.StartTransaction()
+    bodies.ResetReading()
+    for body in bodies:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetFrom(body)
+        feature.SetFID(body.GetFID())
+        mean = means[body.GetFieldAsInteger(BODY_ID)]
+        if np.isfinite(mean):
+            feature.SetField(MEAN_P, float(mean))
+        total += body.GetFieldAsDouble(AREA_M2)
+        if layer.CreateFeature(feature) != 0:
+            raise WaterLogRegError(f"Writing a water body failed: {gdal.GetLastErrorMsg()}")
+    layer.CommitTransaction()
+    return total
