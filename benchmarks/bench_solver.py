@@ -4,7 +4,7 @@
 
 Same standardized samples and objective for every solver: mean cross-entropy + λ/2·‖A‖²,
 scikit-learn with C = 1/(λ·n). Each row is run in a child process of its own, so its peak
-memory (maximum resident set, less the samples already loaded) is its own; the seconds are
+memory (maximum resident set, less the samples and both libraries already loaded) is its own; the seconds are
 the median of --repeats fits in that child, after one untimed warm-up fit. "gap" is the
 objective minus the best of all rows: how far from the optimum each solver ends. The runs
 share the machine with whatever else runs: the ratios are the result, the seconds context.
@@ -62,6 +62,9 @@ def fit_once(name, features, labels, l2_penalty):
 
 
 def child(name, pixels, bands, l2_penalty, repeats):
+    import sklearn.linear_model  # noqa: F401 — both libraries loaded before the baseline: their
+    import torch  # noqa: F401 — code is not the fit's memory
+
     features, labels = samples(pixels, bands)
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     fit_once(name, features, labels, l2_penalty)
