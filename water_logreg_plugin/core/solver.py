@@ -29,7 +29,7 @@ HESSIAN_CHUNK_ROWS = 65_536
 SEPARATION_NOTE = (
     "The polygons separate water from land perfectly, so maximum likelihood has no finite "
     "optimum: the weights grow without bound and P(water) becomes a 0/1 step. Set L2_PENALTY > 0 "
-    "(e.g. 1e-3) for a finite fit with graded probabilities, or add polygons where water and "
+    "(e.g. 1e-4) for a finite fit with graded probabilities, or add polygons where water and "
     "land meet."
 )
 
