@@ -170,6 +170,22 @@ def test_refuses_a_negative_penalty():
         fit_logistic_regression(np.zeros((4, 1)), np.array([0, 1, 0, 1.0]), -1.0)
 
 
+def test_refuses_labels_other_than_zero_and_one():
+    with pytest.raises(Exception, match="1 \\(water\\) or 0 \\(land\\)"):
+        fit_logistic_regression(np.zeros((3, 1)), np.array([0, 1, 2.0]), 1e-3)
+
+
+def test_make_lbfgs_gives_the_line_search_its_evaluations():
+    """torch gives the strong-Wolfe search max_eval − 1 evaluations; max_eval defaults to 1 at max_iter=1."""
+    import torch
+
+    parameter = torch.zeros(2, requires_grad=True)
+    assert torch.optim.LBFGS([parameter], max_iter=1).defaults["max_eval"] == 1
+    lbfgs = make_lbfgs([parameter], learning_rate=1.0)
+    assert lbfgs.defaults["max_iter"] == 1 and lbfgs.defaults["max_eval"] == 25
+    assert lbfgs.defaults["line_search_fn"] == "strong_wolfe"
+
+
 def test_objective_gap_is_zero_at_the_optimum_and_the_excess_elsewhere():
     features, labels, _ = random_dataset(5)
     weight, bias, report = fit_logistic_regression(features, labels, 1e-3)
