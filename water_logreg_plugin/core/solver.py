@@ -259,5 +259,27 @@ def gradient_norm_of(parameters, order=math.inf):
 
 
 def lbfgs_converged(gradient_inf_norm, objective, tolerance=LBFGS_GRADIENT_TOLERANCE):
-    """The stopping rule for an L-BFGS fit: ‖∇f‖∞ ≤ tolerance · max(1, |f|)."""
+    """The gradient rule for an L-BFGS fit: ‖∇f‖∞ ≤ tolerance · max(1, |f|)."""
     return gradient_inf_norm <= tolerance * max(1.0, abs(objective))
+
+
+def lbfgs_step(optimizer, closure, tolerance=LBFGS_GRADIENT_TOLERANCE):
+    """One step of a make_lbfgs optimizer, then the stopping rule at the point it reached.
+
+    Returns (objective, gradient ∞-norm, stop, converged). converged: the gradient rule holds.
+    stop: converged, or the step left every parameter where it was — the strong-Wolfe search
+    found no lower objective at the tensors' precision. float32 gets there first: its
+    gradient's floor measured 1e-7 to 1.4e-5 on a few thousand pixels, above the 1e-6 rule,
+    with the objective by then within 5e-9 of the optimum. closure() is called once more at
+    the new point (free with a closure that caches its last evaluation).
+    """
+    import torch
+
+    parameters = [parameter for group in optimizer.param_groups for parameter in group["params"]]
+    before = [parameter.detach().clone() for parameter in parameters]
+    optimizer.step(closure)
+    objective = float(closure().detach())
+    gradient = gradient_norm_of(parameters)
+    converged = lbfgs_converged(gradient, objective, tolerance)
+    moved = any(not torch.equal(old, parameter.detach()) for old, parameter in zip(before, parameters))
+    return objective, gradient, converged or not moved, converged
