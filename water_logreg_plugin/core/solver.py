@@ -86,8 +86,8 @@ def fit_logistic_regression(
 
     device = torch.device(device)
     band_count = features.shape[1]
-    # Bands × pixels with a row of ones for the bias: every pass reads contiguous rows, which
-    # made the chunked Hessian 15× faster than the pixels × bands layout (1 M × 4, MKL).
+    # Bands × pixels with a row of ones for the bias: the Hessian is then one product per block
+    # of pixels (1.3× faster than pixels × bands with the bias's sums apart; 1 M × 4, one thread).
     design = torch.empty(band_count + 1, len(labels), dtype=torch.float64, device=device)
     design[:band_count] = torch.as_tensor(features, device=device).T
     design[band_count] = 1.0
