@@ -172,7 +172,7 @@ def test_the_report_sets_the_model_beside_ndwi(demo_run):
 
 def test_readme_shows_the_figures_make_demo_prints(demo_run):
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
-        blocks = re.findall(r"```\n(.*?)```", handle.read(), re.S)
+        blocks = re.findall(r"^```[a-z]*\n(.*?)^```$", handle.read(), re.S | re.M)
     shown = [block for block in blocks if block.startswith("Water on demo/data/sentinel2_havel.tif")]
     assert len(shown) == 1
     assert shown[0].splitlines() == demo_run.lines
