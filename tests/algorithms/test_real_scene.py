@@ -86,6 +86,7 @@ def test_the_report_names_the_landsat_bands(classified):
     for label in ("band 1 (blue (B2))", "band 2 (green (B3))", "band 3 (red (B4))"):
         assert label in report
     assert 'id="plot-feature-space-3d"' in report
+    assert 'id="model-vs-index"' not in report  # no NIR named, so no NDWI to set beside the model
 
 
 def test_landsat_names_no_nir_so_every_band_is_used():
@@ -129,6 +130,19 @@ def test_classifywater_with_default_bands_takes_green_red_nir_and_says_why(demo_
         assert json.load(handle)["bands"] == [2, 3, 4]
     assert demo_run.lines[0] == "Water on demo/data/sentinel2_havel.tif, bands 2, 3, 4"
     assert demo_run.lines[1].startswith("  Using green, red and NIR as the file names them: green = band 2")
+
+
+@pytest.mark.parametrize(("bands", "fields"), [([], ["b2", "b3", "b4"]), ([4, 1], ["b4", "b1"])])
+def test_samplepixels_takes_the_band_roles_unless_bands_are_given(run_algorithm, tmp_path, bands, fields):
+    from qgis.core import QgsVectorLayer
+
+    result = run_algorithm("samplepixels", {
+        "INPUT": S2_SCENE, "BANDS": bands, "POLYGONS": os.path.join(DEMO_DATA, "sentinel2_training.gpkg"),
+        "CLASS_FIELD": "class", "WATER_VALUES": "water", "OUTPUT": str(tmp_path / "samples.gpkg"),
+    })
+    layer = QgsVectorLayer(result["OUTPUT"], "samples")
+    assert [field.name() for field in layer.fields()][1:-2] == fields  # after the GeoPackage's fid
+    assert layer.featureCount() == 1872 + 1626
 
 
 def test_sentinel2_held_out_and_osm_validation_accuracy(demo_run):
