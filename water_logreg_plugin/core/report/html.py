@@ -289,12 +289,12 @@ def _index_section(comparison, threshold):
             f"same pixels of the {_text(comparison.source)}.</p>"
             f'<table id="model-vs-index-table"><tr><th class="name">Figure</th><th>Model</th>'
             f"<th>{index}</th></tr>{rows}</table>"
-            + "".join(_counts_cells(counts)) + image)
-
-
-def _counts_cells(counts):
-    return [f'<span hidden {_attributes("data-count", f"scene_{key}", value)}></span>'
-            for key, value in counts.items()]
+            + '<p>Pixels of the whole scene:</p><table id="model-vs-index-scene-table">' + "".join(
+                f'<tr><td class="name">{name}</td>{_cell("data-count", f"scene_{key}", counts[key])}</tr>'
+                for name, key in (("Water for both", "both_water"), ("Land for both", "both_land"),
+                                  ("Water for the model only", "model_only"),
+                                  (f"Water for {index} only", "index_only")))
+            + "</table>" + image)
 
 
 def _run_section(settings, training_metadata, timings):
