@@ -86,6 +86,7 @@ def main():
         for name, model in models.items():
             probability = gdal.Open(model["OUTPUT"]).ReadAsArray()
             print(line(f"logistic regression, {name}", score(probability, -9999.0, polygons, grid)))
+    grid = None  # a GDAL dataset still open when QGIS exits crashes the process
     application.exitQgis()
 
 
