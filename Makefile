@@ -10,10 +10,11 @@ SYSTEM_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python
 # For `make dev-link`: the python/plugins folder of the QGIS profile to develop in.
 QGIS_PLUGINS ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: help system venv demo test lint bench package dev-link clean
+.PHONY: help system venv demo demo-landsat test lint bench package dev-link clean
 
 help:
-	@echo "make demo     classify water on the bundled Landsat 8 scene (writes demo_output/)"
+	@echo "make demo     map water on the bundled Sentinel-2 clip, model beside NDWI (writes demo_output/)"
+	@echo "make demo-landsat  the same on the bundled Landsat 8 clip (blue, green, red; writes demo_output/landsat/)"
 	@echo "make test     run the test suite"
 	@echo "make bench    side-by-side timings against GDAL, scikit-learn and Orfeo ToolBox"
 	@echo "make package  build dist/water_logreg_plugin.zip for 'Install from ZIP'"
@@ -46,7 +47,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt | system
 venv: $(VENV)/.installed
 
 demo: venv
-	$(PYTHON) demo/run_demo.py --output demo_output
+	$(PYTHON) demo/run_demo.py --scene sentinel2 --output demo_output
+
+demo-landsat: venv
+	$(PYTHON) demo/run_demo.py --scene landsat --output demo_output/landsat
 
 # Orfeo ToolBox and gdal_calc.py (gdal-bin) are the peers; installed only when missing.
 BENCH_PACKAGES := otb-bin libotb-apps gdal-bin

@@ -66,8 +66,9 @@ def main():
         "OUTPUT_MASK": os.path.join(output, "ndwi_mask.tif"),
     })
     models = {}
-    for name, bands in (("all 4 bands", []), ("green, red, NIR", [2, 3, 4])):
-        stem = "probability_" + ("all" if not bands else "_".join(map(str, bands)))
+    # Bands given, not left empty: empty would take green, red and NIR from the band roles.
+    for name, bands in (("all 4 bands", [1, 2, 3, 4]), ("green, red, NIR", [2, 3, 4])):
+        stem = "probability_" + "_".join(map(str, bands))
         models[name] = processing.run("waterlogreg:classifywater", {
             "INPUT": SCENE, "BANDS": bands, "POLYGONS": TRAINING, "CLASS_FIELD": "class", "WATER_VALUES": "water",
             "SEED": 0, "OUTPUT": os.path.join(output, f"{stem}.tif"),
@@ -85,6 +86,7 @@ def main():
         for name, model in models.items():
             probability = gdal.Open(model["OUTPUT"]).ReadAsArray()
             print(line(f"logistic regression, {name}", score(probability, -9999.0, polygons, grid)))
+    grid = None  # a GDAL dataset still open when QGIS exits crashes the process
     application.exitQgis()
 
 

@@ -65,9 +65,11 @@ def raster_parameter(name=Names.INPUT):
 def bands_parameter(parent=Names.INPUT):
     return with_help(
         QgsProcessingParameterBand(
-            Names.BANDS, "Bands to use (empty = all)", None, parent, optional=True, allowMultiple=True
+            Names.BANDS, "Bands to use (empty = green, red and NIR when named, else all)", None, parent,
+            optional=True, allowMultiple=True,
         ),
-        "The bands that describe a pixel, e.g. green, red and near-infrared. Leave empty to use every band.",
+        "The bands that describe a pixel. Empty = green, red and NIR when the file names them (band "
+        "description, wavelength or colour interpretation), else all bands; the log says which and why.",
     )
 
 

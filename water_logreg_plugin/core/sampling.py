@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal, ogr
 
+from .band_roles import default_training_bands
 from .callbacks import QUIET
 from .errors import WaterLogRegError
 from .raster import nodata_values, open_raster, resolve_bands, valid_pixel_mask
@@ -63,6 +64,8 @@ def sample_pixels(
 ):
     """Sample the pixels under `polygons` (TrainingPolygon, in the raster's CRS).
 
+    bands: 1-based band numbers; empty or None takes default_training_bands (green, red and
+    NIR when the file names them, else every band) and logs which and why.
     max_pixels_per_class: keep at most this many pixels of each class, drawn with `seed`;
     0 keeps all. A pixel inside several polygons of one class counts once; a pixel inside
     both a water and a land polygon is ambiguous and dropped. Polygons that yield no pixel
@@ -78,7 +81,11 @@ def sample_pixels(
         )
     # A polygon's window spans several blocks: they decompress on every core at once.
     dataset = open_raster(raster_path, decode_threads=True)
-    bands = resolve_bands(dataset, bands)
+    if bands:
+        bands = resolve_bands(dataset, bands)
+    else:
+        bands, reason = default_training_bands(dataset)
+        callbacks.log(reason)
     nodata = nodata_values(dataset, bands)
 
     pieces = []

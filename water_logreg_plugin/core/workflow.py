@@ -2,7 +2,7 @@
 
 train_water_model: hold out polygons → fit → figures.
 train_and_save:    train_water_model → save the model (→ HTML report).
-classify_water:    sample → train_water_model → save the model → predict.
+classify_water:    sample → train_water_model → save the model → predict (→ model against NDWI, report).
 """
 
 import os
@@ -13,6 +13,7 @@ import numpy as np
 
 from .callbacks import QUIET
 from .compatibility import raster_description
+from .index_comparison import compare_with_index
 from .metrics import accuracy_figures, format_figures
 from .model import fit_water_model, save_model
 from .predict import predict_water
@@ -99,10 +100,14 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
     samples = sample_pixels(raster, bands, polygons, max_pixels_per_class, settings.seed, callbacks.part(0.0, 0.2))
     training = train_water_model(samples, settings, callbacks.part(0.2, 0.5), raster_description(raster))
     prediction = predict_water(raster, training.model, output_path, settings.device, mask_path, settings.threshold,
-                               callbacks.part(0.5, 1.0))
+                               callbacks.part(0.5, 0.9 if report_path else 1.0))
     if model_path:
         write_model(training.model, model_path)
     if report_path:
+        comparison = compare_with_index(raster, output_path, samples, training, settings.threshold,
+                                        callbacks.part(0.9, 1.0))
+        if comparison is not None:
+            log_comparison(comparison, callbacks)
         report_settings = {
             "raster": os.path.basename(str(raster_path)), "bands": samples.bands,
             "max_pixels_per_class": max_pixels_per_class, "validation_fraction": settings.validation_fraction,
@@ -112,9 +117,18 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
         write_training_report(report_path, samples, training, report_settings, prediction, {
             "training": training.model.training["seconds"], "prediction": prediction.seconds,
             "whole_job": time.perf_counter() - started,
-        })
+        }, index_comparison=comparison)
         callbacks.log(f"Report written to {report_path}.")
     return ClassificationResult(samples, training, prediction)
+
+
+def log_comparison(comparison, callbacks):
+    """The index's figures beside the model's, for the log."""
+    callbacks.log(comparison.reason)
+    for name, figures in ((f"{comparison.index} ≥ {comparison.threshold:.4f} (Otsu)", comparison.index_figures),
+                          ("the model", comparison.model_figures)):
+        callbacks.log(f"{name} on the {comparison.source}: accuracy {figures['overall_accuracy']:.4f}, "
+                      f"kappa {figures['kappa']:.4f}, water F1 {figures['f1']:.4f}, IoU {figures['iou']:.4f}.")
 
 
 def assess_accuracy(probability_path, polygons, threshold=0.5, callbacks=QUIET, report_path=None):

@@ -28,6 +28,7 @@ import numpy as np
 from ..metrics import FIGURE_TABLE
 from ..raster import atomic_output
 from . import figures as plots
+from . import index_comparison as index_plots
 
 # Pairs of bands drawn in feature space; a 10-band model has 45 pairs, too many to look at.
 MAX_BAND_PAIRS = 10
@@ -46,12 +47,13 @@ p.note { background: #fff4ce; padding: 0.5em; border-left: 4px solid #e0a800; }
 
 
 def write_training_report(path, samples, training, settings=None, prediction=None, timings=None,
-                          title="Water model report"):
+                          title="Water model report", index_comparison=None):
     """The report of a fitted model: accuracy, loss curve, feature space, coefficients, run.
 
     samples: the Samples the model was trained on; training: a workflow.TrainingResult;
     settings: what the user chose, shown as given; prediction: a PredictionSummary when a
-    map was made; timings: {step name: seconds}.
+    map was made; timings: {step name: seconds}; index_comparison: an IndexComparison, shown
+    as the section 'Model against NDWI'.
     """
     model = training.model
     checked = training.validation_mask if training.validation_mask.any() else training.train_mask
@@ -62,6 +64,8 @@ def write_training_report(path, samples, training, settings=None, prediction=Non
     sections = _drawn(_training_sections, samples, training, probability, checked, threshold)
     if prediction is not None:
         sections.append(_map_section(prediction, threshold))
+    if index_comparison is not None:
+        sections.append(_drawn(_index_section, index_comparison, threshold))
     sections.append(_run_section(dict(settings or {}), model.training, timings))
     _write(path, title, sections)
 
@@ -253,6 +257,44 @@ def _map_section(prediction, threshold):
         (f"Water pixels (P ≥ {threshold:g})", "water_pixels", prediction.water_pixels),
         ("Water fraction of valid pixels", "water_fraction", prediction.water_fraction),
     ], "data-count")
+
+
+def _index_section(comparison, threshold):
+    """The model's figures beside the index mask's on the same pixels, and where they disagree."""
+    keys = ("overall_accuracy", "kappa", "f1", "iou", "precision", "recall",
+            "true_water", "false_land", "false_water", "true_land", "pixels")
+    labels = {figure.key: figure.label for figure in FIGURE_TABLE}
+    rows = "".join(
+        f'<tr><td class="name">{labels[key]}</td>{_cell("data-model-figure", key, comparison.model_figures[key])}'
+        f'{_cell("data-index-figure", key, comparison.index_figures[key])}</tr>'
+        for key in keys
+    )
+    counts = comparison.scene_counts
+    disagree = counts["model_only"] + counts["index_only"]
+    valid = disagree + counts["both_land"] + counts["both_water"]
+    index = _text(comparison.index)
+    image = _image(
+        index_plots.agreement_map(comparison), "plot-model-vs-index",
+        f"Map of the scene: where the model and {index} agree on water and land, and where they disagree",
+        (f"The scene, one pixel of every {comparison.step} × {comparison.step}" if comparison.step > 1
+         else "The scene")
+        + f": the model (P ≥ {threshold:g}) and {index} ≥ {comparison.threshold:.4f} disagree on "
+        f"{disagree} of {valid} valid pixels ({100 * disagree / valid if valid else 0:.2f} %): "
+        f"{counts['model_only']} are water for the model only, {counts['index_only']} for {index} only.",
+    )
+    return (f'<h2 id="model-vs-index">Model against {index}</h2>'
+            f"<p>{_text(comparison.reason)} The water mask is {index} ≥ "
+            f'{_cell_inline("data-setting", "index_threshold", comparison.threshold)}, Otsu\'s threshold on '
+            f"the whole scene, as the tool Water index (NDWI / MNDWI) finds it; both are scored on the "
+            f"same pixels of the {_text(comparison.source)}.</p>"
+            f'<table id="model-vs-index-table"><tr><th class="name">Figure</th><th>Model</th>'
+            f"<th>{index}</th></tr>{rows}</table>"
+            + '<p>Pixels of the whole scene:</p><table id="model-vs-index-scene-table">' + "".join(
+                f'<tr><td class="name">{name}</td>{_cell("data-count", f"scene_{key}", counts[key])}</tr>'
+                for name, key in (("Water for both", "both_water"), ("Land for both", "both_land"),
+                                  ("Water for the model only", "model_only"),
+                                  (f"Water for {index} only", "index_only")))
+            + "</table>" + image)
 
 
 def _run_section(settings, training_metadata, timings):
