@@ -1,6 +1,7 @@
-"""The README's occurrence picture: five simulated dates of the demo scene, their occurrence.
+"""The README's occurrence picture: five simulated dates of the Landsat demo scene, their occurrence.
 
-    .venv/bin/python docs/occurrence_demo.py demo_output/water_probability.tif docs/img/occurrence_demo.png
+    make demo-landsat && .venv/bin/python docs/occurrence_demo.py demo_output/landsat/water_probability.tif \
+        docs/img/occurrence_demo.png
 
 Only one date of the demo scene ships, so the other dates are simulated from its probability
 map: the water's edge is moved in and out by a few pixels (a signed distance to the shore,
