@@ -153,3 +153,33 @@ def test_probability_histogram_counts_the_checked_pixels(tmp_path, drawn_figures
                                np.histogram(probability[labels == 0], bins)[0])
     threshold = [line for line in axes.get_lines() if line.get_label().startswith("threshold")]
     assert len(threshold) == 1 and list(threshold[0].get_xdata()) == [0.5, 0.5]
+
+
+def test_one_band_curve_is_the_models_probability(tmp_path, drawn_figures):
+    """A one-band model: the P(water) curve over the band is σ(a·z + b) at each plotted value."""
+    samples = overlapping_samples(1, seed=7)
+    training = report(tmp_path, samples, TrainingSettings(validation_fraction=0.2, seed=1))
+    curve = line_labelled(drawn_figures["plot-feature-space-b1"], "P(water)")
+    band_values = np.asarray(curve.get_xdata(), dtype=float)
+    expected = 1 / (1 + np.exp(-logit(training.model, band_values[:, np.newaxis])))
+    np.testing.assert_allclose(curve.get_ydata(), expected, rtol=0, atol=1e-12)
+    assert expected.min() < 0.2 and expected.max() > 0.8  # the curve crosses from land to water
+
+
+def test_three_band_plane_is_where_the_logit_is_zero(tmp_path, drawn_figures):
+    """The 3-D plot's surface: every vertex of it satisfies Aᵀx + b = 0. matplotlib 3.6 keeps a
+    surface's vertices, in data units, in the Poly3DCollection's `_vec` (4 × N, homogeneous)."""
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    samples = overlapping_samples(3, seed=4)
+    training = report(tmp_path, samples, TrainingSettings(validation_fraction=0.2, seed=1))
+    axes = drawn_figures["plot-feature-space-3d"].axes[0]
+    surfaces = [collection for collection in axes.collections if isinstance(collection, Poly3DCollection)]
+    assert len(surfaces) == 1
+    if not hasattr(surfaces[0], "_vec"):
+        pytest.skip("this matplotlib keeps a surface's vertices elsewhere")
+    vertices = np.asarray(surfaces[0]._vec[:3], dtype=float).T
+    assert len(vertices) >= 100
+    model = training.model
+    scale = np.abs(model.layers[0][0][0]).sum() + abs(model.layers[0][1][0])
+    np.testing.assert_allclose(logit(model, vertices), 0, atol=1e-9 * scale)
