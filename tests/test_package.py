@@ -50,4 +50,6 @@ def test_pytest_qgis_fixtures_work_on_this_qgis(qgis_app, qgis_processing, qgis_
     assert Qgis.QGIS_VERSION_INT >= 32200
     assert QgsApplication.processingRegistry().providerById("native") is not None
     assert QgsProject.instance().count() == 0
-    assert qgis_canvas.width() > 0
+    # pytest-qgis's canvas (600 × 600 by default) is the one its iface hands out.
+    assert (qgis_canvas.width(), qgis_canvas.height()) == (600, 600)
+    assert qgis_iface.mapCanvas() is qgis_canvas

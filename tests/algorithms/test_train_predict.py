@@ -29,8 +29,10 @@ def test_trainmodel_reports_device_and_loss(trained):
     with open(result["OUTPUT_MODEL"]) as handle:
         model = json.load(handle)
     assert model["bands"] == [1, 2, 3]
-    assert model["training"]["water_pixels"] + model["training"]["land_pixels"] > 0
+    # Four 20 × 30-pixel boxes a class; one of each is held out (VALIDATION_FRACTION 0.2).
+    assert (model["training"]["water_pixels"], model["training"]["land_pixels"]) == (1800, 1800)
     assert result["FIGURES_FROM"] == "held-out polygons"
+    assert result["ASSESSED_PIXELS"] == model["training"]["validation_pixels"] == 1200
     assert result["OVERALL_ACCURACY"] == 1.0
 
 

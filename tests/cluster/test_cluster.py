@@ -24,7 +24,6 @@ from water_logreg_plugin.core.batch import predict_scenes
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.cluster import split_scene
 from water_logreg_plugin.core.model import WaterModel, fit_water_model, load_model, save_model
-from water_logreg_plugin.core.predict import predict_water
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 START_TIMEOUT_S = 60
@@ -124,6 +123,44 @@ def assert_same_raster(output, reference):
     assert dataset.GetMetadata("IMAGE_STRUCTURE") == expected_dataset.GetMetadata("IMAGE_STRUCTURE")
 
 
+def formula_probability(model_path, scene):
+    """P(water) of every pixel from the model file's numbers and the scene's bands, in float64
+    numpy (dense layers on (x − μ)/σ, ReLU between them, σ at the end), and the nodata mask
+    (any band used at the raster's nodata value): a reference that does not go through core.predict."""
+    with open(model_path, encoding="utf-8") as handle:
+        stored = json.load(handle)
+    dataset = gdal.Open(str(scene))
+    bands = stored["bands"]
+    values = np.stack([dataset.GetRasterBand(band).ReadAsArray().astype(np.float64) for band in bands])
+    nodata = np.zeros(values.shape[1:], dtype=bool)
+    for band, band_values in zip(bands, values):
+        value = dataset.GetRasterBand(band).GetNoDataValue()
+        if value is not None:
+            nodata |= band_values == value
+    hidden = (values.reshape(len(bands), -1).T - stored["standardization"]["mean"]) / stored["standardization"]["std"]
+    for index, layer in enumerate(stored["layers"]):
+        hidden = hidden @ np.array(layer["weight"]).T + np.array(layer["bias"])
+        if index < len(stored["layers"]) - 1:
+            hidden = np.maximum(hidden, 0)
+    probability = 1 / (1 + np.exp(-hidden[:, 0]))
+    return probability.reshape(values.shape[1:]), nodata
+
+
+def assert_is_the_probability_map(output, scene, model_path):
+    """The output holds the formula's P(water) (within float32 rounding), -9999 exactly where the
+    scene has nodata, on the scene's grid and CRS."""
+    values, dataset = read(output)
+    expected, nodata = formula_probability(model_path, scene)
+    band = dataset.GetRasterBand(1)
+    assert band.DataType == gdal.GDT_Float32 and band.GetNoDataValue() == -9999
+    np.testing.assert_array_equal(values == -9999, nodata)
+    np.testing.assert_allclose(values[~nodata], expected[~nodata], rtol=0, atol=2e-5)
+    source = gdal.Open(str(scene))
+    assert (dataset.RasterXSize, dataset.RasterYSize) == (source.RasterXSize, source.RasterYSize)
+    assert dataset.GetGeoTransform() == source.GetGeoTransform()
+    assert dataset.GetProjection() == source.GetProjection()
+
+
 def leftovers(folder, expected_names):
     """Everything in `folder` (hidden files and folders included) that is not expected."""
     return sorted(set(os.listdir(folder)) - set(expected_names))
@@ -166,6 +203,7 @@ def test_scheduler_outputs_equal_predictwater(dask_cluster, qgis_free_env, four_
             "INPUT": scene, "MODEL": model, "OUTPUT": str(tmp_path / f"reference_{name}"),
         })
         assert_same_raster(output_folder / name.replace(".tif", "_water.tif"), reference["OUTPUT"])
+        assert_is_the_probability_map(output_folder / name.replace(".tif", "_water.tif"), scene, model)
         row = summary[name]
         assert row["status"] == "ok"
         assert int(row["pixels"]) == reference["VALID_PIXELS"]
@@ -179,18 +217,16 @@ def test_scheduler_outputs_equal_predictwater(dask_cluster, qgis_free_env, four_
 @pytest.mark.slow
 def test_predict_scenes_takes_a_scheduler_address(dask_cluster, four_scenes, tmp_path):
     """The path waterlogreg:predictscenes takes: core.batch.predict_scenes(scheduler=…)."""
-    model = load_model(trained_model(tmp_path / "model.json"))
+    model_path = trained_model(tmp_path / "model.json")
     (tmp_path / "out").mkdir()
     fractions = []
-    results = predict_scenes(model, four_scenes, str(tmp_path / "out"), scheduler=dask_cluster,
+    results = predict_scenes(load_model(model_path), four_scenes, str(tmp_path / "out"), scheduler=dask_cluster,
                              callbacks=Callbacks(progress=fractions.append))
     assert [result.status for result in results] == ["ok"] * 4
     assert [result.scene for result in results] == four_scenes
     assert fractions[-1] == 1.0
     for scene, result in zip(four_scenes, results):
-        reference = str(tmp_path / "reference.tif")
-        predict_water(scene, model, reference)
-        assert_same_raster(result.output, reference)
+        assert_is_the_probability_map(result.output, scene, model_path)
 
 
 @pytest.mark.slow
@@ -205,14 +241,12 @@ def test_predictscenes_algorithm_runs_on_the_scheduler(dask_cluster, four_scenes
     summary = read_summary(tmp_path / "summary.csv")
     assert all(row["worker"].startswith("tcp://127.0.0.1:") for row in summary.values())
     for scene in four_scenes:
-        reference = str(tmp_path / "reference.tif")
-        predict_water(scene, load_model(model), reference)
-        assert_same_raster(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"), reference)
+        assert_is_the_probability_map(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"),
+                                      scene, model)
 
 
-def slow_model(path, hidden=64, seed=0):
-    """A multi-layer perceptron with fixed random weights: enough arithmetic per pixel that a
-    run lasts seconds, so a worker can be killed while it is busy."""
+def mlp_model(path, hidden=16, seed=0):
+    """A multi-layer perceptron with fixed random weights (the MLP path through the cluster)."""
     rng = np.random.default_rng(seed)
     sizes = [3, hidden, hidden, 1]
     layers = [(rng.normal(0, 1 / np.sqrt(inputs), (outputs, inputs)), rng.normal(0, 0.1, outputs))
@@ -223,48 +257,90 @@ def slow_model(path, hidden=64, seed=0):
     return str(path)
 
 
+GATE_FUNCTION = """
+import os, time
+
+def gate(in_ar, out_ar, xoff, yoff, xsize, ysize, raster_xsize, raster_ysize, buf_radius, gt, **kwargs):
+    if not os.path.exists({gate!r}):
+        # Say which process is reading (a Dask worker), then wait until the test opens the gate.
+        open(os.path.join({started!r}, str(os.getpid())), "w").close()
+        deadline = time.monotonic() + {limit}
+        while not os.path.exists({gate!r}) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    out_ar[:] = in_ar[0]
+"""
+
+
+def gated_scene(vrt_path, source_path, gate, started):
+    """A VRT of `source_path` whose every read waits until the file `gate` exists, and first
+    writes a file named by the reading process's id into `started` (a GDAL Python pixel
+    function; GDAL runs it only where GDAL_VRT_ENABLE_PYTHON=YES)."""
+    source = gdal.Open(str(source_path))
+    code = GATE_FUNCTION.format(gate=str(gate), started=str(started), limit=RUN_TIMEOUT_S)
+    bands = "".join(
+        f'<VRTRasterBand dataType="UInt16" band="{band}" subClass="VRTDerivedRasterBand">'
+        f"<NoDataValue>0</NoDataValue><PixelFunctionType>gate</PixelFunctionType>"
+        f"<PixelFunctionLanguage>Python</PixelFunctionLanguage><PixelFunctionCode><![CDATA[{code}]]></PixelFunctionCode>"
+        f'<SimpleSource><SourceFilename relativeToVRT="0">{source_path}</SourceFilename>'
+        f"<SourceBand>{band}</SourceBand></SimpleSource></VRTRasterBand>"
+        for band in range(1, source.RasterCount + 1))
+    transform = ", ".join(repr(value) for value in source.GetGeoTransform())
+    with open(vrt_path, "w", encoding="utf-8") as handle:
+        handle.write(f'<VRTDataset rasterXSize="{source.RasterXSize}" rasterYSize="{source.RasterYSize}">'
+                     f"<SRS>{source.GetProjection()}</SRS><GeoTransform>{transform}</GeoTransform>{bands}</VRTDataset>")
+    return str(vrt_path)
+
+
+def wait_for(condition, what):
+    deadline = time.monotonic() + RUN_TIMEOUT_S  # a bound that only catches a hang
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {RUN_TIMEOUT_S} s for {what}"
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
 def test_a_killed_worker_loses_no_scene(qgis_free_env, tmp_path):
-    scenes = [write_raster(tmp_path / f"big{index}.tif", water_scene(rows=2048, cols=512, seed=index)[0])
-              for index in range(4)]
-    model = slow_model(tmp_path / "slow_model.json")
+    """One worker is killed while it is inside a task, deterministically: the first scene is a VRT
+    whose reads wait on a gate file, so no task of it can finish before the kill, and the test
+    learns from the reading worker itself (its process id, written by the read) that it is busy."""
+    gate, started = tmp_path / "gate", tmp_path / "started"
+    started.mkdir()
+    environment = dict(qgis_free_env, GDAL_VRT_ENABLE_PYTHON="YES")
+    sources = [write_raster(tmp_path / f"big{index}.tif", water_scene(rows=2048, cols=512, seed=index)[0])
+               for index in range(4)]
+    scenes = [gated_scene(tmp_path / "gated0.vrt", sources[0], gate, started)] + sources[1:]
+    model = mlp_model(tmp_path / "mlp_model.json")
     output_folder = tmp_path / "out"
     output_folder.mkdir()
-    with dask_processes(tmp_path, qgis_free_env) as (address, workers):
+    with dask_processes(tmp_path, environment) as (address, workers):
         run = subprocess.Popen(
             [sys.executable, "-m", "water_logreg_plugin.cli", "predict", "--model", model,
              "--output-folder", str(output_folder), "--scheduler", address, "--task-pixels", str(256 * 512)]
-            + scenes, env=qgis_free_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            + scenes, env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            # Kill one worker once chunks are being written: eight per scene, 32 in all.
-            deadline = time.monotonic() + RUN_TIMEOUT_S
-            while time.monotonic() < deadline and run.poll() is None and count_chunks(output_folder) < 2:
-                time.sleep(0.05)
-            assert run.poll() is None, "the run ended before a worker could be killed"
-            workers[0].kill()
-            workers[0].wait(timeout=15)
+            wait_for(lambda: os.listdir(started) or run.poll() is not None, "a worker to read the gated scene")
+            assert run.poll() is None, run.communicate()  # cannot happen: the gated scene waits
+            busy = int(sorted(os.listdir(started))[0])
+            victim = next(worker for worker in workers if worker.pid == busy)
+            victim.kill()
+            victim.wait(timeout=15)
+            gate.touch()
             stdout, stderr = run.communicate(timeout=RUN_TIMEOUT_S)
         finally:
+            gate.touch()
             if run.poll() is None:
                 run.kill()
                 run.communicate()
     assert run.returncode == 0, stderr
     summary = read_summary(output_folder / "summary.csv")
     assert [row["status"] for row in summary.values()] == ["ok"] * 4, stdout
-    loaded = load_model(model)
-    for scene in scenes:
-        reference = str(tmp_path / "reference.tif")
-        predict_water(scene, loaded, reference)
-        assert_same_raster(output_folder / os.path.basename(scene).replace(".tif", "_water.tif"), reference)
-    assert leftovers(output_folder, [f"big{index}_water.tif" for index in range(4)] + ["summary.csv"]) == []
-
-
-def count_chunks(output_folder):
-    """Complete chunk files in the run's scratch folder (partial ones are hidden)."""
-    return sum(
-        1 for folder in output_folder.glob(".waterlogreg-chunks-*") for name in os.listdir(folder)
-        if not name.startswith(".")
-    ) if output_folder.exists() else 0
+    # The worker died by the kill, inside a task of the gated scene, and still every scene came out right.
+    assert victim.returncode == -signal.SIGKILL
+    for scene, source in zip(scenes, sources):
+        assert_is_the_probability_map(output_folder / (os.path.splitext(os.path.basename(scene))[0] + "_water.tif"),
+                                      source, model)
+    assert leftovers(output_folder, ["gated0_water.tif"] + [f"big{index}_water.tif" for index in (1, 2, 3)]
+                     + ["summary.csv"]) == []
 
 
 def test_cli_runs_in_a_python_without_qgis(qgis_free_env, four_scenes, tmp_path):
@@ -276,9 +352,8 @@ def test_cli_runs_in_a_python_without_qgis(qgis_free_env, four_scenes, tmp_path)
     assert run.returncode == 0, run.stderr
     assert "4 of 4 scenes ok" in run.stdout
     for scene in four_scenes:
-        reference = str(tmp_path / "reference.tif")
-        predict_water(scene, load_model(model), reference)
-        assert_same_raster(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"), reference)
+        assert_is_the_probability_map(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"),
+                                      scene, model)
 
 
 def test_cli_refuses_a_missing_model(qgis_free_env, four_scenes, tmp_path):

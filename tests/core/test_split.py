@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from sklearn import metrics as reference
 
 from water_logreg_plugin.core.callbacks import Callbacks
-from water_logreg_plugin.core.metrics import accuracy_figures
 from water_logreg_plugin.core.sampling import Samples
 from water_logreg_plugin.core.settings import TrainingSettings
 from water_logreg_plugin.core.split import split_by_polygon
@@ -24,18 +24,25 @@ def polygon_samples(water_polygons, land_polygons, pixels=(5, 40), seed=0):
     return np.array(labels, dtype=np.uint8), np.array(polygon_ids, dtype=np.int64)
 
 
-@pytest.mark.parametrize("water, land, fraction", [(10, 10, 0.2), (5, 12, 0.3), (2, 2, 0.5), (3, 7, 0.9)])
-def test_no_polygon_sits_on_both_sides_and_each_class_is_held_out(water, land, fraction):
+# (water polygons, land polygons, fraction, water held out, land held out), counted by hand:
+# a fraction of each class's polygons, rounded, at least one held out and at least one kept.
+@pytest.mark.parametrize("water, land, fraction, water_held, land_held", [
+    (10, 10, 0.2, 2, 2),   # 2.0 and 2.0
+    (5, 12, 0.3, 2, 4),    # 1.5 → 2, 3.6 → 4
+    (2, 2, 0.5, 1, 1),     # 1.0 and 1.0
+    (3, 7, 0.9, 2, 6),     # 2.7 → 3 would leave no water polygon to train on: 2; 6.3 → 6
+    (4, 9, 0.1, 1, 1),     # 0.4 and 0.9: at least one
+])
+def test_no_polygon_sits_on_both_sides_and_each_class_is_held_out(water, land, fraction, water_held, land_held):
     labels, polygon_ids = polygon_samples(water, land)
     train, validation, message = split_by_polygon(labels, polygon_ids, fraction, seed=4)
     assert message is None
     assert (train ^ validation).all()  # every pixel on exactly one side
     assert not set(polygon_ids[train]) & set(polygon_ids[validation])
-    for label, polygons in ((1, water), (0, land)):
+    for label, polygons, held in ((1, water, water_held), (0, land, land_held)):
         held_out = len(np.unique(polygon_ids[validation & (labels == label)]))
         kept = len(np.unique(polygon_ids[train & (labels == label)]))
-        assert held_out == min(polygons - 1, max(1, round(fraction * polygons)))
-        assert kept == polygons - held_out >= 1
+        assert (held_out, kept) == (held, polygons - held)
 
 
 def test_seeded_split_repeats_and_seeds_differ():
@@ -72,7 +79,15 @@ def test_too_few_polygons_gives_training_figures_with_the_message():
     assert result.messages[0].startswith("Only 1 land polygon yields pixels")
     assert result.messages[0] in logged
     assert not result.validation_mask.any() and result.train_mask.all()
-    expected = accuracy_figures(result.model.predict_probability(values), labels)
-    assert result.figures == pytest.approx(expected, nan_ok=True)
+    # The figures are those of every training pixel, computed here with numpy and scikit-learn.
+    (weight, bias), = result.model.layers
+    standardized = (values - values.mean(axis=0)) / values.std(axis=0)
+    probability = 1 / (1 + np.exp(-(standardized @ weight[0] + bias[0])))
+    predicted = (probability >= 0.5).astype(np.uint8)
+    assert result.figures["pixels"] == len(labels)
+    assert result.figures["overall_accuracy"] == pytest.approx(reference.accuracy_score(labels, predicted))
+    assert result.figures["kappa"] == pytest.approx(reference.cohen_kappa_score(labels, predicted))
+    assert result.figures["f1"] == pytest.approx(reference.f1_score(labels, predicted))
+    assert result.figures["log_loss"] == pytest.approx(reference.log_loss(labels, probability), rel=1e-9)
     assert result.model.training["accuracy"]["source"] == "training pixels"
     assert result.model.training["validation_pixels"] == 0

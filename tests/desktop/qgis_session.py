@@ -81,10 +81,17 @@ def screenshot_toolbox(report):
 
 def screenshot_torch_missing(report, toolbox, items):
     """Double-click 'Classify water' in the Toolbox as a user would, where torch is missing."""
+    waited = []
+
     def grab_and_close():
         message = QApplication.activeModalWidget()
         if message is None:
-            report["torch_message_window"] = None
+            # Not open yet: look again soon. 600 looks (a minute) only catch a window that never opens.
+            waited.append(1)
+            if len(waited) < 600:
+                QTimer.singleShot(100, grab_and_close)
+            else:
+                report["torch_message_window"] = None
             return
         report["torch_message_window"] = message.windowTitle()
         report["torch_message"] = message.txtMessage.toPlainText()
@@ -94,8 +101,8 @@ def screenshot_torch_missing(report, toolbox, items):
         message.close()
 
     toolbox.algorithmTree.setCurrentIndex(items["Classify water (one click)"])
-    # executeAlgorithm opens a modal window and waits in it; the timer reads and closes it.
-    QTimer.singleShot(1500, grab_and_close)
+    # executeAlgorithm opens a modal window and waits in it; the timer reads and closes it once open.
+    QTimer.singleShot(100, grab_and_close)
     toolbox.executeAlgorithm()
 
 

@@ -15,6 +15,7 @@ from desktop_programs import (
     SYSTEM_PYTHON,
     demo_scene,
     install_from_zip,
+    pip_user_flags_for,
     program_environment,
     run_program,
 )
@@ -61,7 +62,7 @@ def test_qgis_with_the_plugin_from_the_zip_and_no_torch(plugin_zip, torch_blocke
         "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
         "qgis", "--profiles-path", str(tmp_path), "--profile", "test", "--nologo", "--noversioncheck",
         "--code", SESSION_SCRIPT, scene, polygons,
-    ], environment, timeout=120)
+    ], environment)  # waits until QGIS quits (the session script ends it); HANG_LIMIT_S catches a hang
 
     assert report_path.exists(), f"QGIS wrote no report (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
     report = json.loads(report_path.read_text())
@@ -86,7 +87,7 @@ def test_qgis_with_the_plugin_from_the_zip_and_no_torch(plugin_zip, torch_blocke
     # The command names the Python QGIS embeds (Debian's), not whatever python3 is first on PATH.
     python = re.search(r"In a terminal run: (\S+) -m pip install ", message).group(1)
     assert os.path.realpath(python) == os.path.realpath(SYSTEM_PYTHON)
-    assert f"{python} -m pip install --user --break-system-packages torch " \
+    assert f"{python} -m pip install {pip_user_flags_for(SYSTEM_PYTHON)} torch " \
            "--index-url https://download.pytorch.org/whl/cpu" in message
     assert message.endswith("Then restart QGIS.")
 

@@ -1,0 +1,99 @@
+"""The figures a reader copies from docs/COMMAND_LINE.md and README.md, where they come from the
+bundled Landsat 8 clip: read out of the documents (so an edit to a document is checked too) and
+compared with what the documented command gives, through processing.run (the algorithm
+qgis_process runs).
+"""
+
+import os
+import re
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.path.join(ROOT, "demo", "data")
+SCENE = os.path.join(DATA, "landsat8_reservoir.tif")
+
+
+def document(name):
+    with open(os.path.join(ROOT, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def stated(pattern, text, what):
+    found = re.search(pattern, text)
+    assert found, f"{what}: the document no longer says it in the form this test reads"
+    return found.groups()
+
+
+@pytest.fixture(scope="module")
+def documented_run(provider, tmp_path_factory):
+    """docs/COMMAND_LINE.md's one-click command on the bundled clip, then the independent
+    validation polygons assessed on its map (README's `make demo` figures)."""
+    import processing
+
+    if not os.path.exists(SCENE):
+        pytest.skip("demo/data has no Landsat scene")
+    folder = tmp_path_factory.mktemp("documented")
+    classified = processing.run("waterlogreg:classifywater", {
+        "INPUT": SCENE, "POLYGONS": os.path.join(DATA, "training_polygons.gpkg"), "CLASS_FIELD": "class",
+        "OUTPUT": str(folder / "water.tif"), "OUTPUT_MODEL": str(folder / "model.json"),
+    })
+    assessed = processing.run("waterlogreg:assessaccuracy", {
+        "INPUT": classified["OUTPUT"], "POLYGONS": os.path.join(DATA, "validation_polygons.gpkg"),
+        "CLASS_FIELD": "class",
+    })
+    return classified, assessed
+
+
+def test_command_line_overall_accuracy(documented_run):
+    classified, _ = documented_run
+    (accuracy,) = stated(r"`OVERALL_ACCURACY: ([0-9.]+)` on the held-out polygons", document("docs/COMMAND_LINE.md"),
+                         "COMMAND_LINE.md's OVERALL_ACCURACY")
+    assert classified["OVERALL_ACCURACY"] == pytest.approx(float(accuracy), abs=0.5 * 10 ** -max(
+        len(accuracy.partition(".")[2]), 4))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "docs/COMMAND_LINE.md says WATER_FRACTION: 0.200535 for the bundled clip; classifywater with the documented "
+    "parameters gives 0.200532 here (three pixels of the 1000 × 1000 clip). The document is stale, or the count "
+    "of pixels at P ≥ 0.5 depends on where L-BFGS stops on these separable polygons; update the figure (or "
+    "state it to fewer digits) and remove this mark."))
+def test_command_line_water_fraction(documented_run):
+    classified, _ = documented_run
+    (fraction,) = stated(r"`WATER_FRACTION: ([0-9.]+)`", document("docs/COMMAND_LINE.md"),
+                         "COMMAND_LINE.md's WATER_FRACTION")
+    digits = len(fraction.partition(".")[2])
+    assert classified["WATER_FRACTION"] == pytest.approx(float(fraction), abs=0.5 * 10 ** -digits)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "docs/COMMAND_LINE.md's 'The provider lists:' block has six algorithms; the provider has seven "
+    "(waterlogreg:waterindex, 'Water index (NDWI / MNDWI)', is missing). Add its line and remove this mark."))
+def test_command_line_listing_is_the_providers(provider):
+    text = document("docs/COMMAND_LINE.md")
+    (block,) = stated(r"(?s)The provider lists:\s*```\s*\n(.*?)```", text, "the provider listing")
+    lines = [line.strip() for line in block.strip().splitlines()]
+    assert lines[0] == provider.name()
+    listed = [tuple(line.split("\t")) for line in lines[1:]]
+    assert listed == sorted((algorithm.id(), algorithm.displayName()) for algorithm in provider.algorithms())
+
+
+def test_readme_demo_figures(documented_run):
+    """README's `make demo` block: held-out and independent-validation figures and the confusion."""
+    classified, assessed = documented_run
+    text = document("README.md")
+    for title, result in (("held-out polygons", classified), ("independent validation polygons", assessed)):
+        pixels, accuracy, kappa, f1, iou, loss = stated(
+            re.escape(title) + r" \((\d+) pixels\): accuracy ([0-9.]+), kappa ([0-9.]+), water F1 ([0-9.]+), "
+            r"IoU ([0-9.]+), log-loss ([0-9.]+)", text, f"README's {title} line")
+        assert result["ASSESSED_PIXELS"] == int(pixels)
+        for key, value in (("OVERALL_ACCURACY", accuracy), ("KAPPA", kappa), ("F1", f1), ("IOU", iou),
+                           ("LOG_LOSS", loss)):
+            assert result[key] == pytest.approx(float(value), abs=0.00005), key
+    confusions = re.findall(r"confusion: water→water (\d+), water→land (\d+), land→water (\d+), land→land (\d+)", text)
+    assert len(confusions) == 2, "README's two confusion lines"
+    for result, cells in zip((classified, assessed), confusions):
+        keys = ("TRUE_WATER", "FALSE_LAND", "FALSE_WATER", "TRUE_LAND")
+        assert [result[key] for key in keys] == list(map(int, cells))
+    (percent,) = stated(r"water covers ([0-9.]+) % of the valid pixels", text, "README's water share")
+    assert 100 * classified["WATER_FRACTION"] == pytest.approx(float(percent), abs=0.05)
