@@ -1,5 +1,5 @@
-"""The figures a reader copies from docs/COMMAND_LINE.md and README.md, where they come from the
-bundled Landsat 8 clip: read out of the documents (so an edit to a document is checked too) and
+"""The figures a reader copies from docs/COMMAND_LINE.md, where they come from the bundled
+Landsat 8 clip (README's demo figures are checked in test_real_scene.py): read out of the documents (so an edit to a document is checked too) and
 compared with what the documented command gives, through processing.run (the algorithm
 qgis_process runs).
 """
@@ -66,9 +66,6 @@ def test_command_line_water_fraction(documented_run):
     assert classified["WATER_FRACTION"] == pytest.approx(float(fraction), abs=0.5 * 10 ** -digits)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "docs/COMMAND_LINE.md's 'The provider lists:' block has six algorithms; the provider has seven "
-    "(waterlogreg:waterindex, 'Water index (NDWI / MNDWI)', is missing). Add its line and remove this mark."))
 def test_command_line_listing_is_the_providers(provider):
     text = document("docs/COMMAND_LINE.md")
     (block,) = stated(r"(?s)The provider lists:\s*```\s*\n(.*?)```", text, "the provider listing")
@@ -78,22 +75,3 @@ def test_command_line_listing_is_the_providers(provider):
     assert listed == sorted((algorithm.id(), algorithm.displayName()) for algorithm in provider.algorithms())
 
 
-def test_readme_demo_figures(documented_run):
-    """README's `make demo` block: held-out and independent-validation figures and the confusion."""
-    classified, assessed = documented_run
-    text = document("README.md")
-    for title, result in (("held-out polygons", classified), ("independent validation polygons", assessed)):
-        pixels, accuracy, kappa, f1, iou, loss = stated(
-            re.escape(title) + r" \((\d+) pixels\): accuracy ([0-9.]+), kappa ([0-9.]+), water F1 ([0-9.]+), "
-            r"IoU ([0-9.]+), log-loss ([0-9.]+)", text, f"README's {title} line")
-        assert result["ASSESSED_PIXELS"] == int(pixels)
-        for key, value in (("OVERALL_ACCURACY", accuracy), ("KAPPA", kappa), ("F1", f1), ("IOU", iou),
-                           ("LOG_LOSS", loss)):
-            assert result[key] == pytest.approx(float(value), abs=0.00005), key
-    confusions = re.findall(r"confusion: water→water (\d+), water→land (\d+), land→water (\d+), land→land (\d+)", text)
-    assert len(confusions) == 2, "README's two confusion lines"
-    for result, cells in zip((classified, assessed), confusions):
-        keys = ("TRUE_WATER", "FALSE_LAND", "FALSE_WATER", "TRUE_LAND")
-        assert [result[key] for key in keys] == list(map(int, cells))
-    (percent,) = stated(r"water covers ([0-9.]+) % of the valid pixels", text, "README's water share")
-    assert 100 * classified["WATER_FRACTION"] == pytest.approx(float(percent), abs=0.05)

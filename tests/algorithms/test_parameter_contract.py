@@ -64,6 +64,25 @@ CONTRACT = {
         {"OUTPUT": "outputRaster", "OUTPUT_MASK": "outputRaster", "THRESHOLD": "outputNumber",
          "INDEX": "outputString", "WATER_FRACTION": "outputNumber", "VALID_PIXELS": "outputNumber"},
     ),
+    "wateroccurrence": (
+        {"INPUT": "multilayer", "THRESHOLD": "number", "OUTPUT": "rasterDestination",
+         "OUTPUT_COUNT": "rasterDestination"},
+        {"OUTPUT": "outputRaster", "OUTPUT_COUNT": "outputRaster", "DATES": "outputNumber",
+         "REGRIDDED_DATES": "outputNumber", "OBSERVED_PIXELS": "outputNumber", "WATER_EVER_PIXELS": "outputNumber",
+         "PERMANENT_WATER_PIXELS": "outputNumber"},
+    ),
+    "waterchange": (
+        {"BEFORE": "raster", "AFTER": "raster", "THRESHOLD": "number", "OUTPUT": "rasterDestination"},
+        {"OUTPUT": "outputRaster", "STAYS_DRY_HA": "outputNumber", "STAYS_WATER_HA": "outputNumber",
+         "NEW_WATER_HA": "outputNumber", "LOST_WATER_HA": "outputNumber", "NO_DATA_HA": "outputNumber",
+         "AREA_METHOD": "outputString"},
+    ),
+    "waterbodies": (
+        {"INPUT": "raster", "THRESHOLD": "number", "MIN_AREA": "number", "FILL_HOLES_SMALLER_THAN": "number",
+         "OUTPUT": "vectorDestination"},
+        {"OUTPUT": "outputVector", "BODIES": "outputNumber", "WATER_AREA_HA": "outputNumber",
+         "AREA_METHOD": "outputString"},
+    ),
 }
 
 
