@@ -81,7 +81,7 @@ def polygons_parameter(name=Names.POLYGONS, description="Training polygons"):
 
 def class_field_parameter(parent=Names.POLYGONS):
     return with_help(
-        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", None, parent),
+        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent),
         "The field of the polygon layer that says what each polygon is.",
     )
 
