@@ -97,10 +97,21 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             return False, torch_missing_message()
         return True, ""
 
+    def with_default_outputs(self, parameters):
+        """`parameters` with every omitted output that has a default (a temporary file or layer)
+        set to it, as the dialog does; QGIS 3.22 itself refuses an omitted output in
+        processing.run and qgis_process ("no value specified")."""
+        filled = dict(parameters)
+        for definition in self.destinationParameterDefinitions():
+            if filled.get(definition.name()) in (None, "") and definition.defaultValue() is not None:
+                filled[definition.name()] = definition.defaultValue()
+        return filled
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         ok, message = self.canExecute()
         if not ok:
             raise QgsProcessingException(message)
+        parameters = self.with_default_outputs(parameters)
         try:
             return self.run_algorithm(parameters, context, feedback)
         except WaterLogRegError as error:
@@ -113,9 +124,11 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             ) from None
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
-        """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it."""
+        """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it.
+        An omitted output with a default is checked as its default."""
         from ..core.raster import open_raster
 
+        parameters = self.with_default_outputs(parameters)
         ok, message = super().checkParameterValues(parameters, context)
         if ok:
             return ok, message

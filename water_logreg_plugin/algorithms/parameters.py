@@ -189,7 +189,7 @@ def training_parameters():
 
 def probability_output(name=Names.OUTPUT):
     return with_help(
-        QgsProcessingParameterRasterDestination(name, "Water probability"),
+        QgsProcessingParameterRasterDestination(name, "Water probability", QgsProcessing.TEMPORARY_OUTPUT),
         "Float32 GeoTIFF, 0 (land) to 1 (water), nodata -9999 where any band used is nodata.",
     )
 

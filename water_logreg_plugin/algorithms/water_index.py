@@ -3,6 +3,7 @@
 from functools import partial
 
 from qgis.core import (
+    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
@@ -72,7 +73,8 @@ class WaterIndex(WaterLogRegAlgorithm):
             "Index value from which a pixel is water; empty finds it with Otsu's method.",
         ))
         self.addParameter(with_help(
-            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Water index")),
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT, self.tr("Water index"), QgsProcessing.TEMPORARY_OUTPUT),
             "Float32 GeoTIFF, −1 to 1, nodata −9999.",
         ))
         self.addParameter(with_help(
