@@ -12,10 +12,10 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError
+from ..help_page import help_url
 from .parameters import ParameterNames
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
-HELP_URL = "https://github.com/water-logreg/water_logreg_plugin#readme"
 
 
 def qgis_python():
@@ -87,7 +87,8 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
         return QIcon(ICON_PATH)
 
     def helpUrl(self):  # noqa: N802
-        return HELP_URL
+        """This algorithm's section of the help page inside the plugin (works offline)."""
+        return help_url(self.name())
 
     def needs_torch(self):
         return True
