@@ -82,7 +82,9 @@ def polygons_parameter(name=Names.POLYGONS, description="Training polygons"):
 def class_field_parameter(parent=Names.POLYGONS):
     return with_help(
         QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent),
-        "The field of the polygon layer that says what each polygon is.",
+        "The field of the polygon layer that says what each polygon is, e.g. 'class' holding water and "
+        "land (chosen by default where the layer has it). A field that numbers the polygons, such as a "
+        "GeoPackage's fid, is refused.",
     )
 
 
