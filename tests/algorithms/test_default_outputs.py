@@ -100,3 +100,10 @@ def test_trainmodel_says_where_a_kept_model_is(run_algorithm, inputs, tmp_path):
     assert f"Model saved to {tmp_path / 'kept.json'}." in feedback.infos
     assert feedback.warnings == []
     assert str(tmp_path / "kept.json") in Path(result["MODEL_LOCATION"]).read_text(encoding="utf-8")
+
+
+def test_predictscenes_summary_given_as_none_is_skipped(run_algorithm, inputs, tmp_path):
+    raster, _, model, _ = inputs
+    result = run_algorithm("predictscenes", {"MODEL": model, "SCENES": [raster], "OUTPUT_FOLDER": str(tmp_path),
+                                             "OUTPUT_SUMMARY": None})
+    assert result["OUTPUT_SUMMARY"] is None and result["SCENES_OK"] == 1

@@ -101,10 +101,10 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
     def with_default_outputs(self, parameters):
         """`parameters` with every omitted output that has a default (a temporary file or layer)
         set to it, as the dialog does; QGIS 3.22 itself refuses an omitted output in
-        processing.run and qgis_process ("no value specified")."""
+        processing.run ("no value specified"). An output given as None stays skipped."""
         filled = dict(parameters)
         for definition in self.destinationParameterDefinitions():
-            if filled.get(definition.name()) in (None, "") and definition.defaultValue() is not None:
+            if definition.name() not in filled and definition.defaultValue() is not None:
                 filled[definition.name()] = definition.defaultValue()
         return filled
 

@@ -92,9 +92,10 @@ class PredictScenes(WaterLogRegAlgorithm):
         self.addParameter(declared.with_help(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.TypeVector, QgsProcessing.TEMPORARY_OUTPUT,
+                optional=True, createByDefault=True,
             ),
             "A table, one row per scene: scene, output, pixels, water_fraction, seconds, worker, "
-            "status (ok or failed) and reason.",
+            "status (ok or failed) and reason. Left out, a temporary layer.",
         ))
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_OK, self.tr("Scenes predicted")))
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_FAILED, self.tr("Scenes failed")))
@@ -111,7 +112,8 @@ class PredictScenes(WaterLogRegAlgorithm):
             device=declared.device_choice(self, parameters, context), callbacks=core_callbacks(feedback),
             scheduler=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
         )
-        summary_id = self.write_summary(parameters, context, results)
+        summary_id = (self.write_summary(parameters, context, results)
+                      if parameters.get(self.OUTPUT_SUMMARY) is not None else None)
         failed = [result for result in results if result.status != "ok"]
         if failed:
             feedback.reportError(
