@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python
 # For `make dev-link`: the python/plugins folder of the QGIS profile to develop in.
 QGIS_PLUGINS ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: help system venv demo demo-landsat test lint bench package dev-link clean
+.PHONY: help help-page system venv demo demo-landsat test lint bench package dev-link clean
 
 help:
 	@echo "make demo     map water on the bundled Sentinel-2 clip, model beside NDWI (writes demo_output/)"
@@ -20,6 +20,7 @@ help:
 	@echo "make package  build dist/water_logreg_plugin.zip for 'Install from ZIP'"
 	@echo "make dev-link link the plugin folder into a QGIS profile (QGIS_PLUGINS=…/python/plugins)"
 	@echo "make lint     ruff over the plugin, tests, benchmarks and demo"
+	@echo "make help-page  rewrite water_logreg_plugin/help/index.html from the algorithms' help texts"
 
 # QGIS and GDAL from the distribution; installed only when missing.
 system:
@@ -45,6 +46,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt | system
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The help page the Help button opens; tests/algorithms/test_help_page.py fails when it is stale.
+help-page: venv
+	$(PYTHON) -m water_logreg_plugin.help_page
 
 demo: venv
 	$(PYTHON) demo/run_demo.py --scene sentinel2 --output demo_output

@@ -17,7 +17,8 @@ def test_zip_layout():
         names = archive.namelist()
         assert all(name.startswith("water_logreg_plugin/") for name in names)
         for required in ("__init__.py", "metadata.txt", "plugin.py", "provider.py", "icon.svg", "LICENSE",
-                         "core/model/__init__.py", "core/model/training.py", "algorithms/classify_water.py"):
+                         "core/model/__init__.py", "core/model/training.py", "algorithms/classify_water.py",
+                         "help/index.html"):
             assert f"water_logreg_plugin/{required}" in names
         assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
         metadata = configparser.ConfigParser()

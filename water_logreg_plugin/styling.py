@@ -7,6 +7,7 @@ from qgis.core import (
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
 )
+from qgis.PyQt import sip
 from qgis.PyQt.QtGui import QColor
 
 PROBABILITY_RAMP = (
@@ -40,27 +41,6 @@ def style_mask(layer):
     ]
     layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
     layer.triggerRepaint()
-
-
-class _StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
-    def __init__(self, style):
-        super().__init__()
-        self.style = style
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        if layer is not None and layer.isValid():
-            self.style(layer)
-
-
-# Post-processors must outlive processAlgorithm (QGIS keeps only a C++ pointer), so the
-# two instances live here for the life of the plugin.
-_POST_PROCESSORS = {"probability": _StyleOnLoad(style_probability), "mask": _StyleOnLoad(style_mask)}
-
-
-def style_when_loaded(context, output_id, kind):
-    """Style `output_id` when Processing loads it into the project (kind: probability or mask)."""
-    if output_id and context.willLoadLayerOnCompletion(output_id):
-        context.layerToLoadOnCompletionDetails(output_id).setPostProcessor(_POST_PROCESSORS[kind])
 
 
 def style_index(layer, threshold=0.0):
@@ -126,13 +106,36 @@ def style_water_bodies(layer):
         {"color": "#6baed6", "outline_color": "#08306b", "outline_width": "0.3"}))
     layer.triggerRepaint()
 
+
+class _StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
+    """Styles and names one output of one run when Processing loads it."""
+
+    def __init__(self, style, name):
+        super().__init__()
+        self.style = style
+        self.name = name
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is None or not layer.isValid():
+            return
+        if self.name:
+            layer.setName(self.name)
+        self.style(layer)
+
+
 # The post-processors handed to a context, kept until the context has deleted them: QGIS keeps
 # only C++ pointers, and a Python object of a subclass must live as long as its C++ part.
 _HANDED_OVER = []
 
 
-def style_on_load(context, output_id, style):
-    """Style `output_id` with `style(layer)` when Processing loads it into the project.
+def layer_name(scene, what):
+    """The name of a loaded output: its scene first, so ten batch rows give ten names."""
+    return f"{scene} — {what}" if scene else what
+
+
+def style_on_load(context, output_id, style, name=None):
+    """Style `output_id` with `style(layer)` and name it `name` when Processing loads it into
+    the project (the dialog, a batch row, a model, processing.runAndLoadResults).
 
     A new post-processor per run and output: the context takes it over and deletes it with
     itself, so one instance must never serve two runs. Neither the algorithm nor the
@@ -140,12 +143,15 @@ def style_on_load(context, output_id, style):
     temporary context, before the layers load), so the Python object is kept in _HANDED_OVER
     until QGIS has deleted its C++ part. Returns it (None when the output is not loaded).
     """
-    from qgis.PyQt import sip  # imported here so this addition stays below the existing code
-
     _HANDED_OVER[:] = [kept for kept in _HANDED_OVER if not sip.isdeleted(kept)]
     if not output_id or not context.willLoadLayerOnCompletion(output_id):
         return None
-    post_processor = _StyleOnLoad(style)
-    context.layerToLoadOnCompletionDetails(output_id).setPostProcessor(post_processor)
+    details = context.layerToLoadOnCompletionDetails(output_id)
+    if name:
+        # forceName: QGIS would otherwise name a file output after its file and ignore ours.
+        details.name = name
+        details.forceName = True
+    post_processor = _StyleOnLoad(style, name)
+    details.setPostProcessor(post_processor)
     _HANDED_OVER.append(post_processor)
     return post_processor

@@ -1,7 +1,7 @@
 """The figures a reader copies from docs/COMMAND_LINE.md, where they come from the bundled
-Landsat 8 clip (README's demo figures are checked in test_real_scene.py): read out of the documents (so an edit to a document is checked too) and
-compared with what the documented command gives, through processing.run (the algorithm
-qgis_process runs).
+Landsat 8 clip (README's demo figures are checked in test_real_scene.py): read out of the
+document (so an edit to it is checked too) and compared with what the documented command gives,
+through processing.run (the algorithm qgis_process runs).
 """
 
 import os

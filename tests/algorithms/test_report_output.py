@@ -34,7 +34,8 @@ def assert_report_matches(result, expected_plots):
 
 def feature_space_plots(bands):
     plots = {f"plot-feature-space-b{a}-b{b}" for a, b in itertools.combinations(bands, 2)}
-    return plots | ({"plot-feature-space-3d"} if len(bands) == 3 else set())
+    return plots | ({"plot-feature-space-3d"} if len(bands) == 3 else set()) | (
+        {"plot-feature-space-model"} if len(bands) >= 2 else set())
 
 
 @pytest.mark.parametrize("name", ["trainmodel", "classifywater", "assessaccuracy"])

@@ -80,6 +80,8 @@ def test_training_report(tmp_path, bands, hidden_layers):
         expected.add("plot-feature-space-3d")
     if len(bands) == 1:
         expected.add(f"plot-feature-space-b{bands[0]}")
+    else:
+        expected.add("plot-feature-space-model")
     assert set(report.images) == expected
     for element_id in expected:
         assert_plot(report, element_id)
@@ -121,7 +123,8 @@ def test_many_bands_draw_a_limited_number_of_pairs(tmp_path):
     training = train_water_model(samples)
     write_training_report(tmp_path / "report.html", samples, training)
     report = read_report(tmp_path / "report.html")
-    assert len([name for name in report.images if name.startswith("plot-feature-space")]) == MAX_BAND_PAIRS
+    assert len([name for name in report.images if name.startswith("plot-feature-space-b")]) == MAX_BAND_PAIRS
+    assert "plot-feature-space-model" in report.images
     assert f"{21 - MAX_BAND_PAIRS} further band pairs are not drawn" in report.text
 
 
@@ -217,7 +220,7 @@ def test_renders_headless_in_threads_without_pyplot(tmp_path):
     completed = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
                                timeout=300)
     assert completed.returncode == 0, completed.stderr
-    for index, plots in ((0, 6), (1, 3)):
+    for index, plots in ((0, 7), (1, 4)):
         report = read_report(tmp_path / f"r{index}.html")
         assert len(report.images) == plots
         for element_id in report.images:

@@ -107,7 +107,8 @@ def screenshot_torch_missing(report, toolbox, items):
 
 
 def fill_in_as_a_user_would(dialog):
-    """The loaded raster and polygons chosen, and the field that says water or land."""
+    """The loaded raster and polygons chosen; the dialog itself picks the field that says water
+    or land ('class', never the GeoPackage's fid)."""
     from processing.tools import dataobjects
     from qgis.core import QgsRasterLayer, QgsVectorLayer
 
@@ -119,7 +120,6 @@ def fill_in_as_a_user_would(dialog):
         elif isinstance(layer, QgsVectorLayer):
             wrappers["POLYGONS"].setParameterValue(layer, context)
     settle()
-    wrappers["CLASS_FIELD"].setParameterValue("class", context)
 
 
 def screenshot_classify_dialog(report):

@@ -56,3 +56,38 @@ def test_predictwater_in_the_batch_dialog(provider, run_algorithm, tmp_path):
         assert np.all((probability >= 0) & (probability <= 1))
     assert sorted(path.name for path in tmp_path.glob("*_water.tif")) == [
         "scene_1_water.tif", "scene_2_water.tif", "scene_3_water.tif", "training_water.tif"]
+
+
+def test_batch_rows_load_styled_layers_named_after_their_scene(provider, run_algorithm, qgis_new_project, tmp_path):
+    """'Load layers on completion' with temporary outputs: every row's layer loads, styled and
+    named after its scene (each row runs in a context of its own, deleted after the row)."""
+    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
+    from processing.tools import dataobjects
+    from qgis.core import QgsApplication, QgsProject
+
+    model = run_algorithm("classifywater", {
+        "INPUT": write_raster(tmp_path / "training.tif", water_scene()[0]),
+        "POLYGONS": write_polygons(tmp_path / "polygons.gpkg", standard_polygons()),
+        "CLASS_FIELD": "class", "OUTPUT": "TEMPORARY_OUTPUT", "OUTPUT_MODEL": str(tmp_path / "model.json"),
+    })["OUTPUT_MODEL"]
+    names = ("north_shore", "south_shore", "east_bay")
+    scenes = [write_raster(tmp_path / f"{name}.tif", water_scene(50, 60, seed=seed)[0])
+              for seed, name in enumerate(names, start=1)]
+
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("waterlogreg:predictwater")
+    dialog = BatchAlgorithmDialog(algorithm)
+    panel = dialog.mainWidget()
+    panel.checkLoadLayersOnCompletion.setChecked(True)
+    context = dataobjects.createContext()
+    for row, scene in enumerate(scenes):
+        column_filler(panel, "INPUT").setRowValue(row, scene, context)
+        column_filler(panel, "OUTPUT").setRowValue(row, "TEMPORARY_OUTPUT", context)
+    panel.wrappers[0][panel.parameter_to_column["MODEL"]].setParameterValue(model, context)
+    column_filler(panel, "MODEL").fillDown()
+
+    dialog.runAlgorithm()
+
+    loaded = {layer.name(): layer for layer in QgsProject.instance().mapLayers().values()}
+    assert sorted(loaded) == sorted(f"{name} — P(water)" for name in names)
+    assert {layer.renderer().type() for layer in loaded.values()} == {"singlebandpseudocolor"}
+    assert all(layer.isValid() for layer in loaded.values())

@@ -29,7 +29,6 @@ def test_every_algorithm_and_parameter_says_what_to_give(provider, name):
     assert len(algorithm.shortHelpString()) > 200
     assert "Output" in algorithm.shortHelpString()
     assert not algorithm.icon().isNull()
-    assert algorithm.helpUrl().startswith("https://")
     assert [parameter.name() for parameter in algorithm.parameterDefinitions() if len(parameter.help()) < 20] == []
 
 

@@ -130,3 +130,36 @@ def test_classify_the_bundled_landsat_scene(enabled_plugin, tmp_path):
         if value is not None:
             nodata |= bands[index] == value
     np.testing.assert_array_equal(valid, ~nodata)
+
+
+@pytest.mark.slow
+def test_outputs_left_out_take_their_defaults(enabled_plugin, tmp_path):
+    """predictscenes' summary, when omitted, is a temporary layer (qgis_process 3.22 insists on the
+    main outputs, QGIS's own algorithms' too); a temporary model file comes with a warning."""
+    scene = write_raster(tmp_path / "scene.tif", water_scene()[0])
+    polygons = write_polygons(tmp_path / "polygons.gpkg", standard_polygons())
+    classified = run_json(enabled_plugin, "classifywater", INPUT=scene, POLYGONS=polygons, CLASS_FIELD="class",
+                          OUTPUT="TEMPORARY_OUTPUT", OUTPUT_MODEL=tmp_path / "model.json")
+    assert classified["OUTPUT"].endswith(".tif")  # a temporary file, gone with qgis_process
+    many = run_json(enabled_plugin, "predictscenes", MODEL=classified["OUTPUT_MODEL"], SCENES=scene,
+                    OUTPUT_FOLDER=tmp_path / "many")
+    assert (many["SCENES_OK"], many["SCENES_FAILED"]) == (1, 0)
+    assert os.listdir(tmp_path / "many") == ["scene_water.tif"]
+    assert many["OUTPUT_SUMMARY"]
+    samples = run_json(enabled_plugin, "samplepixels", INPUT=scene, POLYGONS=polygons, CLASS_FIELD="class",
+                       MAX_PIXELS_PER_CLASS=50, OUTPUT=tmp_path / "samples.gpkg")
+    finished = qgis_process(enabled_plugin, "run", "waterlogreg:trainmodel", f"--SAMPLES={samples['OUTPUT']}",
+                            "--OUTPUT_MODEL=TEMPORARY_OUTPUT")
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "The model is a temporary file: QGIS deletes it when it closes." in finished.stdout + finished.stderr
+
+
+@pytest.mark.slow
+def test_the_feature_id_is_refused_as_class_field(enabled_plugin, tmp_path):
+    scene = write_raster(tmp_path / "scene.tif", water_scene()[0])
+    polygons = write_polygons(tmp_path / "polygons.gpkg", standard_polygons())
+    finished = qgis_process(enabled_plugin, "run", "waterlogreg:classifywater", f"--INPUT={scene}",
+                            f"--POLYGONS={polygons}", "--CLASS_FIELD=fid", f"--OUTPUT={tmp_path / 'water.tif'}")
+    assert finished.returncode == 1
+    assert "The class field 'fid' of 'polygons' holds a different number" in finished.stdout + finished.stderr
+    assert not (tmp_path / "water.tif").exists()

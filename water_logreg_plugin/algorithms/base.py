@@ -12,10 +12,10 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError
+from ..help_page import help_url
 from .parameters import ParameterNames
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
-HELP_URL = "https://github.com/water-logreg/water_logreg_plugin#readme"
 
 
 def qgis_python():
@@ -87,7 +87,8 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
         return QIcon(ICON_PATH)
 
     def helpUrl(self):  # noqa: N802
-        return HELP_URL
+        """This algorithm's section of the help page inside the plugin (works offline)."""
+        return help_url(self.name())
 
     def needs_torch(self):
         return True
@@ -97,10 +98,21 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             return False, torch_missing_message()
         return True, ""
 
+    def with_default_outputs(self, parameters):
+        """`parameters` with every omitted output that has a default (a temporary file or layer)
+        set to it, as the dialog does; QGIS 3.22 itself refuses an omitted output in
+        processing.run ("no value specified"). An output given as None stays skipped."""
+        filled = dict(parameters)
+        for definition in self.destinationParameterDefinitions():
+            if definition.name() not in filled and definition.defaultValue() is not None:
+                filled[definition.name()] = definition.defaultValue()
+        return filled
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         ok, message = self.canExecute()
         if not ok:
             raise QgsProcessingException(message)
+        parameters = self.with_default_outputs(parameters)
         try:
             return self.run_algorithm(parameters, context, feedback)
         except WaterLogRegError as error:
@@ -113,9 +125,11 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             ) from None
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
-        """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it."""
+        """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it.
+        An omitted output with a default is checked as its default."""
         from ..core.raster import open_raster
 
+        parameters = self.with_default_outputs(parameters)
         ok, message = super().checkParameterValues(parameters, context)
         if ok:
             return ok, message

@@ -7,7 +7,7 @@ from qgis.core import (
 )
 
 from ..core.workflow import classify_water
-from ..styling import style_when_loaded
+from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
@@ -78,8 +78,8 @@ class ClassifyWater(WaterLogRegAlgorithm):
             core_callbacks(feedback), model_path=model_path, mask_path=mask, report_path=report_path,
             max_pixels_per_class=self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
         )
-        style_when_loaded(context, output, "probability")
-        style_when_loaded(context, mask, "mask")
+        style_on_load(context, output, style_probability, layer_name(layer.name(), "P(water)"))
+        style_on_load(context, mask, style_mask, layer_name(layer.name(), "water mask"))
         training = result.training
         return dict(
             declared.figure_outputs(training.figures, training.figures_source),

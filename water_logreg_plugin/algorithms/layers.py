@@ -11,6 +11,7 @@ from ..core.sampling import Samples, TrainingPolygon, check_polygon_classes
 from .parameters import ParameterNames as Names
 
 BAND_FIELD = re.compile(r"^b(\d+)$")
+FEATURE_ID_NAMES = re.compile(r"^(fid|id|gid|ogc_fid|objectid|pk|pkuid|rowid)$", re.IGNORECASE)
 
 
 def raster_path(algorithm, parameters, context, name=Names.INPUT):
@@ -62,6 +63,7 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
             f"The class field '{class_field}' is not a field of '{source.sourceName()}'; "
             f"its fields are: {', '.join(source.fields().names()) or 'none'}. Choose the field that says water or land."
         )
+    refuse_feature_ids(source, field_index)
     water_values = parse_water_values(algorithm.parameterAsString(parameters, Names.WATER_VALUES, context))
     if source.featureCount() == 0:
         raise QgsProcessingException(
@@ -86,6 +88,26 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
         polygons.append(TrainingPolygon(int(feature.id()), bytes(geometry.asWkb()), value in water_values))
     check_polygon_classes(polygons, class_field, water_values, found_values)
     return polygons
+
+
+def refuse_feature_ids(source, field_index):
+    """A numeric field with a different value on every polygon numbers the polygons (GeoPackage's
+    fid, an id): with WATER_VALUES 'water,1' it would make polygon 1 the only water. Refused,
+    from three polygons on, or from two where the field is named like an id."""
+    field = source.fields().at(field_index)
+    if not field.isNumeric():
+        return
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes([field_index])
+    values = [_normalise(feature.attribute(field_index)) for feature in source.getFeatures(request)]
+    if "" in values or len(set(values)) != len(values):
+        return
+    if len(values) >= 3 or (len(values) == 2 and FEATURE_ID_NAMES.match(field.name())):
+        raise QgsProcessingException(
+            f"The class field '{field.name()}' of '{source.sourceName()}' holds a different number for "
+            f"each of its {len(values)} polygons, as a feature id does, so it cannot say which polygons "
+            "are water. Pick the class field: the field whose values say water or land (e.g. 'class' "
+            "holding 'water' and 'land'), and list its water values in WATER_VALUES."
+        )
 
 
 def _normalise(value):

@@ -83,8 +83,10 @@ def polygons_parameter(name=Names.POLYGONS, description="Training polygons"):
 
 def class_field_parameter(parent=Names.POLYGONS):
     return with_help(
-        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", None, parent),
-        "The field of the polygon layer that says what each polygon is.",
+        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent),
+        "The field of the polygon layer that says what each polygon is, e.g. 'class' holding water and "
+        "land (chosen by default where the layer has it). A field that numbers the polygons, such as a "
+        "GeoPackage's fid, is refused.",
     )
 
 
@@ -193,7 +195,7 @@ def training_parameters():
 
 def probability_output(name=Names.OUTPUT):
     return with_help(
-        QgsProcessingParameterRasterDestination(name, "Water probability"),
+        QgsProcessingParameterRasterDestination(name, "Water probability", QgsProcessing.TEMPORARY_OUTPUT),
         "Float32 GeoTIFF, 0 (land) to 1 (water), nodata -9999 where any band used is nodata.",
     )
 

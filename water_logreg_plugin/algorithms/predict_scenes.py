@@ -85,15 +85,17 @@ class PredictScenes(WaterLogRegAlgorithm):
             "after another.",
         )))
         self.addParameter(declared.with_help(
-            QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Output folder")),
+            QgsProcessingParameterFolderDestination(
+                self.OUTPUT_FOLDER, self.tr("Output folder"), QgsProcessing.TEMPORARY_OUTPUT),
             "Where the probability rasters go, one <scene>_water.tif per scene; created if missing.",
         ))
         self.addParameter(declared.with_help(
             QgsProcessingParameterFeatureSink(
-                self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.TypeVector
+                self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.TypeVector, QgsProcessing.TEMPORARY_OUTPUT,
+                optional=True, createByDefault=True,
             ),
             "A table, one row per scene: scene, output, pixels, water_fraction, seconds, worker, "
-            "status (ok or failed) and reason.",
+            "status (ok or failed) and reason. Left out, a temporary layer.",
         ))
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_OK, self.tr("Scenes predicted")))
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_FAILED, self.tr("Scenes failed")))
@@ -103,14 +105,15 @@ class PredictScenes(WaterLogRegAlgorithm):
         # parameterAsFileList gives [''] when no layer is picked.
         picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
         scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
-        output_folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        output_folder = self.parameterAsFileOutput(parameters, self.OUTPUT_FOLDER, context)
         os.makedirs(output_folder, exist_ok=True)
         results = predict_scenes(
             self.parameterAsFile(parameters, self.MODEL, context), scenes, output_folder,
             device=declared.device_choice(self, parameters, context), callbacks=core_callbacks(feedback),
             scheduler=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
         )
-        summary_id = self.write_summary(parameters, context, results)
+        summary_id = (self.write_summary(parameters, context, results)
+                      if parameters.get(self.OUTPUT_SUMMARY) is not None else None)
         failed = [result for result in results if result.status != "ok"]
         if failed:
             feedback.reportError(

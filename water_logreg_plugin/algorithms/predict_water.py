@@ -8,7 +8,7 @@ from qgis.core import (
 
 from ..core.model import load_model
 from ..core.predict import predict_water
-from ..styling import style_when_loaded
+from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
@@ -47,7 +47,7 @@ class PredictWater(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.VALID_PIXELS, self.tr("Valid pixels")))
 
     def run_algorithm(self, parameters, context, feedback):
-        path, _ = layers.raster_path(self, parameters, context)
+        path, layer = layers.raster_path(self, parameters, context)
         model = load_model(self.parameterAsFile(parameters, self.MODEL, context))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
@@ -55,8 +55,8 @@ class PredictWater(WaterLogRegAlgorithm):
             path, model, output, declared.device_choice(self, parameters, context), mask,
             self.parameterAsDouble(parameters, self.THRESHOLD, context), core_callbacks(feedback),
         )
-        style_when_loaded(context, output, "probability")
-        style_when_loaded(context, mask, "mask")
+        style_on_load(context, output, style_probability, layer_name(layer.name(), "P(water)"))
+        style_on_load(context, mask, style_mask, layer_name(layer.name(), "water mask"))
         return {
             self.OUTPUT: output, self.OUTPUT_MASK: mask, self.DEVICE_USED: summary.device,
             self.WATER_FRACTION: summary.water_fraction, self.VALID_PIXELS: summary.valid_pixels,

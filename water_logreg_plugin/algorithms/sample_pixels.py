@@ -6,6 +6,7 @@ from qgis.core import (
     QgsFields,
     QgsGeometry,
     QgsPointXY,
+    QgsProcessing,
     QgsProcessingParameterFeatureSink,
     QgsWkbTypes,
 )
@@ -51,7 +52,8 @@ class SamplePixels(WaterLogRegAlgorithm):
         ):
             self.addParameter(parameter)
         self.addParameter(declared.with_help(
-            QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Sampled pixels")),
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT, self.tr("Sampled pixels"), defaultValue=QgsProcessing.TEMPORARY_OUTPUT),
             "Points at the sampled pixel centres, in the raster's CRS, with fields b1, b2, …, "
             "label (1 water, 0 land) and polygon_id; the input of 'Train water model'.",
         ))

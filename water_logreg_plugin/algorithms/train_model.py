@@ -1,13 +1,19 @@
 """waterlogreg:trainmodel — fit the water model on a sampled point layer."""
 
+import html
+import os
+
 from qgis.core import (
     QgsProcessing,
     QgsProcessingException,
+    QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
+    QgsProcessingUtils,
 )
+from qgis.PyQt.QtCore import QUrl
 
 from ..core.workflow import train_and_save
 from . import parameters as declared
@@ -16,6 +22,7 @@ from .layers import read_samples
 
 
 class TrainModel(WaterLogRegAlgorithm):
+    MODEL_LOCATION = "MODEL_LOCATION"
 
     def name(self):
         return "trainmodel"
@@ -52,11 +59,14 @@ class TrainModel(WaterLogRegAlgorithm):
             self.addParameter(parameter)
         self.addParameter(declared.with_help(
             QgsProcessingParameterFileDestination(
-                self.OUTPUT_MODEL, self.tr("Model file"), self.tr("Water model (*.json)")
+                self.OUTPUT_MODEL, self.tr("Model file"), self.tr("Water model (*.json)"),
+                QgsProcessing.TEMPORARY_OUTPUT,
             ),
-            "Where to save the model (JSON).",
+            "Where to save the model (JSON). Left as a temporary file, it is deleted when QGIS "
+            "closes: the log and the Results Viewer say where it is.",
         ))
         self.addParameter(declared.report_parameter())
+        self.addOutput(QgsProcessingOutputHtml(self.MODEL_LOCATION, self.tr("Where the model file is")))
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, self.tr("Device used")))
         self.addOutput(QgsProcessingOutputNumber(self.FINAL_LOSS, self.tr("Final training loss")))
         declared.add_figure_outputs(self)
@@ -75,6 +85,38 @@ class TrainModel(WaterLogRegAlgorithm):
         return dict(
             declared.figure_outputs(result.figures, result.figures_source),
             OUTPUT_MODEL=model_path, OUTPUT_REPORT=report_path,
+            MODEL_LOCATION=say_where_the_model_is(model_path, feedback),
             DEVICE_USED=result.model.training["device"],
             FINAL_LOSS=result.model.training["final_loss"],
         )
+
+
+def is_temporary(path):
+    """Whether `path` lies in Processing's temporary folder, which QGIS empties when it closes."""
+    folder = os.path.realpath(QgsProcessingUtils.tempFolder())
+    return os.path.commonpath([os.path.realpath(path), folder]) == folder
+
+
+def say_where_the_model_is(model_path, feedback):
+    """Log where the model file is, warn when it is temporary, and write the same words to a
+    small HTML page for the Results Viewer (which lists HTML outputs only); returns its path."""
+    lines = [f"Model saved to {model_path}."]
+    if is_temporary(model_path):
+        warning = (
+            "The model is a temporary file: QGIS deletes it when it closes. To keep it, copy it to "
+            "a folder of yours now, or run again with 'Model file' set to a file (e.g. water_model.json)."
+        )
+        feedback.pushInfo(lines[0])
+        feedback.pushWarning(warning)
+        lines.append(warning)
+    else:
+        feedback.pushInfo(lines[0])
+    page = QgsProcessingUtils.generateTempFilename("model_location.html")
+    link = QUrl.fromLocalFile(model_path).toString()
+    with open(page, "w", encoding="utf-8") as handle:
+        handle.write(
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Water model file</title></head><body>"
+            + "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+            + f"<p><a href='{html.escape(link)}'>{html.escape(model_path)}</a></p></body></html>"
+        )
+    return page

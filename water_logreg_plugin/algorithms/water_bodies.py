@@ -11,7 +11,7 @@ from qgis.core import (
 
 from ..core.areas import SQUARE_METRES_PER_HECTARE
 from ..core.water_bodies import water_bodies
-from ..styling import style_on_load, style_water_bodies
+from ..styling import layer_name, style_on_load, style_water_bodies
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import gdal_file
 from .parameters import threshold_parameter, with_help
@@ -68,7 +68,8 @@ class WaterBodies(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputString("AREA_METHOD", self.tr("How the areas are measured")))
 
     def run_algorithm(self, parameters, context, feedback):
-        raster = gdal_file(self.parameterAsRasterLayer(parameters, self.INPUT, context), self.INPUT)
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        raster = gdal_file(layer, self.INPUT)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         summary = water_bodies(
             raster, output, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
@@ -76,7 +77,7 @@ class WaterBodies(WaterLogRegAlgorithm):
             fill_holes_below_m2=self.parameterAsDouble(parameters, self.FILL_HOLES_SMALLER_THAN, context),
             callbacks=core_callbacks(feedback),
         )
-        style_on_load(context, output, style_water_bodies)
+        style_on_load(context, output, style_water_bodies, layer_name(layer.name(), "water bodies"))
         return {self.OUTPUT: output, "BODIES": summary.bodies,
                 "WATER_AREA_HA": summary.water_area_m2 / SQUARE_METRES_PER_HECTARE,
                 "AREA_METHOD": summary.area_method}

@@ -8,7 +8,7 @@ from qgis.core import (
 )
 
 from ..core.water_change import LOST_WATER, NEW_WATER, NO_DATA, STAYS_DRY, STAYS_WATER, water_change
-from ..styling import style_change, style_on_load
+from ..styling import layer_name, style_change, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import gdal_file
 from .parameters import threshold_parameter, with_help
@@ -63,12 +63,14 @@ class WaterChange(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputString("AREA_METHOD", self.tr("How the areas are measured")))
 
     def run_algorithm(self, parameters, context, feedback):
-        before = gdal_file(self.parameterAsRasterLayer(parameters, self.BEFORE, context), self.BEFORE)
-        after = gdal_file(self.parameterAsRasterLayer(parameters, self.AFTER, context), self.AFTER)
+        before_layer = self.parameterAsRasterLayer(parameters, self.BEFORE, context)
+        after_layer = self.parameterAsRasterLayer(parameters, self.AFTER, context)
+        before, after = gdal_file(before_layer, self.BEFORE), gdal_file(after_layer, self.AFTER)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         summary = water_change(before, after, output,
                                threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
                                callbacks=core_callbacks(feedback))
-        style_on_load(context, output, style_change)
+        style_on_load(context, output, style_change,
+                      layer_name(f"{before_layer.name()} → {after_layer.name()}", "water change"))
         areas = {name: summary.area_ha(value) for name, (value, _) in AREA_OUTPUTS.items()}
         return dict(areas, OUTPUT=output, AREA_METHOD=summary.area_method)

@@ -3,6 +3,7 @@
 from functools import partial
 
 from qgis.core import (
+    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
@@ -12,7 +13,7 @@ from qgis.core import (
 
 from ..core.raster import open_raster
 from ..core.water_index import choose_index_bands, water_index
-from ..styling import style_index, style_mask, style_on_load
+from ..styling import layer_name, style_index, style_mask, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path
 from .parameters import raster_parameter, with_help
@@ -72,7 +73,8 @@ class WaterIndex(WaterLogRegAlgorithm):
             "Index value from which a pixel is water; empty finds it with Otsu's method.",
         ))
         self.addParameter(with_help(
-            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Water index")),
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT, self.tr("Water index"), QgsProcessing.TEMPORARY_OUTPUT),
             "Float32 GeoTIFF, −1 to 1, nodata −9999.",
         ))
         self.addParameter(with_help(
@@ -87,7 +89,7 @@ class WaterIndex(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.VALID_PIXELS, self.tr("Valid pixels")))
 
     def run_algorithm(self, parameters, context, feedback):
-        path, _ = raster_path(self, parameters, context, self.INPUT)
+        path, layer = raster_path(self, parameters, context, self.INPUT)
         bands = choose_index_bands(
             open_raster(path),
             green=self.parameterAsInt(parameters, self.GREEN_BAND, context) or None,
@@ -99,8 +101,9 @@ class WaterIndex(WaterLogRegAlgorithm):
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
         summary = water_index(path, output, bands, mask, threshold, core_callbacks(feedback))
-        style_on_load(context, output, partial(style_index, threshold=summary.threshold))
-        style_on_load(context, mask, style_mask)
+        style_on_load(context, output, partial(style_index, threshold=summary.threshold),
+                      layer_name(layer.name(), summary.index))
+        style_on_load(context, mask, style_mask, layer_name(layer.name(), "water mask"))
         return {
             self.OUTPUT: output, self.OUTPUT_MASK: mask, self.THRESHOLD: summary.threshold,
             self.INDEX: summary.index, self.WATER_FRACTION: summary.water_fraction,

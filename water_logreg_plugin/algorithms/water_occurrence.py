@@ -76,7 +76,7 @@ class WaterOccurrence(WaterLogRegAlgorithm):
         summary = water_occurrence(paths, output, count,
                                    threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
                                    callbacks=core_callbacks(feedback))
-        style_on_load(context, output, style_occurrence)
+        style_on_load(context, output, style_occurrence, f"water occurrence ({len(paths)} dates)")
         return {
             self.OUTPUT: output, self.OUTPUT_COUNT: count, "DATES": summary.dates,
             "REGRIDDED_DATES": len(summary.regridded), "OBSERVED_PIXELS": summary.observed_pixels,

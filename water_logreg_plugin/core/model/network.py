@@ -49,14 +49,19 @@ class WaterModel:
         weight, bias = self.folded_layers()[0]
         return weight[0], float(bias[0])
 
-    def predict_probability(self, values):
-        """P(water) for (pixels, bands) values, in float64 numpy (for figures, not maps)."""
+    def decision_function(self, values):
+        """The output before σ (Aᵀx + b for logistic regression) for (pixels, bands) values, in
+        float64 numpy (for figures, not maps): P(water) = σ(it), 0 on the decision boundary."""
         hidden = np.asarray(values, dtype=np.float64).T
         for index, (weight, bias) in enumerate(self.folded_layers()):
             hidden = weight @ hidden + bias[:, np.newaxis]
             if index < len(self.layers) - 1:
                 hidden = np.maximum(hidden, 0)
-        return 1.0 / (1.0 + np.exp(-hidden[0]))
+        return hidden[0]
+
+    def predict_probability(self, values):
+        """P(water) for (pixels, bands) values, in float64 numpy (for figures, not maps)."""
+        return 1.0 / (1.0 + np.exp(-self.decision_function(values)))
 
 
 def build_network(band_count, hidden_layers, generator):

@@ -7,7 +7,7 @@ import numpy as np
 # Enough points to see each class's cloud; more only slows the drawing and bloats the file.
 MAX_PLOTTED_PER_GROUP = 1500
 GRID_STEPS = 150
-DPI = 80
+DPI = 100
 WATER_COLOUR, LAND_COLOUR, BOUNDARY_COLOUR = "#2171b5", "#c2823c", "#202020"
 
 
@@ -74,16 +74,26 @@ def plotted_subset(labels, train_mask, validation_mask):
     return groups
 
 
-def _scatter(axes, samples, shown, columns):
+def _scatter(axes, coordinates, shown):
+    """The shown samples at `coordinates` (samples × 2 or 3), coloured by class."""
     for (side, label), indices in shown.items():
         if not len(indices):
             continue
         axes.scatter(
-            *(samples.values[indices, column] for column in columns),
+            *coordinates[indices].T,
             s=6 if side == "training" else 14, marker="o" if side == "training" else "x",
             color=WATER_COLOUR if label == 1 else LAND_COLOUR, alpha=0.5, linewidths=0.8,
             label=f"{'water' if label == 1 else 'land'}, {side}",
         )
+
+
+def _legend(axes, **options):
+    """A legend one can read: small text, markers large enough to tell dots from crosses."""
+    legend = axes.legend(fontsize="small", markerscale=2.0, framealpha=0.9, **options)
+    for handle in legend.legend_handles if hasattr(legend, "legend_handles") else legend.legendHandles:
+        if hasattr(handle, "set_alpha"):
+            handle.set_alpha(1.0)
+    return legend
 
 
 def _extent(values):
@@ -94,7 +104,7 @@ def _extent(values):
 
 
 def _grid_probability(model, axes_columns, axes_values):
-    """P(water) over a grid of the given bands, the other bands at their training mean."""
+    """P(water) over a grid of the given bands (all of the model's bands: exact only then)."""
     meshes = np.meshgrid(*axes_values)
     points = np.tile(model.mean, (meshes[0].size, 1))
     for column, mesh in zip(axes_columns, meshes):
@@ -103,29 +113,107 @@ def _grid_probability(model, axes_columns, axes_values):
 
 
 def pair_plot(model, samples, shown, first, second):
+    """Two bands against each other. With exactly two bands the plane is the whole feature
+    space, so P(water) shading and the boundary are exact; with more, a pixel's P(water) also
+    depends on the bands not drawn, so no line or shading in this plane would be true of the
+    pixels, and only the samples are drawn (model_plot shows where the model puts them)."""
     figure, axes = _figure()
     x_limits, y_limits = _extent(samples.values[:, first]), _extent(samples.values[:, second])
-    (x_grid, y_grid), probability = _grid_probability(
-        model, (first, second), (np.linspace(*x_limits, GRID_STEPS), np.linspace(*y_limits, GRID_STEPS)))
-    axes.contourf(x_grid, y_grid, probability, levels=np.linspace(0, 1, 11), cmap="Blues", alpha=0.35)
-    _scatter(axes, samples, shown, (first, second))
-    coefficients = model.coefficients_in_band_units()
-    if coefficients is None:
-        if probability.min() < 0.5 < probability.max():
-            axes.contour(x_grid, y_grid, probability, levels=[0.5], colors=BOUNDARY_COLOUR, linewidths=1.5)
-        axes.plot([], [], color=BOUNDARY_COLOUR, label="P(water) = 0.5")
-    else:
-        weights, intercept = coefficients
-        others = [index for index in range(len(model.bands)) if index not in (first, second)]
-        constant = intercept + float(weights[others] @ model.mean[others])
-        line = _line_through_box(weights[first], weights[second], constant, x_limits, y_limits)
-        if line is not None:
-            axes.plot(*line, color=BOUNDARY_COLOUR, linewidth=1.5, label="Aᵀx + b = 0")
+    if len(model.bands) == 2:
+        (x_grid, y_grid), probability = _grid_probability(
+            model, (first, second), (np.linspace(*x_limits, GRID_STEPS), np.linspace(*y_limits, GRID_STEPS)))
+        axes.contourf(x_grid, y_grid, probability, levels=np.linspace(0, 1, 11), cmap="Blues", alpha=0.35)
+        coefficients = model.coefficients_in_band_units()
+        if coefficients is None:
+            if probability.min() < 0.5 < probability.max():
+                axes.contour(x_grid, y_grid, probability, levels=[0.5], colors=BOUNDARY_COLOUR, linewidths=1.5)
+            axes.plot([], [], color=BOUNDARY_COLOUR, label="P(water) = 0.5")
+        else:
+            weights, intercept = coefficients
+            line = _line_through_box(weights[first], weights[second], intercept, x_limits, y_limits)
+            if line is not None:
+                axes.plot(*line, color=BOUNDARY_COLOUR, linewidth=1.5, label="Aᵀx + b = 0")
+    _scatter(axes, samples.values[:, [first, second]], shown)
     axes.set_xlim(*x_limits)
     axes.set_ylim(*y_limits)
     axes.set_xlabel(band_label(model, first))
     axes.set_ylabel(band_label(model, second))
-    axes.legend(fontsize="x-small", loc="best")
+    _legend(axes, loc="best")
+    figure.tight_layout()
+    return figure
+
+
+def model_coordinates(model, values):
+    """Where the model puts each pixel: (decision, other) per row of `values`.
+
+    decision is the model's output before σ (Aᵀx + b for logistic regression), so P(water) =
+    σ(decision) and the boundary is exactly decision = 0. other is the direction, in
+    standardized bands, along which the pixels spread most among the directions the model
+    ignores (orthogonal to A; for an MLP, the first principal component). Returns the two
+    columns and the direction's weights per band.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    decision = model.decision_function(values)
+    standardized = (values - model.mean) / model.std
+    centred = standardized - standardized.mean(axis=0)
+    if not model.hidden_layers:
+        normal = model.layers[0][0][0].astype(np.float64)
+        length = np.linalg.norm(normal)
+        if length > 0:
+            normal = normal / length
+            centred = centred - np.outer(centred @ normal, normal)
+    if len(centred) > 1 and np.any(centred):
+        direction = np.linalg.svd(centred, full_matrices=False)[2][0]
+    else:
+        direction = np.zeros(values.shape[1])
+        direction[0] = 1.0
+    if direction[np.argmax(np.abs(direction))] < 0:
+        direction = -direction
+    return np.column_stack([decision, standardized @ direction]), direction
+
+
+def _short_band_name(model, index):
+    band = model.bands[index]
+    names = model.training.get("band_names")
+    name = names[band - 1] if isinstance(names, list) and 0 < band <= len(names) else None
+    if isinstance(name, str) and name.strip() and len(name) <= 80:
+        return name.strip()[:16]
+    return f"b{band}"
+
+
+def direction_label(model, direction):
+    """'0.71·green − 0.70·red + 0.05·NIR' (standardized bands), the largest weights first."""
+    order = np.argsort(-np.abs(direction))
+    terms = [(direction[index], _short_band_name(model, index)) for index in order[:4]
+             if abs(direction[index]) >= 0.05]
+    text = ""
+    for position, (weight, name) in enumerate(terms):
+        sign = ("−" if weight < 0 else "") if position == 0 else (" − " if weight < 0 else " + ")
+        text += f"{sign}{abs(weight):.2f}·{name}"
+    return text + (" + …" if len(order) > 4 else "")
+
+
+def model_plot(model, samples, shown):
+    """Every drawn pixel where the model puts it: across, its decision value (P(water) = σ of
+    it, the boundary exactly at 0); up, the main direction the model ignores."""
+    figure, axes = _figure(5.8, 4.6)
+    coordinates, direction = model_coordinates(model, samples.values)
+    x_limits = _extent(np.append(coordinates[:, 0], 0.0))
+    x_limits = (min(x_limits[0], -1.0), max(x_limits[1], 1.0))
+    y_limits = _extent(coordinates[:, 1])
+    x_grid, y_grid = np.meshgrid(np.linspace(*x_limits, GRID_STEPS), np.array(y_limits))
+    axes.contourf(x_grid, y_grid, 1.0 / (1.0 + np.exp(-x_grid)), levels=np.linspace(0, 1, 11), cmap="Blues",
+                  alpha=0.35)
+    _scatter(axes, coordinates, shown)
+    linear = not model.hidden_layers
+    axes.axvline(0.0, color=BOUNDARY_COLOUR, linewidth=1.5,
+                 label="Aᵀx + b = 0 (P(water) = 0.5)" if linear else "P(water) = 0.5")
+    axes.set_xlim(*x_limits)
+    axes.set_ylim(*y_limits)
+    axes.set_xlabel("Aᵀx + b   (P(water) = σ(Aᵀx + b))" if linear
+                    else "network output before σ   (P(water) = σ(output))")
+    axes.set_ylabel(f"{direction_label(model, direction)}\n(standardized bands)", fontsize="small")
+    _legend(axes, loc="best")
     figure.tight_layout()
     return figure
 
@@ -166,7 +254,7 @@ def one_band_plot(model, samples, shown):
     curve.set_ylabel("P(water)")
     axes.set_xlabel(band_label(model, 0))
     axes.set_ylabel("samples")
-    axes.legend(fontsize="x-small")
+    _legend(axes)
     figure.tight_layout()
     return figure
 
@@ -174,7 +262,7 @@ def one_band_plot(model, samples, shown):
 def three_d_plot(model, samples, shown):
     figure, axes = _figure(5.5, 5.0, projection="3d")
     limits = [_extent(samples.values[:, column]) for column in range(3)]
-    _scatter(axes, samples, shown, (0, 1, 2))
+    _scatter(axes, samples.values[:, :3], shown)
     coefficients = model.coefficients_in_band_units()
     if coefficients is None:
         (*meshes,), probability = _grid_probability(
@@ -203,5 +291,5 @@ def three_d_plot(model, samples, shown):
     axes.set_xlabel(band_label(model, 0))
     axes.set_ylabel(band_label(model, 1))
     axes.set_zlabel(band_label(model, 2))
-    axes.legend(fontsize="x-small", loc="upper left")
+    _legend(axes, loc="upper left")
     return figure

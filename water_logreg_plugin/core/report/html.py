@@ -175,10 +175,21 @@ def _loss_section(history, model):
 def _feature_space_section(model, samples, train_mask, validation_mask):
     band_count = len(model.bands)
     shown = plots.plotted_subset(samples.labels, train_mask, validation_mask)
-    boundary = ("the line Aᵀx + b = 0" if not model.hidden_layers
-                else "the P(water) = 0.5 contour")
-    others = " with the other bands at their training mean" if band_count > 2 else ""
+    linear = not model.hidden_layers
+    boundary = "the line Aᵀx + b = 0" if linear else "the P(water) = 0.5 contour"
     images = []
+    if band_count >= 2:
+        images.append(_image(
+            plots.model_plot(model, samples, shown), "plot-feature-space-model",
+            "Samples where the model puts them: the model's decision value across, the main other "
+            "direction up, with the decision boundary",
+            "Every drawn pixel at its exact place for the model. Across: "
+            + ("Aᵀx + b, the model's normal direction; P(water) = σ(Aᵀx + b)" if linear
+               else "the network's output before σ; P(water) = σ(output)")
+            + ", so the vertical line at 0 is the decision boundary and the shading P(water), both exact. "
+            "Up: the direction (in standardized bands) along which the pixels spread most "
+            + ("among those the model ignores (orthogonal to A)." if linear else "(first principal component)."),
+        ))
     if band_count == 1:
         images.append(_image(
             plots.one_band_plot(model, samples, shown), f"plot-feature-space-b{model.bands[0]}",
@@ -191,9 +202,12 @@ def _feature_space_section(model, samples, train_mask, validation_mask):
         images.append(_image(
             plots.pair_plot(model, samples, shown, first, second), f"plot-feature-space-{names}",
             f"Samples in feature space, band {model.bands[first]} against band {model.bands[second]}, "
-            f"coloured by class, with the decision boundary",
-            f"{plots.band_label(model, first)} against {plots.band_label(model, second)}: "
-            f"the boundary is {boundary}{others}; shading is P(water).",
+            "coloured by class" + (", with the decision boundary" if band_count == 2 else ""),
+            f"{plots.band_label(model, first)} against {plots.band_label(model, second)}"
+            + (f": the boundary is {boundary} and shading is P(water), exact (the model uses these two bands "
+               "only)." if band_count == 2 else
+               f": the samples only. The model also uses the other {band_count - 2} band(s), so no line in this "
+               "plane separates its water from its land; the first figure shows where the model puts each pixel."),
         ))
     if band_count == 3:
         images.append(_image(
