@@ -56,7 +56,7 @@ CONTRACT = {
         {"SAMPLES": "source", "DEVICE": "enum", **TRAINING_PARAMETERS, "OUTPUT_MODEL": "fileDestination",
          "OUTPUT_REPORT": "fileDestination"},
         {"OUTPUT_MODEL": "outputFile", "OUTPUT_REPORT": "outputHtml", "DEVICE_USED": "outputString",
-         "FINAL_LOSS": "outputNumber", **FIGURE_OUTPUTS},
+         "FINAL_LOSS": "outputNumber", "MODEL_LOCATION": "outputHtml", **FIGURE_OUTPUTS},
     ),
     "waterindex": (
         {"INPUT": "raster", "GREEN_BAND": "band", "NIR_BAND": "band", "SWIR_BAND": "band", "THRESHOLD": "number",
