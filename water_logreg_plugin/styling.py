@@ -20,16 +20,21 @@ PROBABILITY_RAMP = (
 
 
 def style_probability(layer):
-    shader_function = QgsColorRampShader(0.0, 1.0)
+    _style_ramp(layer, PROBABILITY_RAMP, 0.0, 1.0)
+
+
+def _style_ramp(layer, stops, low, high):
+    """A pseudo-colour ramp over [low, high] through (value, colour, label) stops."""
+    shader_function = QgsColorRampShader(low, high)
     shader_function.setColorRampType(QgsColorRampShader.Interpolated)
     shader_function.setColorRampItemList(
-        [QgsColorRampShader.ColorRampItem(value, QColor(color), label) for value, color, label in PROBABILITY_RAMP]
+        [QgsColorRampShader.ColorRampItem(value, QColor(color), label) for value, color, label in stops]
     )
-    shader = QgsRasterShader(0.0, 1.0)
+    shader = QgsRasterShader(low, high)
     shader.setRasterShaderFunction(shader_function)
     renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
-    renderer.setClassificationMin(0.0)
-    renderer.setClassificationMax(1.0)
+    renderer.setClassificationMin(low)
+    renderer.setClassificationMax(high)
     layer.setRenderer(renderer)
     layer.triggerRepaint()
 
@@ -54,18 +59,7 @@ def style_index(layer, threshold=0.0):
         ((threshold + 1) / 2, "#6baed6", f"{(threshold + 1) / 2:.2f}"),
         (1.0, "#08306b", "1 water"),
     )
-    shader_function = QgsColorRampShader(-1.0, 1.0)
-    shader_function.setColorRampType(QgsColorRampShader.Interpolated)
-    shader_function.setColorRampItemList(
-        [QgsColorRampShader.ColorRampItem(value, QColor(color), label) for value, color, label in stops]
-    )
-    shader = QgsRasterShader(-1.0, 1.0)
-    shader.setRasterShaderFunction(shader_function)
-    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
-    renderer.setClassificationMin(-1.0)
-    renderer.setClassificationMax(1.0)
-    layer.setRenderer(renderer)
-    layer.triggerRepaint()
+    _style_ramp(layer, stops, -1.0, 1.0)
 
 
 OCCURRENCE_RAMP = (
@@ -76,18 +70,7 @@ OCCURRENCE_RAMP = (
 
 
 def style_occurrence(layer):
-    shader_function = QgsColorRampShader(0.0, 1.0)
-    shader_function.setColorRampType(QgsColorRampShader.Interpolated)
-    shader_function.setColorRampItemList(
-        [QgsColorRampShader.ColorRampItem(value, QColor(color), label) for value, color, label in OCCURRENCE_RAMP]
-    )
-    shader = QgsRasterShader(0.0, 1.0)
-    shader.setRasterShaderFunction(shader_function)
-    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
-    renderer.setClassificationMin(0.0)
-    renderer.setClassificationMax(1.0)
-    layer.setRenderer(renderer)
-    layer.triggerRepaint()
+    _style_ramp(layer, OCCURRENCE_RAMP, 0.0, 1.0)
 
 
 def style_change(layer):
