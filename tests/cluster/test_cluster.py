@@ -262,7 +262,7 @@ def test_a_killed_worker_loses_no_scene(qgis_free_env, tmp_path):
 def count_chunks(output_folder):
     """Complete chunk files in the run's scratch folder (partial ones are hidden)."""
     return sum(
-        1 for folder in output_folder.glob(".waterlogreg-chunks-*") for name in os.listdir(folder)
+        1 for folder in output_folder.glob(".waterlogreg-chunks*") for name in os.listdir(folder)
         if not name.startswith(".")
     ) if output_folder.exists() else 0
 

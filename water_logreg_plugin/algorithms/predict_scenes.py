@@ -20,7 +20,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.batch import predict_scenes
-from ..core.scenes import SUMMARY_COLUMNS, expand_scenes
+from ..core.outputs import check_outputs
+from ..core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .sinks import sink_file, write_features
@@ -32,6 +33,7 @@ class PredictScenes(WaterLogRegAlgorithm):
     SCENES, FOLDER, PATTERN, SCHEDULER = "SCENES", "FOLDER", "PATTERN", "SCHEDULER"
     OUTPUT_FOLDER, OUTPUT_SUMMARY = "OUTPUT_FOLDER", "OUTPUT_SUMMARY"
     SCENES_OK, SCENES_FAILED = "SCENES_OK", "SCENES_FAILED"
+    all_or_nothing = False  # the scenes done before a failure or a cancel are kept
 
     def name(self):
         return "predictscenes"
@@ -42,8 +44,12 @@ class PredictScenes(WaterLogRegAlgorithm):
     def shortHelpString(self):  # noqa: N802
         return self.tr(
             "Applies one model file to many rasters: the layers you pick, plus every file in a "
-            "folder that matches a pattern. Each scene gets its own water-probability GeoTIFF, "
-            "<scene>_water.tif in the output folder (Float32, 0 land … 1 water, nodata -9999).\n\n"
+            "folder that matches a pattern (except the results of this plugin, so the output folder "
+            "may be the folder of scenes). Each scene gets its own water-probability GeoTIFF, "
+            "<scene>_water.tif in the output folder (Float32, 0 land … 1 water, nodata -9999); "
+            "scenes of the same name in different folders get <folder>_<scene>_water.tif, and a "
+            "name that is still taken (by a scene of the batch) gets _2, _3, …. The summary "
+            "says which output belongs to which scene.\n\n"
             "A scene that cannot be predicted (unreadable, missing bands, another band count or "
             "data type than the model was trained on) is reported in the log and skipped; the "
             "other scenes still run.\n\n"
@@ -99,14 +105,22 @@ class PredictScenes(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_FAILED, self.tr("Scenes failed")))
 
     def run_algorithm(self, parameters, context, feedback):
-        sink_file(self, parameters, self.OUTPUT_SUMMARY, context)  # an unwritable folder stops before any work
         # parameterAsFileList gives [''] when no layer is picked.
         picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
         scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
         output_folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
-        os.makedirs(output_folder, exist_ok=True)
+        model = self.parameterAsFile(parameters, self.MODEL, context)
+        # Before any work: the folder made (the help promises it), nothing overwrites a scene or
+        # the model, the summary can be written.
+        check_outputs({self.MODEL: model}, {self.OUTPUT_FOLDER: output_folder}, create_folders=(self.OUTPUT_FOLDER,))
+        check_outputs(
+            dict({self.MODEL: model}, **{f"scene '{scene}'": scene for scene in scenes}),
+            dict({self.OUTPUT_SUMMARY: sink_file(self, parameters, self.OUTPUT_SUMMARY, context)},
+                 **{f"the output of '{os.path.basename(scene)}'": output
+                    for scene, output in zip(scenes, scene_outputs(scenes, output_folder))}),
+        )
         results = predict_scenes(
-            self.parameterAsFile(parameters, self.MODEL, context), scenes, output_folder,
+            model, scenes, output_folder,
             device=declared.device_choice(self, parameters, context), callbacks=core_callbacks(feedback),
             scheduler=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
         )

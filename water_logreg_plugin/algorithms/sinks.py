@@ -9,7 +9,6 @@ import tempfile
 from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
 
 from ..core.errors import Canceled
-from ..core.raster import check_output_folder
 
 
 def sink_file(algorithm, parameters, name, context):
@@ -20,10 +19,9 @@ def sink_file(algorithm, parameters, name, context):
         value = value.sink.valueAsString(context.expressionContext())[0]
     value = str(value or "")
     if (value in ("", "TEMPORARY_OUTPUT") or "|" in value or re.match(r"^\w{2,}:", value)
-            or not os.path.splitext(value)[1]):
+            or not (os.path.splitext(value)[1] or os.path.isdir(value))):
         return None
-    check_output_folder(value)
-    return os.path.abspath(value)
+    return os.path.abspath(value)  # checked by core.outputs.check_outputs before any work
 
 
 def write_features(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback):

@@ -10,6 +10,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
+from ..core.outputs import check_outputs
 from ..core.raster import open_raster
 from ..core.water_index import choose_index_bands, water_index
 from ..styling import style_index, style_mask, style_on_load
@@ -88,6 +89,10 @@ class WaterIndex(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, _ = raster_path(self, parameters, context, self.INPUT)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
+        check_outputs({self.INPUT: path}, {self.OUTPUT: output, self.OUTPUT_MASK: mask},
+                      rasters=(self.OUTPUT, self.OUTPUT_MASK))
         bands = choose_index_bands(
             open_raster(path),
             green=self.parameterAsInt(parameters, self.GREEN_BAND, context) or None,
@@ -96,8 +101,6 @@ class WaterIndex(WaterLogRegAlgorithm):
         )
         threshold = parameters.get(self.THRESHOLD)
         threshold = None if threshold in (None, "") else self.parameterAsDouble(parameters, self.THRESHOLD, context)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
         summary = water_index(path, output, bands, mask, threshold, core_callbacks(feedback))
         style_on_load(context, output, partial(style_index, threshold=summary.threshold))
         style_on_load(context, mask, style_mask)
