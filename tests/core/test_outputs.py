@@ -130,9 +130,8 @@ def test_a_full_disk_is_a_message_naming_the_output_and_leaves_nothing(tmp_path,
     with pytest.raises(WaterLogRegError) as refusal:
         predict_water(scene, load_model(model_file), destination)
     message = str(refusal.value)
-    assert message.startswith(f"Writing '{destination}' failed (")
-    assert message.endswith("): the disk may be full or the folder no longer writable. Free some disk space "
-                            "or choose another folder, then run again.")
+    assert message.startswith(f"Writing '{destination}' failed: the disk is full (")
+    assert message.endswith("). Free some disk space or choose another folder, then run again.")
     assert ".partial" not in message
     assert os.listdir(full_disk) == []
 

@@ -10,6 +10,7 @@ import glob
 import math
 import os
 import re
+import shutil
 import socket
 import stat
 import tempfile
@@ -196,9 +197,15 @@ def atomic_output(destination, callbacks=QUIET):
         # Statistics GDAL kept for an earlier file of this name describe other pixels.
         remove_quietly(destination + ".aux.xml")
     except WriteError as error:
+        reason = error.reason.replace(partial, destination)
+        if _free_bytes(destination) < FULL_DISK_BYTES:
+            raise WaterLogRegError(
+                f"Writing '{destination}' failed: the disk is full ({reason}). Free some disk space or "
+                "choose another folder, then run again."
+            ) from None
         raise WaterLogRegError(
-            f"Writing '{destination}' failed ({error.reason.replace(partial, destination)}): the disk may be "
-            "full or the folder no longer writable. Free some disk space or choose another folder, then run again."
+            f"Writing '{destination}' failed ({reason}): the disk may be full or the folder no longer "
+            "writable. Free some disk space or choose another folder, then run again."
         ) from None
     except OSError as error:
         if partial not in (error.filename, error.filename2) and destination not in (error.filename, error.filename2):
@@ -221,6 +228,16 @@ def record_output(path):
     written = RUN_OUTPUTS.get()
     if written is not None:
         written.append(path)
+
+
+FULL_DISK_BYTES = 1 << 20  # a write failed with less free than this: the disk is full
+
+
+def _free_bytes(destination):
+    try:
+        return shutil.disk_usage(os.path.dirname(destination)).free
+    except OSError:
+        return FULL_DISK_BYTES
 
 
 HOST_TAG = re.sub(r"[^A-Za-z0-9.]", "", socket.gethostname())[:40]
