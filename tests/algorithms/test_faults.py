@@ -147,6 +147,38 @@ def test_cancel_while_predicting(run_algorithm, scene, model, out):
     }, CancelAt(50), out)
 
 
+def test_a_cancel_at_the_very_end_is_honoured_until_the_file_is_in_place(run_algorithm, scene, model, out):
+    raster, _, _ = scene
+    assert_canceled(run_algorithm, "predictwater", {
+        "INPUT": raster, "MODEL": model, "OUTPUT": str(out / "p.tif"), "OUTPUT_MASK": str(out / "mask.tif"),
+    }, CancelAt(100), out)
+
+
+def test_a_later_output_failing_removes_the_earlier_ones(run_algorithm, scene, out, monkeypatch):
+    """The report is written last; when it fails, the map, mask and model of the run go too."""
+    import errno
+
+    from water_logreg_plugin.core import workflow
+    from water_logreg_plugin.core.raster import atomic_output
+
+    def report_on_a_full_disk(path, *args, **kwargs):
+        with atomic_output(path) as partial:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), partial)
+
+    monkeypatch.setattr(workflow, "write_training_report", report_on_a_full_disk)
+    raster, polygons, _ = scene
+    with pytest.raises(QgsProcessingException) as refusal:
+        run_algorithm("classifywater", {
+            "INPUT": raster, "POLYGONS": polygons, "CLASS_FIELD": "class", "MAX_STEPS": 20,
+            "OUTPUT": str(out / "p.tif"), "OUTPUT_MODEL": str(out / "model.json"), "OUTPUT_MASK": str(out / "m.tif"),
+            "OUTPUT_REPORT": str(out / "report.html"),
+        })
+    assert str(refusal.value) == (
+        f"Writing '{out}/report.html' failed (No space left on device): the disk may be full or the folder no "
+        "longer writable. Free some disk space or choose another folder, then run again.")
+    assert nothing_left(out)
+
+
 @pytest.mark.parametrize("percent, stage", [(5, "sampling"), (30, "training"), (75, "prediction")])
 def test_cancel_the_one_click_tool_at_each_stage(run_algorithm, scene, out, percent, stage):
     raster, polygons, _ = scene
@@ -185,6 +217,12 @@ def test_a_kill_mid_prediction_leaves_no_finished_looking_file(scene, model, out
     assert process.returncode == -signal.SIGKILL
     assert not output.exists()
     assert all(name.startswith(".p.partial-") for name in os.listdir(out))
+    # The next run of the same output recognises the killed run's partial and removes it.
+    from water_logreg_plugin.core.model import load_model
+    from water_logreg_plugin.core.predict import predict_water
+
+    predict_water(raster, load_model(model), str(output))
+    assert os.listdir(out) == ["p.tif"]
 
 
 def test_a_broken_scene_in_a_batch_loses_no_other(run_algorithm, model, tmp_path):
