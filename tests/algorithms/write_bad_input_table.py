@@ -25,9 +25,15 @@ that no input changed (the checksum of every input file before and after). "Unab
 execute algorithm" is QGIS's own first line for a parameter it refuses before the algorithm
 starts.
 
-Outputs are written to a hidden `.NAME.partial-…` file (or folder, for the point layer of
-*Sample training pixels*) beside the destination and moved into place only when complete, so
-a refusal, a cancel, a crash or a kill never leaves a file under the destination's name.
+Every output is checked before any work (`core/outputs.py`): it may not be an input of the run
+or another of its outputs (paths compared resolved: links, `..`, hard links), it may not be a
+folder, its folder must be a folder that can be written, and a raster output must end in `.tif`
+or `.tiff` (the rasters are GeoTIFF). Outputs are written to a hidden
+`.NAME.partial-HOST-PID-RUN…` file (or folder, for the point layer of *Sample training pixels*)
+beside the destination and moved into place only when complete, so a refusal, a cancel (honoured
+up to the move), a crash or a kill never leaves a file under the destination's name; the next
+run of the same output removes what a killed run left. A run is all or nothing: when a later
+output fails, the outputs the run had already moved into place are removed again.
 """
 
 ALGORITHM_NAMES = {
