@@ -130,6 +130,23 @@ def test_sampled_points_appear_whole_and_load_from_their_final_name(run_algorith
     assert result["OUTPUT"].startswith(destination)
 
 
+def test_a_killed_runs_staging_folder_is_removed_and_a_live_runs_kept(run_algorithm, scene, out):
+    from water_logreg_plugin.core.raster import run_id
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    host = run_id().split("-")[0]
+    dead = out / f".samples.partial-{host}-{ended.pid}-0123abcd-x1"
+    alive = out / f".samples.partial-{host}-{os.getpid()}-89abcdef-x2"
+    dead.mkdir()
+    alive.mkdir()
+    raster, polygons, _ = scene
+    run_algorithm("samplepixels", {
+        "INPUT": raster, "POLYGONS": polygons, "CLASS_FIELD": "class", "OUTPUT": str(out / "samples.gpkg"),
+    })
+    assert sorted(os.listdir(out)) == sorted([alive.name, "samples.gpkg"])
+
+
 def test_cancel_while_training(run_algorithm, scene, out, tmp_path):
     raster, polygons, _ = scene
     samples = run_algorithm("samplepixels", {

@@ -260,3 +260,35 @@ def test_cli_scenes_of_one_name_each_keep_their_result(tmp_path, model_file, cap
         predict_water(scene, load_model(model_file), reference)
         assert (gdal.Open(str(out / output)).ReadAsArray() == gdal.Open(reference).ReadAsArray()).all()
     assert "2 of 2 scenes ok" in stdout
+
+
+def test_a_named_pipe_as_model_or_raster_is_refused_at_once(tmp_path):
+    from water_logreg_plugin.core.raster import open_raster
+
+    pipe = str(tmp_path / "model.json")
+    os.mkfifo(pipe)
+    with pytest.raises(WaterLogRegError) as refusal:
+        load_model(pipe)
+    assert str(refusal.value) == (
+        f"The model file '{pipe}' is a named pipe (FIFO), not a regular file, and reading it could wait for "
+        "ever; choose a model file saved on disk.")
+    with pytest.raises(WaterLogRegError, match="^The raster '.*' is a named pipe"):
+        open_raster(pipe)
+
+
+def test_a_batch_leaves_another_live_runs_partials_alone(tmp_path, model_file):
+    """Two runs writing to one folder: the end of one removes only what ended processes left."""
+    from water_logreg_plugin.core.batch import predict_scenes
+
+    scene = write_raster(tmp_path / "scene.tif", water_scene(rows=30, cols=40)[0])
+    out = tmp_path / "out"
+    out.mkdir()
+    host = run_id().split("-")[0]
+    other_run = partial_path(str(out / "scene_water.tif"), f"{host}-{os.getppid()}-0123abcd")
+    open(other_run, "w").close()
+    results = predict_scenes(model_file, [scene], str(out), workers=0, scheduler=None)
+    assert [result.status for result in results] == ["ok"]
+    from water_logreg_plugin.core.cluster import predict_scenes_on_cluster
+
+    predict_scenes_on_cluster(model_file, [scene], str(out))
+    assert sorted(os.listdir(out)) == sorted([os.path.basename(other_run), "scene_water.tif"])

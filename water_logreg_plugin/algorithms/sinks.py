@@ -9,6 +9,7 @@ import tempfile
 from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
 
 from ..core.errors import Canceled
+from ..core.raster import left_by_dead_run, run_id
 
 
 def sink_file(algorithm, parameters, name, context):
@@ -34,7 +35,11 @@ def write_features(algorithm, parameters, name, context, fields, geometry_type, 
     if destination is None:
         return _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback)
     folder, file_name = os.path.split(destination)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.splitext(file_name)[0]}.partial-", dir=folder)
+    prefix = f".{os.path.splitext(file_name)[0]}.partial-"
+    for entry in os.listdir(folder):  # what a killed run of this output left
+        if entry.startswith(prefix) and left_by_dead_run(entry):
+            shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+    staging = tempfile.mkdtemp(prefix=f"{prefix}{run_id()}-", dir=folder)
     staged = os.path.join(staging, file_name)
     staged_parameters = dict(parameters)
     original = parameters.get(name)
