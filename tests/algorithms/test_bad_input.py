@@ -144,6 +144,10 @@ ROWS = [
         ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
         "{output} '{folder}/out' is an existing folder, not a file; give the path of a file, e.g. a new "
         "name inside that folder."),
+    Row("output_is_fifo", "An output path that is a named pipe (FIFO)",
+        ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
+        "{output} '{folder}/out/pipe' is a named pipe (FIFO), not a regular file; writing the output would "
+        "replace it. Choose the path of a file."),
     Row("output_folder_is_a_file", "An output path whose folder is a file (model.json/…)",
         ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
         "{output} '{folder}/model.json/{output_name}' cannot be written: '{folder}/model.json' is a file, "
@@ -318,6 +322,9 @@ def spoil(row_key, files, parameters):
         parameters["OUTPUT_MASK"] = parameters["OUTPUT"]
     elif row_key == "output_is_folder":
         parameters[first_output(parameters)] = str(files.output_folder)
+    elif row_key == "output_is_fifo":
+        os.mkfifo(files.output_folder / "pipe")
+        parameters[first_output(parameters)] = str(files.output_folder / "pipe")
     elif row_key == "output_folder_is_a_file":
         name = first_output(parameters)
         parameters[name] = os.path.join(files.model, os.path.basename(parameters[name]))

@@ -20,7 +20,7 @@ def sink_file(algorithm, parameters, name, context):
         value = value.sink.valueAsString(context.expressionContext())[0]
     value = str(value or "")
     if (value in ("", "TEMPORARY_OUTPUT") or "|" in value or re.match(r"^\w{2,}:", value)
-            or not (os.path.splitext(value)[1] or os.path.isdir(value))):
+            or not (os.path.splitext(value)[1] or os.path.lexists(value))):
         return None
     return os.path.abspath(value)  # checked by core.outputs.check_outputs before any work
 

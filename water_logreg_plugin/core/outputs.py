@@ -10,7 +10,7 @@ When a later output of a run fails, the ones already moved into place are remove
 import os
 
 from .errors import WaterLogRegError
-from .raster import RUN_OUTPUTS, check_output_folder, remove_quietly
+from .raster import RUN_OUTPUTS, check_output_folder, remove_quietly, special_file_kind
 
 # The rasters are written by GDAL's GTiff driver (tiled, compressed, BIGTIFF when needed).
 RASTER_EXTENSIONS = (".tif", ".tiff")
@@ -74,6 +74,12 @@ def check_outputs(inputs, outputs, rasters=(), create_folders=()):
 
 def check_output_file(name, path, raster=False):
     """One output file: not a folder, in a writable folder, with a format's extension."""
+    kind = special_file_kind(path)
+    if kind:
+        raise WaterLogRegError(
+            f"{name} '{path}' is {kind}, not a regular file; writing the output would replace it. "
+            "Choose the path of a file."
+        )
     if os.path.isdir(path):
         raise WaterLogRegError(
             f"{name} '{path}' is an existing folder, not a file; give the path of a file, e.g. a new "

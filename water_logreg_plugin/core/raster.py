@@ -73,17 +73,25 @@ def open_raster(path, decode_threads=False):
     return dataset
 
 
-def check_regular_file(path, what="file"):
-    """Refuse a FIFO, a device or a socket given as a file: opening one can wait for ever."""
+def special_file_kind(path):
+    """'a named pipe (FIFO)', 'a device' or 'a socket' for such a path; None for a file, a
+    folder, or nothing there."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
-        return  # missing, unreadable or no local path: the open that follows says so
+        return None
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return
-    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+        return None
+    return ("a named pipe (FIFO)" if stat.S_ISFIFO(mode)
             else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
+def check_regular_file(path, what="file"):
+    """Refuse a FIFO, a device or a socket given as a file: opening one can wait for ever."""
+    kind = special_file_kind(path)
+    if kind is None:
+        return  # a file or folder, or missing or unreadable: the open that follows says so
     raise WaterLogRegError(
         f"The {what} '{path}' is {kind}, not a regular file, and reading it could wait for ever; "
         f"choose a {what} saved on disk."
