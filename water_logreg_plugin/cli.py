@@ -14,7 +14,7 @@ import csv
 import os
 import sys
 
-from .core.cluster import TASK_PIXELS, predict_scenes_on_cluster
+from .core.cluster import TASK_PIXELS, check_scheduler, predict_scenes_on_cluster
 from .core.device import DEVICE_CHOICES
 from .core.errors import WaterLogRegError
 from .core.outputs import check_outputs
@@ -64,13 +64,14 @@ def main(argv=None):
     summary_path = args.summary or os.path.join(args.output_folder, SUMMARY_NAME)
     try:
         check_workers(args.workers, args.oversubscribe)
-        check_outputs({"--model": args.model}, {"--output-folder": args.output_folder},
-                      create_folders=("--output-folder",))
+        if args.scheduler:
+            check_scheduler(args.scheduler)
         check_outputs(
             dict({"--model": args.model}, **{f"scene '{scene}'": scene for scene in scenes}),
-            dict({"--summary": summary_path},
+            dict({"--output-folder": args.output_folder, "--summary": summary_path},
                  **{f"the output of '{os.path.basename(scene)}'": output
                     for scene, output in zip(scenes, scene_outputs(scenes, args.output_folder))}),
+            create_folders=("--output-folder",),
         )
         results = predict_scenes_on_cluster(
             args.model, scenes, args.output_folder, args.device, scheduler=args.scheduler,

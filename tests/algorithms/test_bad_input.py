@@ -160,8 +160,20 @@ ROWS = [
         "OUTPUT '{folder}/out/probability.png' has the extension '.png', but this tool writes GeoTIFF "
         "rasters; name the file 'probability.tif' (or .tiff), or convert the result afterwards (Raster → "
         "Conversion → Translate)."),
+    Row("summary_is_scene", "OUTPUT_SUMMARY is one of the scenes",
+        ("predictscenes",),
+        "OUTPUT_SUMMARY is the same file as scene '{folder}/scene.tif' ('{folder}/scene.tif'); choose another "
+        "output path — the input would be overwritten."),
+    Row("scenes_output_folder_is_a_file", "OUTPUT_FOLDER is a file",
+        ("predictscenes",),
+        "OUTPUT_FOLDER '{folder}/samples.gpkg' cannot be used as a folder: '{folder}/samples.gpkg' is a file. "
+        "Choose another output folder."),
+    Row("scheduler_not_an_address", "A Dask scheduler address that is a web address (http://localhost:8787/status)",
+        ("predictscenes",),
+        "'http://localhost:8787/status' is not a Dask scheduler address; give one like tcp://host:8786 (the "
+        "address `dask scheduler` prints)."),
     Row("model_fifo", "The model file is a named pipe (FIFO)",
-        ("predictwater",),
+        ("predictwater", "predictscenes"),
         "Unable to execute algorithm\nThe model file '{folder}/model.json' is a named pipe (FIFO), not a "
         "regular file, and reading it could wait for ever; choose a model file saved on disk."),
     Row("raster_fifo", "The raster is a named pipe (FIFO)",
@@ -191,7 +203,7 @@ ACCEPTED = [
         "Runs; NaN pixels are never sampled and are nodata (-9999) in the probability map."),
 ]
 
-OUTPUT_NAMES = ("OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK", "OUTPUT_REPORT")
+OUTPUT_NAMES = ("OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK", "OUTPUT_REPORT", "OUTPUT_SUMMARY", "OUTPUT_FOLDER")
 
 
 class Files:
@@ -219,6 +231,8 @@ class Files:
             "classifywater": dict(raster_and_polygons, OUTPUT=str(out / "probability.tif"),
                                   OUTPUT_MODEL=str(out / "model.json"), OUTPUT_MASK=str(out / "mask.tif")),
             "assessaccuracy": dict(raster_and_polygons, OUTPUT_REPORT=str(out / "report.html")),
+            "predictscenes": {"MODEL": self.model, "SCENES": [self.raster], "OUTPUT_FOLDER": str(out / "water"),
+                              "OUTPUT_SUMMARY": str(out / "summary.csv")},
         }[algorithm]
 
     def spoil_polygons(self, boxes, **layer_options):
@@ -334,6 +348,12 @@ def spoil(row_key, files, parameters):
                 parameters[name] = os.path.join("/sys", os.path.basename(parameters[name]))
     elif row_key == "raster_output_png":
         parameters["OUTPUT"] = str(files.output_folder / "probability.png")
+    elif row_key == "summary_is_scene":
+        parameters["OUTPUT_SUMMARY"] = files.raster
+    elif row_key == "scenes_output_folder_is_a_file":
+        parameters["OUTPUT_FOLDER"] = files.samples
+    elif row_key == "scheduler_not_an_address":
+        parameters["SCHEDULER"] = "http://localhost:8787/status"
     elif row_key == "model_fifo":
         os.remove(files.model)
         os.mkfifo(files.model)
@@ -422,7 +442,8 @@ def leftovers(parameters, folders, inputs=()):
     """Outputs present under their names (inputs an output was pointed at aside), and partial
     files in the output folders."""
     present = [parameters[name] for name in OUTPUT_NAMES
-               if parameters.get(name) and os.path.isfile(parameters[name])
+               if parameters.get(name) and (os.path.isfile if name != "OUTPUT_FOLDER" else os.path.exists)(
+                   parameters[name])
                and not any(os.path.samefile(parameters[name], path) for path in inputs if os.path.exists(path))]
     partial = [os.path.join(str(folder), name) for folder in folders if os.path.isdir(folder)
                for name in os.listdir(folder) if "partial" in name]

@@ -42,6 +42,7 @@ ALGORITHM_NAMES = {
     "predictwater": "Predict water probability",
     "classifywater": "Classify water (one click)",
     "assessaccuracy": "Assess water map accuracy",
+    "predictscenes": "Predict water on many scenes",
 }
 
 

@@ -20,6 +20,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.batch import predict_scenes
+from ..core.cluster import check_scheduler
 from ..core.outputs import check_outputs
 from ..core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 from . import parameters as declared
@@ -110,19 +111,23 @@ class PredictScenes(WaterLogRegAlgorithm):
         scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
         output_folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         model = self.parameterAsFile(parameters, self.MODEL, context)
-        # Before any work: the folder made (the help promises it), nothing overwrites a scene or
-        # the model, the summary can be written.
-        check_outputs({self.MODEL: model}, {self.OUTPUT_FOLDER: output_folder}, create_folders=(self.OUTPUT_FOLDER,))
+        scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None
+        if scheduler:
+            check_scheduler(scheduler)  # within a timeout, before any work
+        # Before any work: nothing overwrites a scene or the model, the folder is made (the help
+        # promises it) and the summary can be written.
         check_outputs(
             dict({self.MODEL: model}, **{f"scene '{scene}'": scene for scene in scenes}),
-            dict({self.OUTPUT_SUMMARY: sink_file(self, parameters, self.OUTPUT_SUMMARY, context)},
+            dict({self.OUTPUT_FOLDER: output_folder,
+                  self.OUTPUT_SUMMARY: sink_file(self, parameters, self.OUTPUT_SUMMARY, context)},
                  **{f"the output of '{os.path.basename(scene)}'": output
                     for scene, output in zip(scenes, scene_outputs(scenes, output_folder))}),
+            create_folders=(self.OUTPUT_FOLDER,),
         )
         results = predict_scenes(
             model, scenes, output_folder,
             device=declared.device_choice(self, parameters, context), callbacks=core_callbacks(feedback),
-            scheduler=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
+            scheduler=scheduler,
         )
         summary_id = self.write_summary(parameters, context, results)
         failed = [result for result in results if result.status != "ok"]

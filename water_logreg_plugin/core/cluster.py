@@ -122,6 +122,13 @@ def check_scheduler(address, timeout=CONNECT_TIMEOUT_S):
             f"'{address}' is not a Dask scheduler address; give one like tcp://host:8786 "
             "(the address `dask scheduler` prints)."
         )
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise WaterLogRegError(
+            f"Running on Dask needs Dask's distributed scheduler; install it with "
+            f"pip install '{DASK_REQUIREMENT}'."
+        ) from None
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
             reply = pool.submit(asyncio.run, _scheduler_identity(address, timeout)).result(timeout * 3 + 5)
