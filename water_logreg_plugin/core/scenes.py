@@ -47,7 +47,12 @@ class SceneResult:
 
 def failure_reason(error):
     """What a failed scene reports: our own messages as they are, anything else with its type."""
-    return str(error) if isinstance(error, WaterLogRegError) else f"{type(error).__name__}: {error}"
+    if isinstance(error, WaterLogRegError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ('{error.filename}')" if error.filename else ""
+        return f"reading or writing a file failed{where}: {error.strerror}"
+    return f"{type(error).__name__}: {error}"
 
 
 def expand_scenes(patterns):
