@@ -7,6 +7,7 @@ must not be a folder, and a raster output must end in an extension of the format
 When a later output of a run fails, the ones already moved into place are removed again.
 """
 
+import functools
 import os
 
 from .errors import WaterLogRegError
@@ -157,4 +158,18 @@ class OutputSet:
             for path in self.paths:
                 remove_quietly(path)
                 remove_quietly(path + ".aux.xml")
+        elif RUN_OUTPUTS.get() is not None:
+            RUN_OUTPUTS.get().extend(self.paths)  # a job inside a run: its outputs are the run's too
         return False
+
+
+def all_or_nothing(job):
+    """Decorator: `job` runs inside an OutputSet, so when it fails or is canceled none of the
+    outputs it wrote stays behind."""
+
+    @functools.wraps(job)
+    def run(*args, **kwargs):
+        with OutputSet():
+            return job(*args, **kwargs)
+
+    return run
