@@ -296,9 +296,8 @@ def test_a_batch_leaves_another_live_runs_partials_alone(tmp_path, model_file):
 
 def test_a_job_inside_a_run_hands_its_outputs_to_the_run(tmp_path):
     with pytest.raises(WaterLogRegError), OutputSet():
-        with OutputSet():
-            with atomic_output(str(tmp_path / "first.json")) as partial:
-                open(partial, "w").close()
+        with OutputSet(), atomic_output(str(tmp_path / "first.json")) as partial:
+            open(partial, "w").close()
         assert os.listdir(tmp_path) == ["first.json"]
         raise WaterLogRegError("a later output failed")
     assert os.listdir(tmp_path) == []
