@@ -14,11 +14,12 @@ import csv
 import os
 import sys
 
-from .core.cluster import TASK_PIXELS, predict_scenes_on_cluster
+from .core.cluster import TASK_PIXELS, check_scheduler, predict_scenes_on_cluster
 from .core.device import DEVICE_CHOICES
 from .core.errors import WaterLogRegError
+from .core.outputs import check_outputs
 from .core.raster import atomic_output
-from .core.scenes import SUMMARY_COLUMNS, expand_scenes
+from .core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 
 SUMMARY_NAME = "summary.csv"
 
@@ -32,17 +33,23 @@ def build_parser():
     predict = commands.add_parser(
         "predict", help="water probability for many scenes, on this machine or a Dask cluster",
         description="Writes OUTPUT_FOLDER/<scene>_water.tif for each scene: P(water) as Float32, "
-                    "nodata -9999, exactly as 'Predict water probability' in QGIS writes it.",
+                    "nodata -9999, exactly as 'Predict water probability' in QGIS writes it. Scenes of "
+                    "one name in different folders get <folder>_<scene>_water.tif; a name still taken "
+                    "by a scene gets _2, _3, …; the summary shows which output is whose. Results of "
+                    "this plugin that a pattern matches are not scenes.",
     )
     predict.add_argument("scenes", nargs="+", metavar="SCENE", help="raster paths or glob patterns (quote them)")
     predict.add_argument("--model", required=True, help="model file (JSON) saved by the plugin")
     predict.add_argument("--output-folder", required=True, help="folder for the outputs (created if missing)")
     where = predict.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=0, metavar="N",
-                       help="start a local Dask cluster of N worker processes")
+                       help="start a local Dask cluster of N worker processes (at most the number of CPU cores, "
+                            "unless --oversubscribe)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:8786")
     predict.add_argument("--summary", metavar="CSV",
                          help=f"where to write the per-scene summary (default OUTPUT_FOLDER/{SUMMARY_NAME})")
+    predict.add_argument("--oversubscribe", action="store_true",
+                         help="allow --workers beyond the number of CPU cores of this machine")
     predict.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="torch device on each worker")
     predict.add_argument("--task-pixels", type=int, metavar="N",
                          help="split scenes with more pixels into tasks of whole block rows of about N "
@@ -56,18 +63,45 @@ def main(argv=None):
     scenes = expand_scenes(args.scenes)
     summary_path = args.summary or os.path.join(args.output_folder, SUMMARY_NAME)
     try:
-        os.makedirs(args.output_folder, exist_ok=True)
+        check_workers(args.workers, args.oversubscribe)
+        if args.scheduler:
+            check_scheduler(args.scheduler)
+        check_outputs(
+            dict({"--model": args.model}, **{f"scene '{scene}'": scene for scene in scenes}),
+            dict({"--output-folder": args.output_folder, "--summary": summary_path},
+                 **{f"the output of '{os.path.basename(scene)}'": output
+                    for scene, output in zip(scenes, scene_outputs(scenes, args.output_folder))}),
+            create_folders=("--output-folder",),
+        )
         results = predict_scenes_on_cluster(
             args.model, scenes, args.output_folder, args.device, scheduler=args.scheduler,
             workers=args.workers, task_pixels=args.task_pixels, progress_bar=True,
         )
         write_summary(results, summary_path)
-    except (WaterLogRegError, OSError) as error:
+    except WaterLogRegError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        where = f" '{error.filename}'" if error.filename else ""
+        print(f"error: reading or writing{where} failed ({error.strerror or error}); check the path, "
+              "the free disk space and that the folder can be written.", file=sys.stderr)
         return 2
     print(format_summary(results))
     print(f"Summary written to {summary_path}")
     return 0 if all(result.status == "ok" for result in results) else 1
+
+
+def check_workers(workers, oversubscribe=False):
+    """A local cluster bigger than the machine only thrashes it: the CPU count bounds --workers."""
+    cores = os.cpu_count() or 1
+    if workers < 0:
+        raise WaterLogRegError(f"--workers must be 0 or more, not {workers}.")
+    if workers > cores and not oversubscribe:
+        raise WaterLogRegError(
+            f"--workers {workers} is more than the {cores} CPU cores of this machine; each worker is a "
+            f"process holding a scene's windows in memory. Use --workers {cores} or fewer, or add "
+            "--oversubscribe to start that many anyway."
+        )
 
 
 def write_summary(results, path):
@@ -79,9 +113,9 @@ def write_summary(results, path):
 
 def format_summary(results):
     """A plain-text table of the scenes, then the totals."""
-    header = ("scene", "pixels", "water %", "seconds", "worker", "status")
+    header = ("scene", "output", "pixels", "water %", "seconds", "worker", "status")
     rows = [
-        (os.path.basename(result.scene), f"{result.pixels:,}",
+        (result.scene, os.path.basename(result.output), f"{result.pixels:,}",
          f"{100 * result.water_fraction:.2f}" if result.status == "ok" else "",
          f"{result.seconds:.1f}", result.worker, result.status if result.status == "ok" else f"failed: {result.reason}")
         for result in results

@@ -116,6 +116,70 @@ ROWS = [
         ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
         "The output folder '{folder}/read-only' cannot be written (permission denied); "
         "choose a folder you can write to."),
+    Row("output_is_input", "OUTPUT is the input raster itself",
+        ("predictwater", "classifywater"),
+        "OUTPUT is the same file as INPUT ('{folder}/scene.tif'); choose another output path — the input "
+        "would be overwritten."),
+    Row("output_is_input_through_link", "OUTPUT is a symbolic link to the input raster, spelt with '..'",
+        ("predictwater", "classifywater"),
+        "OUTPUT is the same file as INPUT ('{folder}/scene.tif'); choose another output path — the input "
+        "would be overwritten."),
+    Row("model_output_is_input", "OUTPUT_MODEL is the input raster",
+        ("classifywater",),
+        "OUTPUT_MODEL is the same file as INPUT ('{folder}/scene.tif'); choose another output path — the "
+        "input would be overwritten."),
+    Row("model_output_is_samples", "OUTPUT_MODEL is the samples layer it trains on",
+        ("trainmodel",),
+        "OUTPUT_MODEL is the same file as SAMPLES ('{folder}/samples.gpkg'); choose another output path — "
+        "the input would be overwritten."),
+    Row("output_is_polygons", "OUTPUT (or the report) is the polygon layer",
+        ("samplepixels", "assessaccuracy"),
+        "{output} is the same file as POLYGONS ('{folder}/polygons.gpkg'); choose another output path — "
+        "the input would be overwritten."),
+    Row("mask_is_output", "OUTPUT_MASK is the same file as OUTPUT",
+        ("predictwater", "classifywater"),
+        "OUTPUT_MASK is the same file as OUTPUT ('{folder}/out/probability.tif'); give each output a path "
+        "of its own."),
+    Row("output_is_folder", "An output path that is an existing folder",
+        ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
+        "{output} '{folder}/out' is an existing folder, not a file; give the path of a file, e.g. a new "
+        "name inside that folder."),
+    Row("output_is_fifo", "An output path that is a named pipe (FIFO)",
+        ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
+        "{output} '{folder}/out/pipe' is a named pipe (FIFO), not a regular file; writing the output would "
+        "replace it. Choose the path of a file."),
+    Row("output_folder_is_a_file", "An output path whose folder is a file (model.json/…)",
+        ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
+        "{output} '{folder}/model.json/{output_name}' cannot be written: '{folder}/model.json' is a file, "
+        "not a folder. Choose another output path."),
+    Row("output_in_system_folder", "An output path in a system folder (/sys)",
+        ("samplepixels", "trainmodel", "classifywater", "predictwater", "assessaccuracy"),
+        "The output folder '/sys' cannot be written (permission denied); choose a folder you can write to."),
+    Row("raster_output_png", "A raster output ending .png (GDAL cannot create PNG block by block)",
+        ("predictwater", "classifywater"),
+        "OUTPUT '{folder}/out/probability.png' has the extension '.png', but this tool writes GeoTIFF "
+        "rasters; name the file 'probability.tif' (or .tiff), or convert the result afterwards (Raster → "
+        "Conversion → Translate)."),
+    Row("summary_is_scene", "OUTPUT_SUMMARY is one of the scenes",
+        ("predictscenes",),
+        "OUTPUT_SUMMARY is the same file as scene '{folder}/scene.tif' ('{folder}/scene.tif'); choose another "
+        "output path — the input would be overwritten."),
+    Row("scenes_output_folder_is_a_file", "OUTPUT_FOLDER is a file",
+        ("predictscenes",),
+        "OUTPUT_FOLDER '{folder}/samples.gpkg' cannot be used as a folder: '{folder}/samples.gpkg' is a file. "
+        "Choose another output folder."),
+    Row("scheduler_not_an_address", "A Dask scheduler address that is a web address (http://localhost:8787/status)",
+        ("predictscenes",),
+        "'http://localhost:8787/status' is not a Dask scheduler address; give one like tcp://host:8786 (the "
+        "address `dask scheduler` prints)."),
+    Row("model_fifo", "The model file is a named pipe (FIFO)",
+        ("predictwater", "predictscenes"),
+        "Unable to execute algorithm\nThe model file '{folder}/model.json' is a named pipe (FIFO), not a "
+        "regular file, and reading it could wait for ever; choose a model file saved on disk."),
+    Row("raster_fifo", "The raster is a named pipe (FIFO)",
+        ("samplepixels", "classifywater", "predictwater", "assessaccuracy"),
+        "Unable to execute algorithm\nThe multispectral raster '{folder}/scene.tif' is a named pipe (FIFO), "
+        "not a regular file, and reading it could wait for ever; choose a multispectral raster saved on disk."),
     Row("max_pixels_negative", "MAX_PIXELS_PER_CLASS negative (-1)",
         ("samplepixels", "classifywater"),
         "The maximum number of pixels per class cannot be negative; use 0 to keep all pixels."),
@@ -139,7 +203,7 @@ ACCEPTED = [
         "Runs; NaN pixels are never sampled and are nodata (-9999) in the probability map."),
 ]
 
-OUTPUT_NAMES = ("OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK", "OUTPUT_REPORT")
+OUTPUT_NAMES = ("OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK", "OUTPUT_REPORT", "OUTPUT_SUMMARY", "OUTPUT_FOLDER")
 
 
 class Files:
@@ -167,6 +231,8 @@ class Files:
             "classifywater": dict(raster_and_polygons, OUTPUT=str(out / "probability.tif"),
                                   OUTPUT_MODEL=str(out / "model.json"), OUTPUT_MASK=str(out / "mask.tif")),
             "assessaccuracy": dict(raster_and_polygons, OUTPUT_REPORT=str(out / "report.html")),
+            "predictscenes": {"MODEL": self.model, "SCENES": [self.raster], "OUTPUT_FOLDER": str(out / "water"),
+                              "OUTPUT_SUMMARY": str(out / "summary.csv")},
         }[algorithm]
 
     def spoil_polygons(self, boxes, **layer_options):
@@ -255,6 +321,45 @@ def spoil(row_key, files, parameters):
         for name in OUTPUT_NAMES:
             if name in parameters:
                 parameters[name] = str(folder / os.path.basename(parameters[name]))
+    elif row_key == "output_is_input":
+        parameters["OUTPUT"] = files.raster
+    elif row_key == "output_is_input_through_link":
+        os.symlink(files.raster, files.output_folder / "link.tif")
+        parameters["OUTPUT"] = str(files.output_folder / ".." / "out" / "link.tif")
+    elif row_key == "model_output_is_input":
+        parameters["OUTPUT_MODEL"] = files.raster
+    elif row_key == "model_output_is_samples":
+        parameters["OUTPUT_MODEL"] = files.samples
+    elif row_key == "output_is_polygons":
+        parameters[first_output(parameters)] = files.polygons
+    elif row_key == "mask_is_output":
+        parameters["OUTPUT_MASK"] = parameters["OUTPUT"]
+    elif row_key == "output_is_folder":
+        parameters[first_output(parameters)] = str(files.output_folder)
+    elif row_key == "output_is_fifo":
+        os.mkfifo(files.output_folder / "pipe")
+        parameters[first_output(parameters)] = str(files.output_folder / "pipe")
+    elif row_key == "output_folder_is_a_file":
+        name = first_output(parameters)
+        parameters[name] = os.path.join(files.model, os.path.basename(parameters[name]))
+    elif row_key == "output_in_system_folder":
+        for name in OUTPUT_NAMES:
+            if name in parameters:
+                parameters[name] = os.path.join("/sys", os.path.basename(parameters[name]))
+    elif row_key == "raster_output_png":
+        parameters["OUTPUT"] = str(files.output_folder / "probability.png")
+    elif row_key == "summary_is_scene":
+        parameters["OUTPUT_SUMMARY"] = files.raster
+    elif row_key == "scenes_output_folder_is_a_file":
+        parameters["OUTPUT_FOLDER"] = files.samples
+    elif row_key == "scheduler_not_an_address":
+        parameters["SCHEDULER"] = "http://localhost:8787/status"
+    elif row_key == "model_fifo":
+        os.remove(files.model)
+        os.mkfifo(files.model)
+    elif row_key == "raster_fifo":
+        os.remove(files.raster)
+        os.mkfifo(files.raster)
     elif row_key == "max_pixels_negative":
         parameters["MAX_PIXELS_PER_CLASS"] = -1
     elif row_key == "cuda_without_gpu":
@@ -304,16 +409,42 @@ def unprivileged():
         os.setegid(0)
 
 
-def expected_message(row, files):
+def first_output(parameters):
+    """The first output an algorithm has (OUTPUT, else OUTPUT_MODEL, else OUTPUT_REPORT)."""
+    return next(name for name in OUTPUT_NAMES if name in parameters)
+
+
+def expected_message(row, files, parameters):
     import torch
 
     build = "" if torch.version.cuda else ", a CPU-only build"
-    return row.message.format(folder=files.folder, torch=torch.__version__ + build)
+    output = first_output(parameters)
+    return row.message.format(folder=files.folder, torch=torch.__version__ + build, output=output,
+                              output_name=os.path.basename(str(parameters[output])))
 
 
-def leftovers(parameters, folders):
-    """Outputs present under their names, and partial files in the output folders."""
-    present = [parameters[name] for name in OUTPUT_NAMES if parameters.get(name) and os.path.exists(parameters[name])]
+def checksums(folder):
+    """{path: sha256} of every regular file under folder (the inputs), outputs folder left out."""
+    import hashlib
+
+    sums = {}
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if name != "out"]
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as handle:
+                    sums[path] = hashlib.sha256(handle.read()).hexdigest()
+    return sums
+
+
+def leftovers(parameters, folders, inputs=()):
+    """Outputs present under their names (inputs an output was pointed at aside), and partial
+    files in the output folders."""
+    present = [parameters[name] for name in OUTPUT_NAMES
+               if parameters.get(name) and (os.path.isfile if name != "OUTPUT_FOLDER" else os.path.exists)(
+                   parameters[name])
+               and not any(os.path.samefile(parameters[name], path) for path in inputs if os.path.exists(path))]
     partial = [os.path.join(str(folder), name) for folder in folders if os.path.isdir(folder)
                for name in os.listdir(folder) if "partial" in name]
     return present + partial
@@ -333,10 +464,14 @@ def test_refused_with_a_plain_message_and_no_output(run_algorithm, files, row, a
     read_only_row = row.key == "output_folder_read_only"
     if read_only_row:
         world_readable(files.folder)
+    before = checksums(files.folder)
     with unprivileged() if read_only_row else nullcontext(), pytest.raises(QgsProcessingException) as refusal:
         run_algorithm(algorithm, parameters)
-    assert str(refusal.value) == expected_message(row, files)
-    assert leftovers(parameters, [files.output_folder, files.folder / "missing", files.folder / "read-only"]) == []
+    assert str(refusal.value) == expected_message(row, files, parameters)
+    inputs = [files.raster, files.polygons, files.samples, files.model]
+    assert leftovers(parameters, [files.output_folder, files.folder / "missing", files.folder / "read-only"],
+                     inputs) == []
+    assert checksums(files.folder) == before, "an input changed"
     assert not (files.folder / "payload-ran").exists()
 
 

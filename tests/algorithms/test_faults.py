@@ -130,6 +130,23 @@ def test_sampled_points_appear_whole_and_load_from_their_final_name(run_algorith
     assert result["OUTPUT"].startswith(destination)
 
 
+def test_a_killed_runs_staging_folder_is_removed_and_a_live_runs_kept(run_algorithm, scene, out):
+    from water_logreg_plugin.core.raster import run_id
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    host = run_id().split("-")[0]
+    dead = out / f".samples.partial-{host}-{ended.pid}-0123abcd-x1"
+    alive = out / f".samples.partial-{host}-{os.getpid()}-89abcdef-x2"
+    dead.mkdir()
+    alive.mkdir()
+    raster, polygons, _ = scene
+    run_algorithm("samplepixels", {
+        "INPUT": raster, "POLYGONS": polygons, "CLASS_FIELD": "class", "OUTPUT": str(out / "samples.gpkg"),
+    })
+    assert sorted(os.listdir(out)) == sorted([alive.name, "samples.gpkg"])
+
+
 def test_cancel_while_training(run_algorithm, scene, out, tmp_path):
     raster, polygons, _ = scene
     samples = run_algorithm("samplepixels", {
@@ -145,6 +162,38 @@ def test_cancel_while_predicting(run_algorithm, scene, model, out):
     assert_canceled(run_algorithm, "predictwater", {
         "INPUT": raster, "MODEL": model, "OUTPUT": str(out / "p.tif"), "OUTPUT_MASK": str(out / "mask.tif"),
     }, CancelAt(50), out)
+
+
+def test_a_cancel_at_the_very_end_is_honoured_until_the_file_is_in_place(run_algorithm, scene, model, out):
+    raster, _, _ = scene
+    assert_canceled(run_algorithm, "predictwater", {
+        "INPUT": raster, "MODEL": model, "OUTPUT": str(out / "p.tif"), "OUTPUT_MASK": str(out / "mask.tif"),
+    }, CancelAt(100), out)
+
+
+def test_a_later_output_failing_removes_the_earlier_ones(run_algorithm, scene, out, monkeypatch):
+    """The report is written last; when it fails, the map, mask and model of the run go too."""
+    import errno
+
+    from water_logreg_plugin.core import workflow
+    from water_logreg_plugin.core.raster import atomic_output
+
+    def report_on_a_full_disk(path, *args, **kwargs):
+        with atomic_output(path) as partial:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), partial)
+
+    monkeypatch.setattr(workflow, "write_training_report", report_on_a_full_disk)
+    raster, polygons, _ = scene
+    with pytest.raises(QgsProcessingException) as refusal:
+        run_algorithm("classifywater", {
+            "INPUT": raster, "POLYGONS": polygons, "CLASS_FIELD": "class", "MAX_STEPS": 20,
+            "OUTPUT": str(out / "p.tif"), "OUTPUT_MODEL": str(out / "model.json"), "OUTPUT_MASK": str(out / "m.tif"),
+            "OUTPUT_REPORT": str(out / "report.html"),
+        })
+    assert str(refusal.value) == (
+        f"Writing '{out}/report.html' failed (No space left on device): the disk may be full or the folder no "
+        "longer writable. Free some disk space or choose another folder, then run again.")
+    assert nothing_left(out)
 
 
 @pytest.mark.parametrize("percent, stage", [(5, "sampling"), (30, "training"), (75, "prediction")])
@@ -185,6 +234,12 @@ def test_a_kill_mid_prediction_leaves_no_finished_looking_file(scene, model, out
     assert process.returncode == -signal.SIGKILL
     assert not output.exists()
     assert all(name.startswith(".p.partial-") for name in os.listdir(out))
+    # The next run of the same output recognises the killed run's partial and removes it.
+    from water_logreg_plugin.core.model import load_model
+    from water_logreg_plugin.core.predict import predict_water
+
+    predict_water(raster, load_model(model), str(output))
+    assert os.listdir(out) == ["p.tif"]
 
 
 def test_a_broken_scene_in_a_batch_loses_no_other(run_algorithm, model, tmp_path):

@@ -89,3 +89,74 @@ def test_no_scene_is_refused(run_algorithm, model_path, tmp_path):
             "MODEL": model_path, "FOLDER": str(tmp_path), "PATTERN": "*.tif",
             "OUTPUT_FOLDER": str(tmp_path / "out"), "OUTPUT_SUMMARY": str(tmp_path / "summary.csv"),
         })
+
+
+def checksum(path):
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def test_scenes_of_one_name_each_keep_their_result_and_no_scene_is_overwritten(run_algorithm, model_path, tmp_path):
+    """a/scene.tif and b/scene.tif, and lake.tif beside a scene lake_water.tif in the output folder."""
+    out = tmp_path / "out"
+    for folder in ("a", "b", "out"):
+        (tmp_path / folder).mkdir()
+    scenes = [write_raster(tmp_path / "a" / "scene.tif", water_scene(rows=30, cols=40, seed=1)[0]),
+              write_raster(tmp_path / "b" / "scene.tif", water_scene(rows=30, cols=40, seed=2)[0]),
+              write_raster(out / "lake.tif", water_scene(rows=30, cols=40, seed=3)[0]),
+              write_raster(out / "lake_water.tif", water_scene(rows=30, cols=40, seed=4)[0])]
+    before = {scene: checksum(scene) for scene in scenes}
+    result = run_algorithm("predictscenes", {
+        "MODEL": model_path, "SCENES": scenes, "OUTPUT_FOLDER": str(out),
+        "OUTPUT_SUMMARY": str(tmp_path / "summary.csv"),
+    })
+    assert (result["SCENES_OK"], result["SCENES_FAILED"]) == (4, 0)
+    assert {scene: checksum(scene) for scene in scenes} == before
+    with open(tmp_path / "summary.csv", newline="", encoding="utf-8") as handle:
+        outputs = {row["scene"]: os.path.basename(row["output"]) for row in csv.DictReader(handle)}
+    assert outputs == dict(zip(scenes, ["a_scene_water.tif", "b_scene_water.tif", "lake_water_2.tif",
+                                        "lake_water_water.tif"]))
+    # (GDAL may keep statistics of the scenes QGIS loaded beside them, in .aux.xml files.)
+    assert sorted(name for name in os.listdir(out) if not name.endswith(".aux.xml")) == sorted(
+        ["lake.tif", "lake_water.tif", *outputs.values()])
+
+
+def test_output_folder_as_scene_folder_reruns_the_same(run_algorithm, model_path, tmp_path):
+    """The results of a run in the scene folder are not scenes of the next run."""
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    for index in range(3):
+        write_raster(folder / f"scene{index}.tif", water_scene(rows=30, cols=40, seed=index)[0])
+    parameters = {"MODEL": model_path, "FOLDER": str(folder), "PATTERN": "*.tif", "OUTPUT_FOLDER": str(folder),
+                  "OUTPUT_SUMMARY": str(tmp_path / "summary.csv")}
+    first = run_algorithm("predictscenes", parameters)
+    listing = sorted(os.listdir(folder))
+    again = run_algorithm("predictscenes", parameters)
+    assert (first["SCENES_OK"], first["SCENES_FAILED"]) == (again["SCENES_OK"], again["SCENES_FAILED"]) == (3, 0)
+    assert sorted(os.listdir(folder)) == listing == sorted(
+        [f"scene{index}.tif" for index in range(3)] + [f"scene{index}_water.tif" for index in range(3)])
+
+
+def test_a_new_output_folder_is_created_with_the_summary_in_it(run_algorithm, model_path, tmp_path):
+    scene = write_raster(tmp_path / "scene.tif", water_scene(rows=30, cols=40)[0])
+    out = tmp_path / "new" / "out"
+    result = run_algorithm("predictscenes", {
+        "MODEL": model_path, "SCENES": [scene], "OUTPUT_FOLDER": str(out), "OUTPUT_SUMMARY": str(out / "summary.csv"),
+    })
+    assert result["SCENES_OK"] == 1
+    assert sorted(os.listdir(out)) == ["scene_water.tif", "summary.csv"]
+
+
+def test_the_summary_may_not_overwrite_a_scene(run_algorithm, model_path, tmp_path):
+    scene = write_raster(tmp_path / "scene.tif", water_scene(rows=30, cols=40)[0])
+    before = checksum(scene)
+    with pytest.raises(QgsProcessingException) as refusal:
+        run_algorithm("predictscenes", {
+            "MODEL": model_path, "SCENES": [scene], "OUTPUT_FOLDER": str(tmp_path / "out"), "OUTPUT_SUMMARY": scene,
+        })
+    assert str(refusal.value) == (f"OUTPUT_SUMMARY is the same file as scene '{scene}' ('{scene}'); choose another "
+                                  "output path — the input would be overwritten.")
+    assert checksum(scene) == before
+    assert not (tmp_path / "out").exists()

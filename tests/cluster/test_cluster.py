@@ -343,6 +343,14 @@ def test_a_killed_worker_loses_no_scene(qgis_free_env, tmp_path):
                      + ["summary.csv"]) == []
 
 
+def count_chunks(output_folder):
+    """Complete chunk files in the run's scratch folder (partial ones are hidden)."""
+    return sum(
+        1 for folder in output_folder.glob(".waterlogreg-chunks*") for name in os.listdir(folder)
+        if not name.startswith(".")
+    ) if output_folder.exists() else 0
+
+
 def test_cli_runs_in_a_python_without_qgis(qgis_free_env, four_scenes, tmp_path):
     blocked = subprocess.run([sys.executable, "-c", "import qgis"], env=qgis_free_env, capture_output=True, text=True)
     assert blocked.returncode != 0 and "qgis is blocked" in blocked.stderr

@@ -1,5 +1,6 @@
 """waterlogreg:assessaccuracy — how good is a water map, against independent polygons."""
 
+from ..core.outputs import check_outputs
 from ..core.workflow import assess_accuracy
 from . import layers
 from . import parameters as declared
@@ -40,8 +41,12 @@ class AssessAccuracy(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
-        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        check_outputs(
+            {self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)},
+            {self.OUTPUT_REPORT: report_path},
+        )
+        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         figures, _ = assess_accuracy(
             path, polygons, self.parameterAsDouble(parameters, self.THRESHOLD, context),
             core_callbacks(feedback), report_path=report_path,

@@ -12,6 +12,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError
+from ..core.outputs import OutputSet
 from ..help_page import help_url
 from .parameters import ParameterNames
 
@@ -69,7 +70,14 @@ def core_callbacks(feedback):
 
 
 class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
-    """Subclasses define name/displayName/help/initAlgorithm and run(); errors become messages."""
+    """Subclasses define name/displayName/help/initAlgorithm and run(); errors become messages.
+
+    A run is all or nothing: when it fails or is canceled, the outputs it had already moved
+    into place are removed again (core.outputs.OutputSet). A batch of scenes keeps the scenes
+    that were done (all_or_nothing False).
+    """
+
+    all_or_nothing = True
 
     def tr(self, text):
         return QCoreApplication.translate(type(self).__name__, text)
@@ -114,22 +122,35 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             raise QgsProcessingException(message)
         parameters = self.with_default_outputs(parameters)
         try:
-            return self.run_algorithm(parameters, context, feedback)
+            if not self.all_or_nothing:
+                return self.run_algorithm(parameters, context, feedback)
+            with OutputSet():
+                return self.run_algorithm(parameters, context, feedback)
         except WaterLogRegError as error:
             raise QgsProcessingException(str(error)) from None
         except OSError as error:
             # A disk that fills up or a folder that vanishes mid-run: a message, not a traceback.
+            where = f" ('{error.filename}')" if error.filename else ""
             raise QgsProcessingException(
-                f"Reading or writing a file failed ({error}); check the free disk space and that "
-                "the input and output folders are still there and writable."
+                f"Reading or writing a file failed{where}: {error.strerror or error}. Check the free disk "
+                "space and that the input and output folders are still there and writable."
             ) from None
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it.
         An omitted output with a default is checked as its default."""
-        from ..core.raster import open_raster
+        from ..core.raster import check_regular_file, open_raster
 
         parameters = self.with_default_outputs(parameters)
+        # QGIS would open a named pipe or a device given as a file, and wait on it for ever.
+        for definition in self.parameterDefinitions():
+            value = parameters.get(definition.name())
+            if definition.type() in ("raster", "file", "source", "vector") and isinstance(value, str):
+                try:
+                    description = definition.description()
+                    check_regular_file(value.split("|", 1)[0], description[:1].lower() + description[1:])
+                except WaterLogRegError as error:
+                    return False, str(error)
         ok, message = super().checkParameterValues(parameters, context)
         if ok:
             return ok, message

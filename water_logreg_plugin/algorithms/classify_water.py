@@ -6,6 +6,7 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
+from ..core.outputs import check_outputs
 from ..core.workflow import classify_water
 from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers
@@ -66,13 +67,19 @@ class ClassifyWater(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
-        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
-        settings = declared.training_settings(
-            self, parameters, context, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context))
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context) or None
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        check_outputs(
+            {self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)},
+            {self.OUTPUT: output, self.OUTPUT_MODEL: model_path, self.OUTPUT_MASK: mask,
+             self.OUTPUT_REPORT: report_path},
+            rasters=(self.OUTPUT, self.OUTPUT_MASK),
+        )
+        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
+        settings = declared.training_settings(
+            self, parameters, context, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context))
         result = classify_water(
             path, self.parameterAsInts(parameters, self.BANDS, context), polygons, output, settings,
             core_callbacks(feedback), model_path=model_path, mask_path=mask, report_path=report_path,

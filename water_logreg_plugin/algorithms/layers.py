@@ -34,6 +34,15 @@ def gdal_file(layer, name):
     return layer.source()
 
 
+def vector_file(algorithm, parameters, name, context):
+    """The file behind a vector parameter ('samples.gpkg|layername=…' as QGIS gives it), for the
+    check that no output overwrites it; None for a layer that is no file (memory, database)."""
+    layer = algorithm.parameterAsVectorLayer(parameters, name, context)
+    if layer is None or layer.providerType() != "ogr":
+        return None
+    return layer.source()
+
+
 def parse_water_values(text):
     values = {_normalise(value) for value in (text or "").split(",")} - {""}
     if not values:

@@ -20,7 +20,9 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QVariant
 
 from ..core.batch import predict_scenes
-from ..core.scenes import SUMMARY_COLUMNS, expand_scenes
+from ..core.cluster import check_scheduler
+from ..core.outputs import check_outputs
+from ..core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .sinks import sink_file, write_features
@@ -32,6 +34,7 @@ class PredictScenes(WaterLogRegAlgorithm):
     SCENES, FOLDER, PATTERN, SCHEDULER = "SCENES", "FOLDER", "PATTERN", "SCHEDULER"
     OUTPUT_FOLDER, OUTPUT_SUMMARY = "OUTPUT_FOLDER", "OUTPUT_SUMMARY"
     SCENES_OK, SCENES_FAILED = "SCENES_OK", "SCENES_FAILED"
+    all_or_nothing = False  # the scenes done before a failure or a cancel are kept
 
     def name(self):
         return "predictscenes"
@@ -42,8 +45,12 @@ class PredictScenes(WaterLogRegAlgorithm):
     def shortHelpString(self):  # noqa: N802
         return self.tr(
             "Applies one model file to many rasters: the layers you pick, plus every file in a "
-            "folder that matches a pattern. Each scene gets its own water-probability GeoTIFF, "
-            "<scene>_water.tif in the output folder (Float32, 0 land … 1 water, nodata -9999).\n\n"
+            "folder that matches a pattern (except the results of this plugin, so the output folder "
+            "may be the folder of scenes). Each scene gets its own water-probability GeoTIFF, "
+            "<scene>_water.tif in the output folder (Float32, 0 land … 1 water, nodata -9999); "
+            "scenes of the same name in different folders get <folder>_<scene>_water.tif, and a "
+            "name that is still taken (by a scene of the batch) gets _2, _3, …. The summary "
+            "says which output belongs to which scene.\n\n"
             "A scene that cannot be predicted (unreadable, missing bands, another band count or "
             "data type than the model was trained on) is reported in the log and skipped; the "
             "other scenes still run.\n\n"
@@ -101,16 +108,28 @@ class PredictScenes(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_FAILED, self.tr("Scenes failed")))
 
     def run_algorithm(self, parameters, context, feedback):
-        sink_file(self, parameters, self.OUTPUT_SUMMARY, context)  # an unwritable folder stops before any work
         # parameterAsFileList gives [''] when no layer is picked.
         picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
         scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
         output_folder = self.parameterAsFileOutput(parameters, self.OUTPUT_FOLDER, context)
-        os.makedirs(output_folder, exist_ok=True)
+        model = self.parameterAsFile(parameters, self.MODEL, context)
+        scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None
+        if scheduler:
+            check_scheduler(scheduler)  # within a timeout, before any work
+        # Before any work: nothing overwrites a scene or the model, the folder is made (the help
+        # promises it) and the summary can be written.
+        check_outputs(
+            dict({self.MODEL: model}, **{f"scene '{scene}'": scene for scene in scenes}),
+            dict({self.OUTPUT_FOLDER: output_folder,
+                  self.OUTPUT_SUMMARY: sink_file(self, parameters, self.OUTPUT_SUMMARY, context)},
+                 **{f"the output of '{os.path.basename(scene)}'": output
+                    for scene, output in zip(scenes, scene_outputs(scenes, output_folder))}),
+            create_folders=(self.OUTPUT_FOLDER,),
+        )
         results = predict_scenes(
-            self.parameterAsFile(parameters, self.MODEL, context), scenes, output_folder,
+            model, scenes, output_folder,
             device=declared.device_choice(self, parameters, context), callbacks=core_callbacks(feedback),
-            scheduler=self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None,
+            scheduler=scheduler,
         )
         summary_id = (self.write_summary(parameters, context, results)
                       if parameters.get(self.OUTPUT_SUMMARY) is not None else None)

@@ -7,6 +7,7 @@ from qgis.core import (
 )
 
 from ..core.model import load_model
+from ..core.outputs import check_outputs
 from ..core.predict import predict_water
 from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers
@@ -48,9 +49,12 @@ class PredictWater(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
-        model = load_model(self.parameterAsFile(parameters, self.MODEL, context))
+        model_path = self.parameterAsFile(parameters, self.MODEL, context)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
+        check_outputs({self.INPUT: path, self.MODEL: model_path}, {self.OUTPUT: output, self.OUTPUT_MASK: mask},
+                      rasters=(self.OUTPUT, self.OUTPUT_MASK))
+        model = load_model(model_path)
         summary = predict_water(
             path, model, output, declared.device_choice(self, parameters, context), mask,
             self.parameterAsDouble(parameters, self.THRESHOLD, context), core_callbacks(feedback),

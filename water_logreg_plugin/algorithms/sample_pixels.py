@@ -12,6 +12,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from ..core.outputs import check_outputs
 from ..core.sampling import sample_pixels
 from . import layers
 from . import parameters as declared
@@ -60,7 +61,10 @@ class SamplePixels(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
-        sink_file(self, parameters, self.OUTPUT, context)  # refuses an unwritable folder before any work
+        check_outputs(  # before any work: never an input, in a folder that can be written
+            {self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)},
+            {self.OUTPUT: sink_file(self, parameters, self.OUTPUT, context)},
+        )
         polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         samples = sample_pixels(
             path, self.parameterAsInts(parameters, self.BANDS, context), polygons,

@@ -9,7 +9,7 @@ import tempfile
 from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
 
 from ..core.errors import Canceled
-from ..core.raster import check_output_folder
+from ..core.raster import left_by_dead_run, run_id
 
 
 def sink_file(algorithm, parameters, name, context):
@@ -20,10 +20,9 @@ def sink_file(algorithm, parameters, name, context):
         value = value.sink.valueAsString(context.expressionContext())[0]
     value = str(value or "")
     if (value in ("", "TEMPORARY_OUTPUT") or "|" in value or re.match(r"^\w{2,}:", value)
-            or not os.path.splitext(value)[1]):
+            or not (os.path.splitext(value)[1] or os.path.lexists(value))):
         return None
-    check_output_folder(value)
-    return os.path.abspath(value)
+    return os.path.abspath(value)  # checked by core.outputs.check_outputs before any work
 
 
 def write_features(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback):
@@ -36,7 +35,11 @@ def write_features(algorithm, parameters, name, context, fields, geometry_type, 
     if destination is None:
         return _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback)
     folder, file_name = os.path.split(destination)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.splitext(file_name)[0]}.partial-", dir=folder)
+    prefix = f".{os.path.splitext(file_name)[0]}.partial-"
+    for entry in os.listdir(folder):  # what a killed run of this output left
+        if entry.startswith(prefix) and left_by_dead_run(entry):
+            shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+    staging = tempfile.mkdtemp(prefix=f"{prefix}{run_id()}-", dir=folder)
     staged = os.path.join(staging, file_name)
     staged_parameters = dict(parameters)
     original = parameters.get(name)

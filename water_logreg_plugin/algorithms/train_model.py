@@ -15,10 +15,11 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QUrl
 
+from ..core.outputs import check_outputs
 from ..core.workflow import train_and_save
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
-from .layers import read_samples
+from .layers import read_samples, vector_file
 
 
 class TrainModel(WaterLogRegAlgorithm):
@@ -77,6 +78,8 @@ class TrainModel(WaterLogRegAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, self.SAMPLES))
         model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context)
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
+        check_outputs({self.SAMPLES: vector_file(self, parameters, self.SAMPLES, context)},
+                      {self.OUTPUT_MODEL: model_path, self.OUTPUT_REPORT: report_path})
         result = train_and_save(
             read_samples(source, feedback), model_path, report_path,
             declared.training_settings(self, parameters, context), core_callbacks(feedback),

@@ -10,6 +10,7 @@ from qgis.core import (
 )
 
 from ..core.areas import SQUARE_METRES_PER_HECTARE
+from ..core.outputs import check_outputs
 from ..core.water_bodies import water_bodies
 from ..styling import layer_name, style_on_load, style_water_bodies
 from .base import WaterLogRegAlgorithm, core_callbacks
@@ -71,6 +72,7 @@ class WaterBodies(WaterLogRegAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         raster = gdal_file(layer, self.INPUT)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        check_outputs({self.INPUT: raster}, {self.OUTPUT: output})
         summary = water_bodies(
             raster, output, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
             min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),

@@ -7,6 +7,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
+from ..core.outputs import check_outputs
 from ..core.water_change import LOST_WATER, NEW_WATER, NO_DATA, STAYS_DRY, STAYS_WATER, water_change
 from ..styling import layer_name, style_change, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
@@ -67,6 +68,7 @@ class WaterChange(WaterLogRegAlgorithm):
         after_layer = self.parameterAsRasterLayer(parameters, self.AFTER, context)
         before, after = gdal_file(before_layer, self.BEFORE), gdal_file(after_layer, self.AFTER)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        check_outputs({self.BEFORE: before, self.AFTER: after}, {self.OUTPUT: output}, rasters=(self.OUTPUT,))
         summary = water_change(before, after, output,
                                threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
                                callbacks=core_callbacks(feedback))

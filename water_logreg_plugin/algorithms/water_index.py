@@ -11,6 +11,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
+from ..core.outputs import check_outputs
 from ..core.raster import open_raster
 from ..core.water_index import choose_index_bands, water_index
 from ..styling import layer_name, style_index, style_mask, style_on_load
@@ -90,6 +91,10 @@ class WaterIndex(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = raster_path(self, parameters, context, self.INPUT)
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
+        check_outputs({self.INPUT: path}, {self.OUTPUT: output, self.OUTPUT_MASK: mask},
+                      rasters=(self.OUTPUT, self.OUTPUT_MASK))
         bands = choose_index_bands(
             open_raster(path),
             green=self.parameterAsInt(parameters, self.GREEN_BAND, context) or None,
@@ -98,8 +103,6 @@ class WaterIndex(WaterLogRegAlgorithm):
         )
         threshold = parameters.get(self.THRESHOLD)
         threshold = None if threshold in (None, "") else self.parameterAsDouble(parameters, self.THRESHOLD, context)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
         summary = water_index(path, output, bands, mask, threshold, core_callbacks(feedback))
         style_on_load(context, output, partial(style_index, threshold=summary.threshold),
                       layer_name(layer.name(), summary.index))

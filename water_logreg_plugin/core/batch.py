@@ -4,7 +4,7 @@ Here the scenes run one after another; with a Dask scheduler or workers they go 
 core.cluster. Both use core.scenes for what one scene is."""
 
 from .callbacks import QUIET
-from .scenes import check_batch, output_path_for, predict_scene
+from .scenes import check_batch, predict_scene, scene_outputs
 
 
 def predict_scenes(
@@ -16,7 +16,8 @@ def predict_scenes(
     scheduler=None,
     workers=0,
 ):
-    """Predict every scene into output_folder/<scene>_water.tif; returns [SceneResult].
+    """Predict every scene into output_folder/<scene>_water.tif (scenes.scene_outputs tells
+    scenes of one name apart); returns [SceneResult].
 
     `model` is a WaterModel or a model-file path. With a Dask `scheduler` address, or
     `workers` > 0 for a local Dask cluster of that many processes, the same per-scene work
@@ -31,9 +32,9 @@ def predict_scenes(
             model, scenes, output_folder, device, scheduler=scheduler, workers=workers, callbacks=callbacks,
         )
     results = []
-    for index, scene in enumerate(scenes):
+    for index, (scene, output) in enumerate(zip(scenes, scene_outputs(scenes, output_folder))):
         callbacks.check_canceled()
-        result = predict_scene(model, scene, output_path_for(scene, output_folder), device, callbacks)
+        result = predict_scene(model, scene, output, device, callbacks)
         callbacks.log(result.describe())
         results.append(result)
         callbacks.progress((index + 1) / len(scenes))

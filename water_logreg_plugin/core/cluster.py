@@ -20,12 +20,13 @@ every worker (a shared file system); paths are made absolute before they are sen
 imported only here, inside functions, so the plugin works without it.
 """
 
-import glob
+import asyncio
 import math
 import os
+import re
 import shutil
 import time
-import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -41,14 +42,15 @@ from .raster import (
     atomic_output,
     check_written,
     create_like,
+    left_by_dead_run,
     nodata_values,
     open_raster,
-    partial_path,
-    remove_quietly,
+    remove_stale_partials,
     row_windows,
+    run_id,
     write_rows,
 )
-from .scenes import SceneResult, check_batch, failure_reason, output_path_for, predict_scene
+from .scenes import SceneResult, check_batch, failure_reason, predict_scene, scene_outputs
 
 # A scene with more pixels than this is split over several tasks of about this many pixels
 # (64 of predict_water's windows, some 20 s of one core). A whole Sentinel-2 tile (121 Mpx)
@@ -83,13 +85,11 @@ def dask_client(scheduler=None, workers=0):
             f"pip install '{DASK_REQUIREMENT}'."
         ) from None
     if scheduler:
+        check_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as error:
-            raise WaterLogRegError(
-                f"No Dask scheduler answers at '{scheduler}' ({error}). Check the address "
-                "(e.g. tcp://host:8786) and that `dask scheduler` runs there."
-            ) from None
+        except Exception as error:  # noqa: BLE001 — whatever the far end did, a message
+            raise _not_a_scheduler(scheduler, error) from None
         with client:
             yield client
         return
@@ -108,6 +108,61 @@ def dask_client(scheduler=None, workers=0):
         )
     with cluster, Client(cluster) as client:
         yield client
+
+
+SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ucx|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}/?$")
+
+
+def check_scheduler(address, timeout=CONNECT_TIMEOUT_S):
+    """Refuse, within `timeout` seconds, an address that is no Dask scheduler: a malformed one,
+    nobody listening, a server of another kind (a web server, whose answer Dask would read
+    as a frame exabytes long) or one that never answers (Dask's own connect waits for ever)."""
+    if not SCHEDULER_ADDRESS.match(address):
+        raise WaterLogRegError(
+            f"'{address}' is not a Dask scheduler address; give one like tcp://host:8786 "
+            "(the address `dask scheduler` prints)."
+        )
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise WaterLogRegError(
+            f"Running on Dask needs Dask's distributed scheduler; install it with "
+            f"pip install '{DASK_REQUIREMENT}'."
+        ) from None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            reply = pool.submit(asyncio.run, _scheduler_identity(address, timeout)).result(timeout * 3 + 5)
+        except Exception as error:  # noqa: BLE001 — whatever the far end did, a message
+            raise _not_a_scheduler(address, error) from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        kind = reply.get("type") if isinstance(reply, dict) and reply.get("type") else "server of another kind"
+        raise _not_a_scheduler(address, f"it answered as a {kind}")
+
+
+async def _scheduler_identity(address, timeout):
+    from distributed.comm import connect
+
+    comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+    try:
+        await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout)
+        return await asyncio.wait_for(comm.read(), timeout)
+    finally:
+        comm.abort()
+
+
+def _not_a_scheduler(address, error):
+    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+        reason = "no answer within the connect timeout"
+    elif isinstance(error, OSError) and error.strerror:
+        reason = error.strerror
+    elif isinstance(error, BaseException):
+        reason = str(error).split("\n")[0][:200] or type(error).__name__
+    else:
+        reason = str(error)
+    return WaterLogRegError(
+        f"'{address}' is not a Dask scheduler or does not answer ({reason}). Check the address "
+        "(e.g. tcp://host:8786), that `dask scheduler` runs there and that no firewall is in the way."
+    )
 
 
 def predict_scenes_on_cluster(
@@ -137,8 +192,9 @@ def predict_scenes_on_cluster(
         raise WaterLogRegError(f"The pixels per task must be at least 1, not {task_pixels}.")
     output_folder = os.path.abspath(output_folder)
     scenes = [os.path.abspath(scene) for scene in scenes]
-    outputs = [output_path_for(scene, output_folder) for scene in scenes]
-    scratch = os.path.join(output_folder, f".waterlogreg-chunks-{uuid.uuid4().hex[:8]}")
+    outputs = scene_outputs(scenes, output_folder)
+    _remove_dead_scratch(output_folder)
+    scratch = os.path.join(output_folder, f".waterlogreg-chunks.partial-{run_id()}")
     os.mkdir(scratch)
     try:
         with dask_client(scheduler, workers) as client:
@@ -217,12 +273,18 @@ def _scene_result(future, scene, output):
 
 
 def _remove_leftovers(scratch, outputs):
-    """What killed or canceled tasks left: the chunks and hidden partial outputs of this run."""
+    """What killed or canceled tasks left: this run's chunks, and the hidden partial outputs of
+    processes that have ended (another run's, still writing to the same folder, stay)."""
     shutil.rmtree(scratch, ignore_errors=True)
     for output in outputs:
-        pattern = partial_path(output, "*")
-        for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml"):
-            remove_quietly(leftover)  # a task still running may move or remove it first
+        remove_stale_partials(output)
+
+
+def _remove_dead_scratch(output_folder):
+    """The scratch folders of runs on this machine that were killed before they could clean up."""
+    for name in os.listdir(output_folder):
+        if name.startswith(".waterlogreg-chunks.partial-") and left_by_dead_run(name):
+            shutil.rmtree(os.path.join(output_folder, name), ignore_errors=True)
 
 
 def _worker_address():

@@ -129,8 +129,8 @@ def predict_water(
     callbacks.log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
 
     with ExitStack() as stack:
-        partial = stack.enter_context(atomic_output(output_path))
-        partial_mask = stack.enter_context(atomic_output(mask_path)) if mask_path else None
+        partial = stack.enter_context(atomic_output(output_path, callbacks))
+        partial_mask = stack.enter_context(atomic_output(mask_path, callbacks)) if mask_path else None
         output = create_like(dataset, partial, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
         mask = create_like(dataset, partial_mask, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
         # Three windows in flight: one thread reads (decompresses) window n + 1 and another

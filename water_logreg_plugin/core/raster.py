@@ -5,15 +5,22 @@ process-wide and would change the behaviour of every other plugin in the same QG
 """
 
 import contextlib
+import contextvars
 import glob
 import math
 import os
+import re
+import shutil
+import socket
+import stat
+import tempfile
 import uuid
 from contextlib import contextmanager
 
 import numpy as np
 from osgeo import gdal
 
+from .callbacks import QUIET
 from .errors import WaterLogRegError
 
 # Output layout: tiled and compressed so a country-sized mosaic stays usable, BIGTIFF
@@ -28,6 +35,10 @@ GEOTIFF_OPTIONS = (
     "BIGTIFF=IF_SAFER",
 )
 OUTPUT_BLOCK_ROWS = 256
+
+# TIFFTAG_SOFTWARE of every raster create_like makes: how a batch knows a result of this plugin
+# from a scene (core.scenes.expand_scenes).
+OUTPUT_SOFTWARE = "water_logreg_plugin"
 
 # A window of whole block rows holds about this many pixels: large enough that GDAL and
 # the arithmetic run in long vectorised stretches, small enough that memory stays flat.
@@ -45,6 +56,7 @@ def open_raster(path, decode_threads=False):
         return path
     if not path:
         raise WaterLogRegError("No raster was given; choose a raster layer or file.")
+    check_regular_file(str(path), "raster")
     # NUM_THREADS is an open option of the GTiff driver only; others would warn about it.
     driver = gdal.IdentifyDriverEx(str(path), gdal.OF_RASTER) if decode_threads else None
     options = ["NUM_THREADS=ALL_CPUS"] if driver is not None and driver.ShortName == "GTiff" else []
@@ -59,6 +71,31 @@ def open_raster(path, decode_threads=False):
     if dataset.RasterCount == 0:
         raise WaterLogRegError(f"The raster '{path}' has no bands.")
     return dataset
+
+
+def special_file_kind(path):
+    """'a named pipe (FIFO)', 'a device' or 'a socket' for such a path; None for a file, a
+    folder, or nothing there."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return ("a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
+def check_regular_file(path, what="file"):
+    """Refuse a FIFO, a device or a socket given as a file: opening one can wait for ever."""
+    kind = special_file_kind(path)
+    if kind is None:
+        return  # a file or folder, or missing or unreadable: the open that follows says so
+    raise WaterLogRegError(
+        f"The {what} '{path}' is {kind}, not a regular file, and reading it could wait for ever; "
+        f"choose a {what} saved on disk."
+    )
 
 
 def resolve_bands(dataset, bands):
@@ -125,6 +162,18 @@ def check_output_folder(destination):
             f"The output folder '{folder}' cannot be written (permission denied); "
             "choose a folder you can write to."
         )
+    # access() says yes to root everywhere, also where nothing can be created (/proc, a
+    # read-only mount): a file made and removed at once is the one sure test.
+    try:
+        probe, probe_path = tempfile.mkstemp(prefix=".waterlogreg-probe-", dir=folder)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise WaterLogRegError(
+            f"The output folder '{folder}' cannot be written ({reason[:1].lower() + reason[1:]}); "
+            "choose a folder you can write to."
+        ) from None
+    os.close(probe)
+    remove_quietly(probe_path)
 
 
 def check_output_folders(*destinations):
@@ -135,23 +184,77 @@ def check_output_folders(*destinations):
 
 
 @contextmanager
-def atomic_output(destination):
+def atomic_output(destination, callbacks=QUIET):
     """Yield a temporary path beside `destination`; move it into place only on success.
 
     A crash, a kill or a cancel leaves at most a hidden `.partial` file that no user would
     take for a result, and never a file under the destination's name that looks finished.
+    The partial's name holds this machine, process and run, so two runs writing to one
+    folder never touch each other's, and what a killed run left is removed by the next.
+    A cancel is honoured up to the move; a write that fails names `destination`.
     """
     destination = os.path.abspath(destination)
     check_output_folder(destination)
-    partial = partial_path(destination, uuid.uuid4().hex[:8])
+    remove_stale_partials(destination)
+    partial = partial_path(destination, run_id())
     try:
         yield partial
+        callbacks.check_canceled()
         os.replace(partial, destination)
+        record_output(destination)
         # Statistics GDAL kept for an earlier file of this name describe other pixels.
         remove_quietly(destination + ".aux.xml")
+    except WriteError as error:
+        reason = error.reason.replace(partial, destination)
+        if _free_bytes(destination) < FULL_DISK_BYTES:
+            raise WaterLogRegError(
+                f"Writing '{destination}' failed: the disk is full ({reason}). Free some disk space or "
+                "choose another folder, then run again."
+            ) from None
+        raise WaterLogRegError(
+            f"Writing '{destination}' failed ({reason}): the disk may be full or the folder no longer "
+            "writable. Free some disk space or choose another folder, then run again."
+        ) from None
+    except OSError as error:
+        if partial not in (error.filename, error.filename2) and destination not in (error.filename, error.filename2):
+            raise
+        raise WaterLogRegError(
+            f"Writing '{destination}' failed ({error.strerror or error}): the disk may be full or the folder "
+            "no longer writable. Free some disk space or choose another folder, then run again."
+        ) from None
     finally:
         for leftover in (partial, partial + ".aux.xml"):
             remove_quietly(leftover)
+
+
+# The outputs the current run has moved into place (outputs.OutputSet), so that a run that
+# fails later can remove them again; None outside such a run (a Dask worker, the CLI's scenes).
+RUN_OUTPUTS = contextvars.ContextVar("water_logreg_run_outputs", default=None)
+
+
+def record_output(path):
+    written = RUN_OUTPUTS.get()
+    if written is not None:
+        written.append(path)
+
+
+FULL_DISK_BYTES = 1 << 20  # a write failed with less free than this: the disk is full
+
+
+def _free_bytes(destination):
+    try:
+        return shutil.disk_usage(os.path.dirname(destination)).free
+    except OSError:
+        return FULL_DISK_BYTES
+
+
+HOST_TAG = re.sub(r"[^A-Za-z0-9.]", "", socket.gethostname())[:40]
+RUN_ID = re.compile(r"\.partial-(?P<host>[A-Za-z0-9.]*)-(?P<pid>\d+)-[0-9a-f]{8}")
+
+
+def run_id():
+    """host-pid-random: what makes a partial name this run's own and tells whether its run is alive."""
+    return f"{HOST_TAG}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def partial_path(destination, run_id):
@@ -164,6 +267,28 @@ def partial_path(destination, run_id):
     return os.path.join(folder, f".{stem}.partial-{run_id}{extension}")
 
 
+def left_by_dead_run(path):
+    """True for a partial name (file or folder) of a run of this machine whose process has ended."""
+    match = RUN_ID.search(os.path.basename(path))
+    if match is None or match["host"] != HOST_TAG or os.name != "posix":
+        return False  # another machine's, or an older name: left alone (hidden, never taken for a result)
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, another user's
+    return False
+
+
+def remove_stale_partials(destination):
+    """Remove the partial files of `destination` that killed runs of this machine left."""
+    pattern = partial_path(destination, "*")
+    for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml"):
+        if left_by_dead_run(leftover):
+            remove_quietly(leftover)
+
+
 def remove_quietly(path):
     """Remove a file that may be gone already or still held open (Windows keeps open files):
     clean-up must never replace the error that made it necessary."""
@@ -172,12 +297,20 @@ def remove_quietly(path):
         os.remove(path)
 
 
+class WriteError(WaterLogRegError):
+    """GDAL could not write or finish a file; atomic_output says which output, in the user's words."""
+
+    def __init__(self, reason):
+        super().__init__(f"Writing the output failed: {reason}")
+        self.reason = reason
+
+
 def write_rows(dataset, values, row):
     """Write rows of band 1 from `row` and compress them now (on GDAL's threads), so GDAL's
     block cache stays small however large the output."""
     gdal.ErrorReset()
     if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
-        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+        raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not write the rows")
     dataset.FlushCache()
     check_written()
 
@@ -185,7 +318,7 @@ def write_rows(dataset, values, row):
 def check_written():
     """After a flush or a close: a write GDAL could not finish (a full disk) is an error."""
     if gdal.GetLastErrorType() >= gdal.CE_Failure:
-        raise WaterLogRegError(f"Writing the output failed: {gdal.GetLastErrorMsg()}")
+        raise WriteError(gdal.GetLastErrorMsg())
 
 
 def create_like(template, path, band_count, data_type, nodata):
@@ -199,10 +332,8 @@ def create_like(template, path, band_count, data_type, nodata):
         options=list(GEOTIFF_OPTIONS) + [predictor],
     )
     if dataset is None:
-        raise WaterLogRegError(
-            f"The output cannot be created in '{os.path.dirname(path)}' ({gdal.GetLastErrorMsg()}); "
-            "check the folder and the free disk space."
-        )
+        raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not create the file")
+    dataset.SetMetadataItem("TIFFTAG_SOFTWARE", OUTPUT_SOFTWARE)
     dataset.SetGeoTransform(template.GetGeoTransform())
     projection = template.GetProjection()
     if projection:

@@ -6,14 +6,18 @@ and on nothing of each other, so the same scene gives the same row whichever run
 
 import glob
 import os
+import re
 import socket
 import time
 from dataclasses import asdict, dataclass
+
+from osgeo import gdal
 
 from .callbacks import QUIET, Callbacks
 from .errors import Canceled, WaterLogRegError
 from .model import load_model
 from .predict import predict_water
+from .raster import OUTPUT_SOFTWARE
 
 SUMMARY_COLUMNS = ("scene", "output", "pixels", "water_fraction", "seconds", "worker", "status", "reason")
 
@@ -43,21 +47,71 @@ class SceneResult:
 
 def failure_reason(error):
     """What a failed scene reports: our own messages as they are, anything else with its type."""
-    return str(error) if isinstance(error, WaterLogRegError) else f"{type(error).__name__}: {error}"
+    if isinstance(error, WaterLogRegError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ('{error.filename}')" if error.filename else ""
+        return f"reading or writing a file failed{where}: {error.strerror}"
+    return f"{type(error).__name__}: {error}"
 
 
 def expand_scenes(patterns):
-    """Paths and glob patterns → the scene files, in the order given, each once."""
+    """Paths and glob patterns → the scene files, in the order given, each once.
+
+    A file a pattern matches that this plugin wrote (a probability map of an earlier run,
+    TIFFTAG_SOFTWARE = OUTPUT_SOFTWARE) is no scene: a batch whose output folder is its
+    scene folder never takes its own results for scenes, and a rerun does the same work.
+    """
     scenes = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if glob.has_magic(pattern):
+            matches = [match for match in sorted(glob.glob(pattern)) if not is_plugin_output(match)]
+        else:
+            matches = [pattern]
         scenes.extend(match for match in matches if match not in scenes)
     return scenes
 
 
-def output_path_for(scene, output_folder, suffix="_water.tif"):
-    stem = os.path.splitext(os.path.basename(scene))[0]
-    return os.path.join(output_folder, stem + suffix)
+OUTPUT_NAME = re.compile(r"_water(_\d+)?\.tif$")
+
+
+def is_plugin_output(path):
+    """True for a raster this plugin wrote, by its name and the software tag create_like sets."""
+    if not OUTPUT_NAME.search(path) or not os.path.isfile(path):
+        return False
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+        return dataset is not None and dataset.GetMetadataItem("TIFFTAG_SOFTWARE") == OUTPUT_SOFTWARE
+    finally:
+        gdal.PopErrorHandler()
+
+
+def _file_key(path):
+    return os.path.normcase(os.path.realpath(path))
+
+
+def scene_outputs(scenes, output_folder, suffix="_water"):
+    """Each scene's output path, in scene order; never one scene's result on another's, nor on
+    any scene of the batch.
+
+    The rule: <stem>_water.tif; scenes that share a stem are told apart by their folder's name,
+    <folder>_<stem>_water.tif; a name still taken (by an earlier scene's output or by a scene
+    of the batch) gets _2, _3, … : <stem>_water_2.tif.
+    """
+    stems = [os.path.splitext(os.path.basename(scene))[0] for scene in scenes]
+    taken = {_file_key(scene) for scene in scenes}
+    outputs = []
+    for scene, stem in zip(scenes, stems):
+        if stems.count(stem) > 1:
+            parent = os.path.basename(os.path.dirname(os.path.abspath(scene)))
+            stem = f"{parent}_{stem}" if parent else stem
+        output, number = os.path.join(output_folder, f"{stem}{suffix}.tif"), 2
+        while _file_key(output) in taken:
+            output, number = os.path.join(output_folder, f"{stem}{suffix}_{number}.tif"), number + 1
+        taken.add(_file_key(output))
+        outputs.append(output)
+    return outputs
 
 
 def predict_scene(model, scene, output_path, device="auto", callbacks=QUIET):

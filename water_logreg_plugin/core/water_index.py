@@ -177,8 +177,8 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     first = callbacks.part(0.0, 0.8) if two_passes else callbacks
 
     with ExitStack() as stack:
-        partial = stack.enter_context(atomic_output(output_path))
-        partial_mask = stack.enter_context(atomic_output(mask_path)) if mask_path else None
+        partial = stack.enter_context(atomic_output(output_path, callbacks))
+        partial_mask = stack.enter_context(atomic_output(mask_path, callbacks)) if mask_path else None
         output = create_like(dataset, partial, 1, gdal.GDT_Float32, INDEX_NODATA)
         mask = create_like(dataset, partial_mask, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
         counts = np.zeros(OTSU_BINS, dtype=np.int64)

@@ -16,6 +16,7 @@ from .compatibility import raster_description
 from .index_comparison import compare_with_index
 from .metrics import accuracy_figures, format_figures
 from .model import fit_water_model, save_model
+from .outputs import all_or_nothing
 from .predict import predict_water
 from .raster import atomic_output, check_output_folders, open_raster
 from .report import write_assessment_report, write_training_report
@@ -65,6 +66,7 @@ def train_water_model(samples, settings=DEFAULT_SETTINGS, callbacks=QUIET, train
     return TrainingResult(model, history, figures, source, train_mask, validation_mask, messages)
 
 
+@all_or_nothing
 def train_and_save(samples, model_path, report_path=None, settings=DEFAULT_SETTINGS, callbacks=QUIET,
                    training_info=None):
     """Train on samples, save the model file and, when asked, the HTML report; returns the
@@ -76,6 +78,7 @@ def train_and_save(samples, model_path, report_path=None, settings=DEFAULT_SETTI
         write_training_report(report_path, samples, result, dict(
             settings.as_report(), bands=samples.bands, seed=settings.seed, device_asked=settings.device))
         callbacks.log(f"Report written to {report_path}.")
+    callbacks.check_canceled()  # a cancel up to the last output in place removes them all
     return result
 
 
@@ -91,6 +94,7 @@ class ClassificationResult:
     prediction: object
 
 
+@all_or_nothing
 def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_SETTINGS, callbacks=QUIET,
                    model_path=None, mask_path=None, report_path=None, max_pixels_per_class=100_000):
     """The one-click job: polygons → samples → model → probability raster (→ HTML report)."""
@@ -119,6 +123,7 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
             "whole_job": time.perf_counter() - started,
         }, index_comparison=comparison)
         callbacks.log(f"Report written to {report_path}.")
+    callbacks.check_canceled()  # a cancel up to the last output in place removes them all
     return ClassificationResult(samples, training, prediction)
 
 

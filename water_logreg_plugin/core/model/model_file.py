@@ -6,6 +6,7 @@ import json
 import numpy as np
 
 from ..errors import WaterLogRegError
+from ..raster import check_regular_file
 from .network import WaterModel
 
 MODEL_FORMAT = "water_logreg_plugin model"
@@ -32,6 +33,7 @@ def save_model(model, path):
 
 def load_model(path):
     """Read a model file, refusing anything that is not one, with the reason."""
+    check_regular_file(path, "model file")
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_MODEL_BYTES + 1)
