@@ -41,7 +41,6 @@ from .raster import (
     atomic_output,
     check_written,
     create_like,
-    nodata_values,
     open_raster,
     partial_path,
     remove_quietly,
@@ -243,7 +242,6 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
     try:
         dataset = open_raster(scene)
         kernel = ProbabilityKernel(model, device)
-        nodata = nodata_values(dataset, model.bands)
         first_row = windows[0][0]
         with atomic_output(chunk_path) as partial:
             gdal.ErrorReset()
@@ -255,7 +253,7 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
                 raise WaterLogRegError(f"A chunk cannot be created in '{os.path.dirname(chunk_path)}' "
                                        f"({gdal.GetLastErrorMsg()}); check the free disk space.")
             for row, rows in windows:
-                probability, valid = predict_window(dataset, model.bands, nodata, kernel, row, rows)
+                probability, valid = predict_window(dataset, model.bands, kernel, row, rows)
                 water, _ = mark_window(probability, valid)
                 chunk.valid_pixels += int(np.count_nonzero(valid))
                 chunk.water_pixels += int(np.count_nonzero(water))

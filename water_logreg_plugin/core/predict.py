@@ -24,10 +24,9 @@ from .raster import (
     atomic_output,
     check_written,
     create_like,
-    nodata_values,
     open_raster,
     row_windows,
-    valid_pixel_mask,
+    valid_pixels,
     write_rows,
 )
 
@@ -125,7 +124,6 @@ def predict_water(
     dataset = open_raster(raster_path, decode_threads=True)
     check_model_fits_raster(model, dataset, f"'{os.path.basename(dataset.GetDescription())}'")
     kernel = ProbabilityKernel(model, device)
-    nodata = nodata_values(dataset, model.bands)
     callbacks.log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
 
     with ExitStack() as stack:
@@ -144,10 +142,10 @@ def predict_water(
         next_read = reader.submit(_read_window, dataset, model.bands, *windows[0])
         for index, (row, _) in enumerate(windows):
             callbacks.check_canceled()
-            values = next_read.result()
+            values, valid = next_read.result()
             if index + 1 < len(windows):
                 next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1])
-            probability, valid = _probability_window(values, nodata, kernel)
+            probability, valid = _probability_window(values, valid, kernel)
             water, invalid = mark_window(probability, valid, threshold)
             valid_pixels += int(np.count_nonzero(valid))
             water_pixels += int(np.count_nonzero(water))
@@ -176,9 +174,9 @@ def predict_water(
     return summary
 
 
-def predict_window(dataset, bands, nodata, kernel, row, rows):
+def predict_window(dataset, bands, kernel, row, rows):
     """(probability float32 (rows, width), valid bool (rows, width)) for one row window."""
-    return _probability_window(_read_window(dataset, bands, row, rows), nodata, kernel)
+    return _probability_window(*_read_window(dataset, bands, row, rows), kernel)
 
 
 def mark_window(probability, valid, threshold=WATER_THRESHOLD):
@@ -191,7 +189,8 @@ def mark_window(probability, valid, threshold=WATER_THRESHOLD):
 
 
 def _read_window(dataset, bands, row, rows):
-    """The bands' values (bands, rows, width) of one row window."""
+    """The bands' values (bands, rows, width) of one row window and where they are valid
+    (rows, width), read in the same thread."""
     width = dataset.RasterXSize
     gdal.ErrorReset()
     values = dataset.ReadAsArray(0, row, width, rows, band_list=bands)
@@ -200,14 +199,15 @@ def _read_window(dataset, bands, row, rows):
             f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
             "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
         )
+    values = values.reshape(len(bands), rows, width)
+    valid = valid_pixels(dataset, bands, values, 0, row)
     # Windows are whole block rows, so no later window needs these blocks: dropping them
     # from GDAL's block cache keeps memory flat however large the raster.
     dataset.FlushCache()
-    return values.reshape(len(bands), rows, width)
+    return values, valid
 
 
-def _probability_window(values, nodata, kernel):
-    valid = valid_pixel_mask(values, nodata)
+def _probability_window(values, valid, kernel):
     probability = kernel.probability_of_bands(values, valid)
     valid &= np.isfinite(probability)
     return probability, valid

@@ -65,7 +65,7 @@ def resolve_bands(dataset, bands):
     """Check the 1-based band numbers asked for; an empty selection means every band."""
     band_count = dataset.RasterCount
     if not bands:
-        return list(range(1, band_count + 1))
+        return data_bands(dataset)
     bands = [int(band) for band in bands]
     out_of_range = [band for band in bands if band < 1 or band > band_count]
     if out_of_range:
@@ -88,19 +88,48 @@ def nodata_values(dataset, bands):
     return [dataset.GetRasterBand(band).GetNoDataValue() for band in bands]
 
 
-def valid_pixel_mask(values, nodata):
-    """True where every band is finite and differs from its nodata value.
+def valid_pixels(dataset, bands, values, col_off=0, row_off=0):
+    """True where GDAL calls the pixel valid in every band: the one rule for validity.
 
-    `values` is (bands, ...) as GDAL reads it. NaN and ±inf are never valid, so a float
-    raster whose nodata is NaN, or which holds stray infinities, is handled the same way.
+    `values` is (bands, rows, cols) as read from `dataset` at (col_off, row_off). A pixel is
+    invalid where a band is NaN or ±inf, equals the band's nodata value, or is 0 in the band's
+    mask as GDAL gives it (`GetMaskBand()`): an internal or external mask (.msk), per band or
+    per dataset, or an alpha band (0 transparent; any other alpha counts as valid). Call it in
+    the thread that read `values`: a GDAL dataset is not to be read from two threads at once.
     """
-    valid = np.ones(values.shape[1:], dtype=bool)
-    for band_values, band_nodata in zip(values, nodata):
+    rows, cols = values.shape[1:]
+    valid = np.ones((rows, cols), dtype=bool)
+    masks_read = set()
+    for number, band_values in zip(bands, values):
+        band = dataset.GetRasterBand(number)
         if band_values.dtype.kind == "f":
             valid &= np.isfinite(band_values)
-        if band_nodata is not None and not math.isnan(band_nodata):
-            valid &= band_values != band_nodata
+        nodata = band.GetNoDataValue()
+        if nodata is not None and not math.isnan(nodata):
+            valid &= band_values != nodata
+        flags = band.GetMaskFlags()
+        if flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
+            continue
+        # A per-dataset mask (or alpha) is the same for every band: read it once.
+        key = "dataset" if flags & gdal.GMF_PER_DATASET else number
+        if key in masks_read:
+            continue
+        masks_read.add(key)
+        gdal.ErrorReset()
+        mask = band.GetMaskBand().ReadAsArray(col_off, row_off, cols, rows)
+        if mask is None:
+            raise WaterLogRegError(
+                f"Reading the mask of band {number} failed ({gdal.GetLastErrorMsg()}); the file may be "
+                "damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
+            )
+        valid &= mask != 0
     return valid
+
+
+def data_bands(dataset):
+    """Every band but alpha bands (transparency, not data): what an empty band selection means."""
+    return [number for number in range(1, dataset.RasterCount + 1)
+            if dataset.GetRasterBand(number).GetColorInterpretation() != gdal.GCI_AlphaBand]
 
 
 def row_windows(dataset, target_pixels=WINDOW_PIXELS):

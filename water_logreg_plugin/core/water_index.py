@@ -30,11 +30,10 @@ from .raster import (
     check_output_folders,
     check_written,
     create_like,
-    nodata_values,
     open_raster,
     resolve_bands,
     row_windows,
-    valid_pixel_mask,
+    valid_pixels,
     write_rows,
 )
 
@@ -169,7 +168,6 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     dataset = open_raster(raster_path, decode_threads=True)
     band_list = [bands.green, bands.infrared]
     resolve_bands(dataset, band_list)
-    nodata = nodata_values(dataset, band_list)
     callbacks.log(bands.reason)
     windows = row_windows(dataset)
     # With Otsu the threshold is known only after every window: a second pass reads the index back.
@@ -185,8 +183,8 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         valid_pixels = water_pixels = 0
         for number, (row, rows) in enumerate(windows):
             callbacks.check_canceled()
-            values = _read_window(dataset, band_list, row, rows)
-            index, valid = normalized_difference(values[0], values[1], valid_pixel_mask(values, nodata))
+            values, valid = _read_window(dataset, band_list, row, rows)
+            index, valid = normalized_difference(values[0], values[1], valid)
             write_rows(output, index, row)
             valid_pixels += int(np.count_nonzero(valid))
             if two_passes:
@@ -229,8 +227,10 @@ def _read_window(dataset, bands, row, rows):
             f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
             "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
         )
+    values = values.reshape(len(bands), rows, dataset.RasterXSize)
+    valid = valid_pixels(dataset, bands, values, 0, row)
     dataset.FlushCache()  # whole block rows: no later window needs these blocks
-    return values.reshape(len(bands), rows, dataset.RasterXSize)
+    return values, valid
 
 
 def _write_mask_window(mask, index, valid, threshold, row):
