@@ -32,18 +32,29 @@ def check_model_fits_raster(model, dataset, raster_name="the raster"):
             f"{dataset.RasterCount} band{'s' if dataset.RasterCount != 1 else ''}. Use a raster "
             "with the same bands as the one the model was trained on."
         )
-    trained_band_count = model.training.get("band_count")
+    trained_band_count = _whole_number(model.training.get("band_count"))
     if trained_band_count and trained_band_count != dataset.RasterCount:
         raise WaterLogRegError(
             f"The model was trained on a raster of {trained_band_count} bands, but {raster_name} "
             f"has {dataset.RasterCount}, so the same band numbers may hold other wavelengths. "
             "Predict only on rasters with the same bands as the one the model was trained on."
         )
-    trained_type = model.training.get("data_type")
+    trained_type = str(model.training.get("data_type") or "").strip()
     actual_type = gdal.GetDataTypeName(dataset.GetRasterBand(model.bands[0]).DataType)
-    if trained_type and trained_type != actual_type:
+    # Compared as GDAL names, whatever the case a hand edit left ('uint16' is 'UInt16').
+    if trained_type and trained_type.lower() != actual_type.lower():
         raise WaterLogRegError(
             f"The model was trained on {trained_type} pixels, but {raster_name} holds "
             f"{actual_type} pixels (other units or scaling); predict only on rasters of the "
             "kind the model was trained on."
         )
+
+
+def _whole_number(value):
+    """A band count as recorded, also where a hand edit made it text ('3') or a float (3.0);
+    None where it is no whole number (then it is not checked)."""
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() and number > 0 else None

@@ -48,17 +48,35 @@ class PredictionSummary:
         return self.water_pixels / self.valid_pixels if self.valid_pixels else 0.0
 
 
+# The arrays a kernel builds for one pass of its layers (hidden activations, float32 or
+# float64) stay within this budget: pixels a pass = budget / (bytes a pixel × widest layer).
+KERNEL_BUDGET_BYTES = 256 * 2**20
+# Folded weights beyond this would overflow float32 on band values up to ~1e7: use float64.
+FLOAT32_SAFE_WEIGHT = 1e30
+
+
 class ProbabilityKernel:
-    """The model's layers as float32 torch tensors on a device; maps (bands, N) → (N,)."""
+    """The model's layers as torch tensors on a device; maps (bands, N) → (N,).
+
+    float32 unless the folded weights are too large for it (a model with huge coefficients
+    still gives a valid map then); the pixels go through the layers in passes whose hidden
+    arrays fit KERNEL_BUDGET_BYTES, so memory follows the model's width, not the window's size.
+    """
 
     def __init__(self, model, device="auto"):
         import torch
 
         self.device = resolve_device(device)
         folded = model.folded_layers()
+        largest = max(max(np.abs(weight).max(), np.abs(bias).max()) for weight, bias in folded)
+        self.dtype = torch.float32 if largest <= FLOAT32_SAFE_WEIGHT else torch.float64
+        self.numpy_dtype = np.float32 if self.dtype == torch.float32 else np.float64
+        widest = max(weight.shape[0] for weight, _ in folded)
+        bytes_per_pixel = np.dtype(self.numpy_dtype).itemsize * 2 * max(widest, len(model.bands))
+        self.pass_pixels = max(1, KERNEL_BUDGET_BYTES // bytes_per_pixel)
         self.layers = [
-            (torch.as_tensor(weight, dtype=torch.float32, device=self.device),
-             torch.as_tensor(bias, dtype=torch.float32, device=self.device).unsqueeze(1))
+            (torch.as_tensor(weight, dtype=self.dtype, device=self.device),
+             torch.as_tensor(bias, dtype=self.dtype, device=self.device).unsqueeze(1))
             for weight, bias in folded
         ]
         # A logistic regression on the CPU is one multiply-add a band: numpy does it fused in
@@ -66,18 +84,22 @@ class ProbabilityKernel:
         self.fused_logistic = None
         if len(folded) == 1 and self.device.type == "cpu":
             weight, bias = folded[0]
-            self.fused_logistic = (weight[0].astype(np.float32), np.float32(bias[0]))
+            self.fused_logistic = (weight[0].astype(self.numpy_dtype), self.numpy_dtype(bias[0]))
 
     def __call__(self, values):
         import torch
 
         with torch.no_grad():
-            hidden = torch.from_numpy(values).to(self.device)
-            for index, (weight, bias) in enumerate(self.layers):
-                hidden = torch.addmm(bias, weight, hidden)
-                if index < len(self.layers) - 1:
-                    hidden = torch.relu(hidden)
-            return torch.sigmoid(hidden[0]).cpu().numpy()
+            features = torch.from_numpy(values)
+            probability = torch.empty(features.shape[1], dtype=self.dtype)
+            for start in range(0, features.shape[1], self.pass_pixels):
+                hidden = features[:, start:start + self.pass_pixels].to(self.device, self.dtype)
+                for index, (weight, bias) in enumerate(self.layers):
+                    hidden = torch.addmm(bias, weight, hidden)
+                    if index < len(self.layers) - 1:
+                        hidden = torch.relu_(hidden)
+                probability[start:start + self.pass_pixels] = torch.sigmoid(hidden[0]).cpu()
+            return probability.numpy().astype(np.float32, copy=False)
 
     def probability_of_bands(self, values, valid):
         """P(water) (rows, width) float32 from raw band values (bands, rows, width).
@@ -86,23 +108,24 @@ class ProbabilityKernel:
         overwrite them with nodata.
         """
         if self.fused_logistic is None:
-            features = np.ascontiguousarray(values.reshape(len(values), -1), dtype=np.float32)
+            features = np.ascontiguousarray(values.reshape(len(values), -1), dtype=self.numpy_dtype)
             # Pixels that are not valid may hold NaN or ±inf; zero them so no NaN reaches the maths.
             features[:, ~valid.ravel()] = 0
             return self(features).reshape(valid.shape)
         import torch
 
         weights, bias = self.fused_logistic
+        dtype = self.numpy_dtype
         with np.errstate(over="ignore", invalid="ignore"):
-            logit = np.multiply(values[0], weights[0], dtype=np.float32)
+            logit = np.multiply(values[0], weights[0], dtype=dtype)
             term = np.empty_like(logit)
             for band_values, weight in zip(values[1:], weights[1:]):
-                np.multiply(band_values, weight, out=term, dtype=np.float32)
+                np.multiply(band_values, weight, out=term, dtype=dtype)
                 logit += term
             logit += bias
         # torch's sigmoid runs in place, vectorised on torch's threads, with no overflow.
         torch.sigmoid_(torch.from_numpy(logit))
-        return logit
+        return logit.astype(np.float32, copy=False)
 
 
 def predict_water(
@@ -169,6 +192,9 @@ def predict_water(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
         kernel.device.type, time.perf_counter() - started,
     )
+    if not valid_pixels:
+        callbacks.log("Warning: every pixel of the map is nodata: every pixel of the raster is nodata, "
+                      "masked or not finite in a band the model uses, or the model gives no number there.")
     callbacks.log(f"{summary.valid_pixels} valid pixels, {100 * summary.water_fraction:.2f} % water "
         f"(P ≥ {threshold:g}), {summary.seconds:.2f} s.")
     return summary

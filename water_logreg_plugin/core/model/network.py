@@ -56,7 +56,8 @@ class WaterModel:
             hidden = weight @ hidden + bias[:, np.newaxis]
             if index < len(self.layers) - 1:
                 hidden = np.maximum(hidden, 0)
-        return 1.0 / (1.0 + np.exp(-hidden[0]))
+        # exp(-log(1 + e^-z)) = σ(z), without overflow for any finite z.
+        return np.exp(-np.logaddexp(0.0, -hidden[0]))
 
 
 def build_network(band_count, hidden_layers, generator):
