@@ -31,10 +31,9 @@ def saved(tmp_path, model, change=None):
 
 
 def test_a_byte_order_mark_is_read(tmp_path):
-    path = saved(tmp_path, logistic())
-    data = open(path, "rb").read()
-    open(path, "wb").write(b"\xef\xbb\xbf" + data)
-    assert load_model(path).layers[0][1][0] == 14.5
+    path = tmp_path / saved(tmp_path, logistic())
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_model(str(path)).layers[0][1][0] == 14.5
 
 
 def test_tiny_standard_deviation_is_refused(tmp_path):
