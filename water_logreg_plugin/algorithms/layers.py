@@ -4,7 +4,8 @@ CRS, a samples layer as arrays. The checks that need no QGIS are the core's."""
 import re
 
 import numpy as np
-from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsWkbTypes
+from qgis.core import QgsFeatureRequest, QgsGeometry, QgsProcessingException, QgsWkbTypes
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
 
 from ..core.errors import Canceled
 from ..core.sampling import Samples, TrainingPolygon, check_polygon_classes
@@ -63,30 +64,49 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
             f"The polygon layer '{source.sourceName()}' has no features; "
             "draw training polygons of water and land first."
         )
-    request = (
-        QgsFeatureRequest()
-        .setDestinationCrs(raster_crs, context.transformContext())
-        .setSubsetOfAttributes([field_index])
-    )
-    polygons, found_values = [], set()
+    request = QgsFeatureRequest().setSubsetOfAttributes([field_index])
+    if source.sourceCrs().isValid():
+        request.setDestinationCrs(raster_crs, context.transformContext())
+    else:
+        # Polygons digitised over the raster in a project without a CRS: their numbers are the raster's.
+        feedback.pushInfo(
+            f"Warning: the layer '{source.sourceName()}' has no CRS; its coordinates are taken to be in "
+            f"the raster's CRS ({raster_crs.authid() or 'none'}). Set the layer's CRS if they are not."
+        )
+    polygons, found_values, unclassed = [], set(), []
     for feature in source.getFeatures(request):
         if feedback.isCanceled():
             raise Canceled()
         value = _normalise(feature.attribute(field_index))
-        found_values.add(value)
         geometry = feature.geometry()
         if geometry.isNull() or geometry.isEmpty():
             feedback.pushInfo(f"Polygon {feature.id()} has no geometry and is skipped.")
             continue
+        if value == "":
+            unclassed.append(feature.id())  # NULL or blank is no class: neither water nor land
+            continue
+        found_values.add(value)
+        if QgsWkbTypes.isCurvedType(geometry.wkbType()):
+            # Arcs become short segments: GDAL rasterizes polygons, not curves.
+            geometry = QgsGeometry(geometry.constGet().segmentize())
         polygons.append(TrainingPolygon(int(feature.id()), bytes(geometry.asWkb()), value in water_values))
+    if unclassed:
+        ids = ", ".join(map(str, unclassed[:5])) + (f" and {len(unclassed) - 5} more" if len(unclassed) > 5 else "")
+        feedback.pushInfo(
+            f"Warning: polygons with no value in the field '{class_field}' are neither water nor land and "
+            f"are skipped: {len(unclassed)} (ids {ids}). Give them a class to train on them."
+        )
     check_polygon_classes(polygons, class_field, water_values, found_values)
     return polygons
 
 
 def _normalise(value):
-    """Class values compared as text: ' Water ' = 'water', 1 = 1.0 = '1'."""
+    """Class values compared as text: ' Water ' = 'water', 1 = 1.0 = '1'; dates and times as
+    ISO 8601 text ('2021-06-30', '2021-06-30T10:00:00'), as WATER_VALUES would give them."""
     if value is None or (hasattr(value, "isNull") and value.isNull()):
         return ""
+    if isinstance(value, (QDate, QDateTime, QTime)):
+        value = value.toString(Qt.ISODate)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip().lower()
