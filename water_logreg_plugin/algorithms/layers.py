@@ -65,7 +65,7 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
             "draw training polygons of water and land first."
         )
     request = QgsFeatureRequest().setSubsetOfAttributes([field_index])
-    if source.sourceCrs().isValid():
+    if not _lacks_crs(source.sourceCrs()):
         request.setDestinationCrs(raster_crs, context.transformContext())
     else:
         # Polygons digitised over the raster in a project without a CRS: their numbers are the raster's.
@@ -98,6 +98,12 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
         )
     check_polygon_classes(polygons, class_field, water_values, found_values)
     return polygons
+
+
+def _lacks_crs(crs):
+    """No CRS, or a GeoPackage's stand-in for none (srs_id 0 and -1: 'Undefined geographic SRS',
+    'Undefined cartesian SRS'), which QGIS reads as a valid CRS."""
+    return not crs.isValid() or (not crs.authid() and crs.description().startswith("Undefined "))
 
 
 def _normalise(value):
