@@ -25,6 +25,7 @@ from .raster import (
     check_written,
     create_like,
     open_raster,
+    release_blocks,
     row_windows,
     valid_pixels,
     write_rows,
@@ -227,9 +228,8 @@ def _read_window(dataset, bands, row, rows):
         )
     values = values.reshape(len(bands), rows, width)
     valid = valid_pixels(dataset, bands, values, 0, row)
-    # Windows are whole block rows, so no later window needs these blocks: dropping them
-    # from GDAL's block cache keeps memory flat however large the raster.
-    dataset.FlushCache()
+    # Blocks no later window needs leave GDAL's cache: memory stays flat however large the raster.
+    release_blocks(dataset, row, rows)
     return values, valid
 
 

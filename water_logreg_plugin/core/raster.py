@@ -133,12 +133,30 @@ def data_bands(dataset):
 
 
 def row_windows(dataset, target_pixels=WINDOW_PIXELS):
-    """(first row, row count) windows of whole block rows, in output-tile multiples."""
-    block_rows = dataset.GetRasterBand(1).GetBlockSize()[1]
-    step = math.lcm(max(block_rows, 1), OUTPUT_BLOCK_ROWS)
-    rows_per_window = max(step, (target_pixels // max(dataset.RasterXSize, 1)) // step * step)
+    """(first row, row count) windows of about `target_pixels`, following the file's layout.
+
+    Tiles or short strips: whole block rows, in multiples of the output's tile rows, so each
+    block is read once. Blocks taller than a window (a single strip, or strips whose height
+    and 256 have a large common multiple): windows of the output's tile rows, so memory stays
+    within the target whatever the layout; release_blocks keeps a block cached until the
+    last window that needs it is read, so it is still decompressed once.
+    """
+    block_rows = max(dataset.GetRasterBand(1).GetBlockSize()[1], 1)
+    rows_that_fit = max(1, target_pixels // max(dataset.RasterXSize, 1))
+    step = math.lcm(block_rows, OUTPUT_BLOCK_ROWS)
+    if step > max(rows_that_fit, OUTPUT_BLOCK_ROWS):
+        step = OUTPUT_BLOCK_ROWS
+    rows_per_window = max(step, rows_that_fit // step * step)
     height = dataset.RasterYSize
     return [(row, min(rows_per_window, height - row)) for row in range(0, height, rows_per_window)]
+
+
+def release_blocks(dataset, row, rows):
+    """After reading rows [row, row + rows): drop the cached blocks when no later window needs
+    them (the window ends on a block boundary), so GDAL's cache holds at most one block row."""
+    block_rows = max(dataset.GetRasterBand(1).GetBlockSize()[1], 1)
+    if (row + rows) % block_rows == 0 or row + rows >= dataset.RasterYSize:
+        dataset.FlushCache()
 
 
 def check_output_folder(destination):

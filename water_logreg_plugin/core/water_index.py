@@ -31,6 +31,7 @@ from .raster import (
     check_written,
     create_like,
     open_raster,
+    release_blocks,
     resolve_bands,
     row_windows,
     valid_pixels,
@@ -229,7 +230,7 @@ def _read_window(dataset, bands, row, rows):
         )
     values = values.reshape(len(bands), rows, dataset.RasterXSize)
     valid = valid_pixels(dataset, bands, values, 0, row)
-    dataset.FlushCache()  # whole block rows: no later window needs these blocks
+    release_blocks(dataset, row, rows)  # blocks no later window needs leave GDAL's cache
     return values, valid
 
 
