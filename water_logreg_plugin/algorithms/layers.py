@@ -5,13 +5,15 @@ import re
 
 import numpy as np
 from qgis.core import QgsFeatureRequest, QgsGeometry, QgsProcessingException, QgsWkbTypes
-from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..core.errors import Canceled
 from ..core.sampling import Samples, TrainingPolygon, check_polygon_classes
 from .parameters import ParameterNames as Names
 
 BAND_FIELD = re.compile(r"^b(\d+)$")
+# The raster a samples layer came from: band count and data type (compatibility.raster_description).
+SOURCE_FIELDS = (("src_bands", QVariant.Int), ("src_type", QVariant.String))
 
 
 def raster_path(algorithm, parameters, context, name=Names.INPUT):
@@ -134,13 +136,18 @@ def read_samples(source, feedback):
         )
     polygon_index = fields.lookupField("polygon_id")
     wanted = [index for _, index in band_fields] + [label_index] + ([polygon_index] if polygon_index >= 0 else [])
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(wanted)
-    rows = []
+    source_indices = [fields.lookupField(name) for name, _ in SOURCE_FIELDS]
+    has_source = all(index >= 0 for index in source_indices)
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(
+        wanted + (source_indices if has_source else []))
+    rows, kinds = [], set()
     for feature in source.getFeatures(request):
         if feedback.isCanceled():
             raise Canceled()
         attributes = feature.attributes()
         rows.append([_number(attributes[index]) for index in wanted])
+        if has_source:
+            kinds.add((_normalise(attributes[source_indices[0]]), str(attributes[source_indices[1]] or "").strip()))
     table = np.array(rows, dtype=np.float64).reshape(-1, len(wanted))
     band_count = len(band_fields)
     labels = table[:, band_count]
@@ -151,8 +158,28 @@ def read_samples(source, feedback):
     polygon_ids = table[:, band_count + 1].astype(np.int64) if polygon_index >= 0 else np.arange(len(table))
     return Samples(
         [band for band, _ in band_fields], table[:, :band_count], table[:, band_count].astype(np.uint8),
-        polygon_ids, np.zeros(len(table)), np.zeros(len(table)),
+        polygon_ids, np.zeros(len(table)), np.zeros(len(table)), raster=_raster_kind(source, kinds, feedback),
     )
+
+
+def _raster_kind(source, kinds, feedback):
+    """{'band_count', 'data_type'} of the raster the samples came from, from the src_ fields."""
+    kinds = {kind for kind in kinds if kind[0] and kind[1]}
+    if len(kinds) > 1:
+        described = "; ".join(f"{count} bands of {data_type}" for count, data_type in sorted(kinds))
+        raise QgsProcessingException(
+            f"The samples in '{source.sourceName()}' come from rasters of different kinds ({described}); "
+            "a model needs pixels of one kind of raster. Sample each kind into a layer of its own."
+        )
+    if not kinds:
+        feedback.pushInfo(
+            f"Warning: '{source.sourceName()}' does not say which raster its samples came from (no "
+            "src_bands and src_type fields); the model will not check the band count and data type of "
+            "the rasters it predicts. Sample again with 'Sample training pixels' to record them."
+        )
+        return {}
+    count, data_type = kinds.pop()
+    return {"band_count": int(count), "data_type": data_type}
 
 
 def _number(value):

@@ -11,10 +11,12 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from ..core.compatibility import raster_description
 from ..core.sampling import sample_pixels
 from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
+from .layers import SOURCE_FIELDS
 from .sinks import sink_file, write_features
 
 BATCH = 10_000
@@ -35,7 +37,9 @@ class SamplePixels(WaterLogRegAlgorithm):
             "number of pixels per class, drawn with the seed.\n\n"
             "Output: a point layer in the raster's CRS, one point per pixel centre, with one "
             "field per band (b1, b2, … by band number), 'label' (1 water, 0 land) and "
-            "'polygon_id' (the feature id of the polygon it came from). Feed it to 'Train water model'.\n\n"
+            "'polygon_id' (the feature id of the polygon it came from), and the raster's band count "
+            "and data type ('src_bands', 'src_type'), which the model records so that it refuses rasters "
+            "of another kind. Feed it to 'Train water model'.\n\n"
             "A pixel inside both a water and a land polygon is left out; polygons that give no "
             "pixel are listed in the log."
         )
@@ -71,6 +75,12 @@ class SamplePixels(WaterLogRegAlgorithm):
             fields.append(QgsField(f"b{band}", QVariant.Double))
         fields.append(QgsField("label", QVariant.Int))
         fields.append(QgsField("polygon_id", QVariant.LongLong))
+        # The raster's kind on every point: layer metadata and sidecar files are lost in a copy,
+        # an export or a merge, fields are not (names of ≤ 10 characters survive a Shapefile).
+        description = raster_description(path)
+        raster_kind = [description["band_count"], description["data_type"]]
+        for name, kind in SOURCE_FIELDS:
+            fields.append(QgsField(name, kind))
 
         def batches():
             count = len(samples.labels)
@@ -82,7 +92,7 @@ class SamplePixels(WaterLogRegAlgorithm):
                         samples.labels[part].tolist(), samples.polygon_ids[part].tolist()):
                     feature = QgsFeature(fields)
                     feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
-                    feature.setAttributes(values + [label, polygon_id])
+                    feature.setAttributes(values + [label, polygon_id] + raster_kind)
                     batch.append(feature)
                 yield batch
                 feedback.setProgress(50.0 + 50.0 * min(start + BATCH, count) / count)

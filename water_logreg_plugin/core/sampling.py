@@ -16,8 +16,8 @@ from .errors import WaterLogRegError
 from .raster import open_raster, resolve_bands, valid_pixels
 
 WATER, LAND = 1, 0
-# A polygon is read in windows of at most this many pixels (32 MB of 4 UInt16 bands).
-SAMPLING_WINDOW_PIXELS = 1 << 22
+# A polygon is read in windows of at most this many pixels (16 MB of 4 UInt16 bands).
+SAMPLING_WINDOW_PIXELS = 1 << 21
 
 
 @dataclass
@@ -40,6 +40,9 @@ class Samples:
     x: np.ndarray  # pixel-centre coordinates in the raster's CRS
     y: np.ndarray
     messages: list = field(default_factory=list)
+    # What the raster was (compatibility.raster_description's band_count, data_type), so a model
+    # trained on samples read back from a layer checks the rasters it predicts; {} where unknown.
+    raster: dict = field(default_factory=dict)
 
     @property
     def water_count(self):
@@ -52,7 +55,7 @@ class Samples:
     def subset(self, keep):
         return Samples(
             self.bands, self.values[keep], self.labels[keep], self.polygon_ids[keep],
-            self.x[keep], self.y[keep], list(self.messages),
+            self.x[keep], self.y[keep], list(self.messages), dict(self.raster),
         )
 
 
@@ -324,8 +327,14 @@ def _sample_window(grid, bands, window, geometry, earlier_same, other_class, pol
         inside &= ~ambiguous
     local_rows, local_cols = np.nonzero(inside)
     pixel_index = (local_rows + row_off).astype(np.int64) * dataset.RasterXSize + (local_cols + col_off)
-    drawn[WATER if polygon.is_water else LAND].add(
-        pixel_index, values[:, local_rows, local_cols].T.astype(np.float64), polygon.polygon_id)
+    draw = drawn[WATER if polygon.is_water else LAND]
+    keys = draw.keys(pixel_index)
+    # Only pixels that can still be drawn get their band values copied out.
+    admitted = draw.admits(keys)
+    if admitted is not None:
+        keys, pixel_index, local_rows, local_cols = (
+            array[admitted] for array in (keys, pixel_index, local_rows, local_cols))
+    draw.add(keys, pixel_index, values[:, local_rows, local_cols].T.astype(np.float64), polygon.polygon_id)
     return conflicting
 
 
@@ -338,9 +347,16 @@ class _ClassDraw:
         self.salt = np.uint64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
         self.parts = []
         self.held = 0
+        self.largest_kept = None  # once `cap` pixels are held, a pixel with a larger key never is
 
-    def add(self, pixel_index, values, polygon_id):
-        keys = _mix(pixel_index.astype(np.uint64) ^ self.salt)
+    def keys(self, pixel_index):
+        return _mix(pixel_index.astype(np.uint64) ^ self.salt)
+
+    def admits(self, keys):
+        """Which of these keys can still be drawn (None: all of them)."""
+        return None if self.largest_kept is None else keys < self.largest_kept
+
+    def add(self, keys, pixel_index, values, polygon_id):
         self.parts.append((keys, pixel_index, values, np.full(len(pixel_index), polygon_id, np.int64)))
         self.held += len(pixel_index)
         if self.cap and self.held > 2 * self.cap:
@@ -351,6 +367,7 @@ class _ClassDraw:
         if self.cap and len(keys) > self.cap:
             keep = np.argpartition(keys, self.cap - 1)[:self.cap]
             keys, pixel_index, values, polygon_ids = keys[keep], pixel_index[keep], values[keep], polygon_ids[keep]
+            self.largest_kept = keys.max()
         self.parts = [(keys, pixel_index, values, polygon_ids)]
         self.held = len(keys)
 
