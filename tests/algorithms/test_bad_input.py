@@ -146,6 +146,12 @@ ROWS = [
         ("predictwater",),
         "'{folder}/model.json' is not a usable water model: a layer has 100000 units; this plugin predicts "
         "with layers of at most 4096 units, so that a map fits in memory. Train a narrower model (HIDDEN_LAYERS)."),
+    Row("model_other_scale", "Model trained on bands without scale/offset, applied to a raster whose bands say "
+        "scale 0.0001, offset -0.1",
+        ("predictwater",),
+        "Band 1 of 'scene.tif' has scale 0.0001 and offset -0.1, but the model was trained on a band of scale 1 "
+        "and offset 0: the same stored numbers mean other values. Predict only on rasters of the kind the model "
+        "was trained on."),
     Row("assess_several_bands", "A 3-band scene given as the probability map",
         ("assessaccuracy",),
         "The raster 'scene.tif' has 3 bands, so it is not a probability map (one band of P(water) from 0 "
@@ -337,6 +343,12 @@ def spoil(row_key, files, parameters):
         files.spoil_model(lambda document: document.update(layers=[
             {"weight": [[0.0, 0.0, 0.0]] * 100_000, "bias": [0.0] * 100_000},
             {"weight": [[0.0] * 100_000], "bias": [0.0]}]))
+    elif row_key == "model_other_scale":
+        dataset = gdal.Open(files.raster, gdal.GA_Update)
+        for number in (1, 2, 3):
+            dataset.GetRasterBand(number).SetScale(0.0001)
+            dataset.GetRasterBand(number).SetOffset(-0.1)
+        dataset = None
     elif row_key == "assess_not_probability":
         bands, truth = water_scene()
         write_raster(files.raster, np.where(truth, 300, 1000)[np.newaxis])
@@ -681,7 +693,7 @@ def test_a_model_from_samples_checks_rasters_like_one_from_classifywater(run_alg
     assert not [line for line in lines if "does not say which raster" in line]
     with open(model_path, encoding="utf-8") as handle:
         training = json.load(handle)["training"]
-    assert (training["band_count"], training["data_type"]) == (3, "UInt16")
+    assert (training["band_count"], training["data_type"], training["scale_offset"]) == (3, "UInt16", None)
     bands = water_scene()[0]
     write_raster(files.raster, np.concatenate([bands, bands[:1]]))
     files.model = model_path
@@ -710,6 +722,6 @@ def test_samples_without_raster_fields_train_with_a_warning(run_algorithm, files
     datasource = None
     model_path = str(files.output_folder / "m.json")
     _, lines = run_checked(run_algorithm, files, "trainmodel", {"SAMPLES": path, "OUTPUT_MODEL": model_path})
-    assert ("Warning: 'old_samples' does not say which raster its samples came from (no src_bands and src_type "
-            "fields); the model will not check the band count and data type of the rasters it predicts. Sample "
-            "again with 'Sample training pixels' to record them.") in lines
+    assert ("Warning: 'old_samples' does not say which raster its samples came from (no src_bands, src_type and "
+            "src_scale fields); the model will not check the band count and data type of the rasters it predicts. "
+            "Sample again with 'Sample training pixels' to record them.") in lines

@@ -94,3 +94,24 @@ def test_wide_layers_go_through_in_passes(monkeypatch):
     probability = kernel.probability_of_bands(values, np.ones((7, 111), dtype=bool))
     expected = model.predict_probability(values.reshape(3, -1).T).reshape(7, 111)
     np.testing.assert_allclose(probability, expected, atol=1e-4)
+
+
+def test_scale_and_offset_are_recorded_and_checked(tmp_path):
+    from water_logreg_plugin.core.compatibility import raster_description
+
+    bands, _ = water_scene(rows=20, cols=20)
+    scaled = write_raster(tmp_path / "scaled.tif", bands)
+    dataset = gdal.Open(scaled, gdal.GA_Update)
+    dataset.GetRasterBand(3).SetScale(0.0001)
+    dataset = None
+    dataset = gdal.Open(scaled)
+    description = raster_description(dataset)
+    assert description["scale_offset"] == [[1.0, 0.0], [1.0, 0.0], [0.0001, 0.0]]
+    check_model_fits_raster(logistic(training=description), dataset, "x")
+    plain = gdal.Open(write_raster(tmp_path / "plain.tif", bands))
+    assert raster_description(plain)["scale_offset"] is None
+    with pytest.raises(WaterLogRegError) as refusal:
+        check_model_fits_raster(logistic(training=description), plain, "'plain.tif'")
+    assert str(refusal.value).startswith(
+        "Band 3 of 'plain.tif' has scale 1 and offset 0, but the model was trained on a band of scale 0.0001 and "
+        "offset 0")

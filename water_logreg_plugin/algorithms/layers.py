@@ -1,6 +1,7 @@
 """QGIS layers into what the core takes: a raster's file, training polygons in the raster's
 CRS, a samples layer as arrays. The checks that need no QGIS are the core's."""
 
+import json
 import re
 
 import numpy as np
@@ -13,7 +14,7 @@ from .parameters import ParameterNames as Names
 
 BAND_FIELD = re.compile(r"^b(\d+)$")
 # The raster a samples layer came from: band count and data type (compatibility.raster_description).
-SOURCE_FIELDS = (("src_bands", QVariant.Int), ("src_type", QVariant.String))
+SOURCE_FIELDS = (("src_bands", QVariant.Int), ("src_type", QVariant.String), ("src_scale", QVariant.String))
 
 
 def raster_path(algorithm, parameters, context, name=Names.INPUT):
@@ -147,7 +148,8 @@ def read_samples(source, feedback):
         attributes = feature.attributes()
         rows.append([_number(attributes[index]) for index in wanted])
         if has_source:
-            kinds.add((_normalise(attributes[source_indices[0]]), str(attributes[source_indices[1]] or "").strip()))
+            kinds.add(tuple(_normalise(attributes[index]) if number == 0 else str(attributes[index] or "").strip()
+                            for number, index in enumerate(source_indices)))
     table = np.array(rows, dtype=np.float64).reshape(-1, len(wanted))
     band_count = len(band_fields)
     labels = table[:, band_count]
@@ -166,7 +168,8 @@ def _raster_kind(source, kinds, feedback):
     """{'band_count', 'data_type'} of the raster the samples came from, from the src_ fields."""
     kinds = {kind for kind in kinds if kind[0] and kind[1]}
     if len(kinds) > 1:
-        described = "; ".join(f"{count} bands of {data_type}" for count, data_type in sorted(kinds))
+        described = "; ".join(f"{count} bands of {data_type}" + (f" scaled {scaling}" if scaling else "")
+                              for count, data_type, scaling in sorted(kinds))
         raise QgsProcessingException(
             f"The samples in '{source.sourceName()}' come from rasters of different kinds ({described}); "
             "a model needs pixels of one kind of raster. Sample each kind into a layer of its own."
@@ -174,12 +177,16 @@ def _raster_kind(source, kinds, feedback):
     if not kinds:
         feedback.pushInfo(
             f"Warning: '{source.sourceName()}' does not say which raster its samples came from (no "
-            "src_bands and src_type fields); the model will not check the band count and data type of "
-            "the rasters it predicts. Sample again with 'Sample training pixels' to record them."
+            "src_bands, src_type and src_scale fields); the model will not check the band count and data "
+            "type of the rasters it predicts. Sample again with 'Sample training pixels' to record them."
         )
         return {}
-    count, data_type = kinds.pop()
-    return {"band_count": int(count), "data_type": data_type}
+    count, data_type, scaling = kinds.pop()
+    try:
+        scaling = json.loads(scaling) if scaling else None
+    except ValueError:
+        scaling = None
+    return {"band_count": int(count), "data_type": data_type, "scale_offset": scaling}
 
 
 def _number(value):

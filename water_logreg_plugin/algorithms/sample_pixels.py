@@ -1,5 +1,7 @@
 """waterlogreg:samplepixels — the pixels under training polygons, as a point layer."""
 
+import json
+
 from qgis.core import (
     QgsFeature,
     QgsField,
@@ -37,9 +39,9 @@ class SamplePixels(WaterLogRegAlgorithm):
             "number of pixels per class, drawn with the seed.\n\n"
             "Output: a point layer in the raster's CRS, one point per pixel centre, with one "
             "field per band (b1, b2, … by band number), 'label' (1 water, 0 land) and "
-            "'polygon_id' (the feature id of the polygon it came from), and the raster's band count "
-            "and data type ('src_bands', 'src_type'), which the model records so that it refuses rasters "
-            "of another kind. Feed it to 'Train water model'.\n\n"
+            "'polygon_id' (the feature id of the polygon it came from), and the raster's band count, "
+            "data type and scale/offset ('src_bands', 'src_type', 'src_scale'), which the model records "
+            "so that it refuses rasters of another kind. Feed it to 'Train water model'.\n\n"
             "A pixel inside both a water and a land polygon is left out; polygons that give no "
             "pixel are listed in the log."
         )
@@ -78,7 +80,8 @@ class SamplePixels(WaterLogRegAlgorithm):
         # The raster's kind on every point: layer metadata and sidecar files are lost in a copy,
         # an export or a merge, fields are not (names of ≤ 10 characters survive a Shapefile).
         description = raster_description(path)
-        raster_kind = [description["band_count"], description["data_type"]]
+        scaling = description["scale_offset"]
+        raster_kind = [description["band_count"], description["data_type"], json.dumps(scaling) if scaling else ""]
         for name, kind in SOURCE_FIELDS:
             fields.append(QgsField(name, kind))
 

@@ -27,6 +27,7 @@ from .raster import (
     open_raster,
     release_blocks,
     row_windows,
+    single_strip_warning,
     valid_pixels,
     write_rows,
 )
@@ -149,6 +150,9 @@ def predict_water(
     check_model_fits_raster(model, dataset, f"'{os.path.basename(dataset.GetDescription())}'")
     kernel = ProbabilityKernel(model, device)
     callbacks.log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
+    warning = single_strip_warning(dataset)
+    if warning:
+        callbacks.log(warning)
 
     with ExitStack() as stack:
         partial = stack.enter_context(atomic_output(output_path))

@@ -151,6 +151,23 @@ def row_windows(dataset, target_pixels=WINDOW_PIXELS):
     return [(row, min(rows_per_window, height - row)) for row in range(0, height, rows_per_window)]
 
 
+def single_strip_warning(dataset, target_pixels=WINDOW_PIXELS):
+    """A warning when the raster is one compressed strip larger than a window, else None: GDAL
+    decompresses such a strip whole, so reading it takes about twice its uncompressed size."""
+    band = dataset.GetRasterBand(1)
+    block_columns, block_rows = band.GetBlockSize()
+    compressed = dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE")
+    if not compressed or block_rows < dataset.RasterYSize or block_columns * block_rows <= target_pixels:
+        return None
+    megabytes = (dataset.RasterXSize * dataset.RasterYSize * dataset.RasterCount
+                 * gdal.GetDataTypeSize(band.DataType) // 8) / 2**20
+    return (
+        f"Warning: the raster is one {compressed} strip, which GDAL decompresses whole: reading it takes "
+        f"about {2 * megabytes:.0f} MB of memory. A tiled copy reads in small blocks (gdal_translate "
+        "-co TILED=YES -co COMPRESS=DEFLATE)."
+    )
+
+
 def release_blocks(dataset, row, rows):
     """After reading rows [row, row + rows): drop the cached blocks when no later window needs
     them (the window ends on a block boundary), so GDAL's cache holds at most one block row."""

@@ -13,7 +13,7 @@ from osgeo import gdal, ogr
 
 from .callbacks import QUIET
 from .errors import WaterLogRegError
-from .raster import open_raster, resolve_bands, valid_pixels
+from .raster import open_raster, resolve_bands, single_strip_warning, valid_pixels
 
 WATER, LAND = 1, 0
 # A polygon is read in windows of at most this many pixels (16 MB of 4 UInt16 bands).
@@ -90,6 +90,9 @@ def sample_pixels(
     # A polygon's window spans several blocks: they decompress on every core at once.
     dataset = open_raster(raster_path, decode_threads=True)
     bands = resolve_bands(dataset, bands)
+    warning = single_strip_warning(dataset)
+    if warning:
+        callbacks.log(warning)
     grid = _Grid(dataset)
     geometries = [ogr.CreateGeometryFromWkb(polygon.wkb) for polygon in polygons]
     windows = np.array([grid.window(geometry) or (0, 0, 0, 0) for geometry in geometries], dtype=np.int64)
