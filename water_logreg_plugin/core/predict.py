@@ -21,6 +21,7 @@ from .compatibility import check_model_fits_raster
 from .device import resolve_device
 from .errors import WaterLogRegError
 from .raster import (
+    SingleStripReader,
     atomic_output,
     check_written,
     create_like,
@@ -150,7 +151,9 @@ def predict_water(
     check_model_fits_raster(model, dataset, f"'{os.path.basename(dataset.GetDescription())}'")
     kernel = ProbabilityKernel(model, device)
     callbacks.log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
-    warning = single_strip_warning(dataset)
+    # One DEFLATE strip is read as a stream; another compression in one strip is named in the log.
+    strip_reader = SingleStripReader.for_dataset(dataset)
+    warning = None if strip_reader else single_strip_warning(dataset)
     if warning:
         callbacks.log(warning)
 
@@ -167,12 +170,12 @@ def predict_water(
         pending_write = None
         valid_pixels = water_pixels = 0
         windows = row_windows(dataset)
-        next_read = reader.submit(_read_window, dataset, model.bands, *windows[0])
+        next_read = reader.submit(_read_window, dataset, model.bands, *windows[0], strip_reader)
         for index, (row, _) in enumerate(windows):
             callbacks.check_canceled()
             values, valid = next_read.result()
             if index + 1 < len(windows):
-                next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1])
+                next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1], strip_reader)
             probability, valid = _probability_window(values, valid, kernel)
             water, invalid = mark_window(probability, valid, threshold)
             valid_pixels += int(np.count_nonzero(valid))
@@ -219,12 +222,13 @@ def mark_window(probability, valid, threshold=WATER_THRESHOLD):
     return water, invalid
 
 
-def _read_window(dataset, bands, row, rows):
+def _read_window(dataset, bands, row, rows, strip_reader=None):
     """The bands' values (bands, rows, width) of one row window and where they are valid
     (rows, width), read in the same thread."""
     width = dataset.RasterXSize
     gdal.ErrorReset()
-    values = dataset.ReadAsArray(0, row, width, rows, band_list=bands)
+    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
+        0, row, width, rows, band_list=bands)
     if values is None:
         raise WaterLogRegError(
             f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "

@@ -9,6 +9,7 @@ import glob
 import math
 import os
 import uuid
+import zlib
 from contextlib import contextmanager
 
 import numpy as np
@@ -166,6 +167,119 @@ def single_strip_warning(dataset, target_pixels=WINDOW_PIXELS):
         f"about {2 * megabytes:.0f} MB of memory. A tiled copy reads in small blocks (gdal_translate "
         "-co TILED=YES -co COMPRESS=DEFLATE)."
     )
+
+
+class SingleStripReader:
+    """Rows of a GeoTIFF stored as one DEFLATE strip (per band, or for all bands), decompressed as
+    a stream from the first row: GDAL would decompress the whole strip for any read, which takes
+    twice the raster's uncompressed size in memory; this holds one window. Rows are read in
+    order (an earlier row restarts the stream). for_dataset gives None for any other layout, and
+    the caller reads with GDAL as usual.
+    """
+
+    CHUNK_BYTES = 1 << 20
+
+    def __init__(self, dataset, dtype, band_interleaved):
+        self.path = dataset.GetDescription()
+        self.width, self.height, self.count = dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount
+        self.dtype = dtype
+        self.band_interleaved = band_interleaved
+        self.predictor = dataset.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == "2"
+        self.strips = [(int(dataset.GetRasterBand(number).GetMetadataItem("BLOCK_OFFSET_0_0", "TIFF")),
+                        int(dataset.GetRasterBand(number).GetMetadataItem("BLOCK_SIZE_0_0", "TIFF")))
+                       for number in (range(1, self.count + 1) if band_interleaved else (1,))]
+        self.streams = {}
+
+    @classmethod
+    def for_dataset(cls, dataset, target_pixels=WINDOW_PIXELS):
+        if single_strip_warning(dataset, target_pixels) is None:
+            return None
+        if dataset.GetDriver().ShortName != "GTiff" or \
+                dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") != "DEFLATE":
+            return None
+        if dataset.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") not in (None, "1", "2"):
+            return None
+        types = {dataset.GetRasterBand(number).DataType for number in range(1, dataset.RasterCount + 1)}
+        if len(types) != 1 or dataset.GetRasterBand(1).GetMetadataItem("NBITS", "IMAGE_STRUCTURE"):
+            return None
+        try:
+            with open(dataset.GetDescription(), "rb") as handle:
+                byte_order = handle.read(2)
+        except OSError:
+            return None
+        dtype = np.dtype(gdal_array_type(types.pop()))
+        predictor = dataset.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == "2"
+        if byte_order not in (b"II", b"MM") or dtype.kind == "c" or (predictor and dtype.kind == "f"):
+            return None
+        dtype = dtype.newbyteorder("<" if byte_order == b"II" else ">")
+        interleave = dataset.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE")
+        reader = cls(dataset, dtype, interleave == "BAND")
+        if any(offset <= 0 or size <= 0 for offset, size in reader.strips):
+            return None
+        return reader
+
+    def read(self, bands, row, rows):
+        """The bands' values (bands, rows, width), native byte order."""
+        if self.band_interleaved:
+            values = np.stack([self._rows(band - 1, row, rows, 1)[0] for band in bands])
+        else:
+            values = self._rows(0, row, rows, self.count)[[band - 1 for band in bands]]
+        return values.astype(self.dtype.newbyteorder("="), copy=False)
+
+    def _rows(self, strip, row, rows, samples):
+        stream = self.streams.get(strip)
+        if stream is None or stream["row"] > row:
+            offset, size = self.strips[strip]
+            stream = self.streams[strip] = {"row": 0, "left": size, "offset": offset,
+                                            "inflate": zlib.decompressobj(), "pending": b""}
+        row_bytes = self.width * samples * self.dtype.itemsize
+        if stream["row"] < row:
+            self._inflate(stream, (row - stream["row"]) * row_bytes)  # rows before the window, dropped
+        data = self._inflate(stream, rows * row_bytes)
+        stream["row"] = row + rows
+        values = np.frombuffer(data, dtype=self.dtype).reshape(rows, self.width, samples)
+        if self.predictor:  # horizontal differencing: each sample adds to the one on its left
+            values = np.cumsum(values.astype(self.dtype.newbyteorder("=")), axis=1, dtype=self.dtype.newbyteorder("="))
+        return np.moveaxis(values, 2, 0)
+
+    def _inflate(self, stream, wanted):
+        """`wanted` more decompressed bytes of the stream."""
+        parts, got = [], 0
+        inflate = stream["inflate"]
+        with open(self.path, "rb") as handle:
+            while got < wanted:
+                if not stream["pending"]:
+                    if stream["left"] <= 0:
+                        raise WaterLogRegError(
+                            f"Reading the raster failed ({self.path}: its strip ends before its last row); the "
+                            "file may be damaged or incomplete. Check that it displays in QGIS, or copy or export "
+                            "it again."
+                        )
+                    handle.seek(stream["offset"])
+                    stream["pending"] = handle.read(min(self.CHUNK_BYTES, stream["left"]))
+                    stream["offset"] += len(stream["pending"])
+                    stream["left"] -= len(stream["pending"])
+                    if not stream["pending"]:
+                        stream["left"] = 0
+                        continue
+                try:
+                    part = inflate.decompress(stream["pending"], wanted - got)
+                except zlib.error as error:
+                    raise WaterLogRegError(
+                        f"Reading the raster failed ({self.path}: {error}); the file may be damaged or "
+                        "incomplete. Check that it displays in QGIS, or copy or export it again."
+                    ) from None
+                stream["pending"] = inflate.unconsumed_tail
+                parts.append(part)
+                got += len(part)
+        return b"".join(parts)
+
+
+def gdal_array_type(data_type):
+    """numpy's type for a GDAL data type."""
+    from osgeo import gdal_array
+
+    return gdal_array.GDALTypeCodeToNumericTypeCode(data_type)
 
 
 def release_blocks(dataset, row, rows):
