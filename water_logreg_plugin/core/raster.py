@@ -84,11 +84,6 @@ def resolve_bands(dataset, bands):
     return bands
 
 
-def nodata_values(dataset, bands):
-    """The nodata value of each band (None where the band has none)."""
-    return [dataset.GetRasterBand(band).GetNoDataValue() for band in bands]
-
-
 def valid_pixels(dataset, bands, values, col_off=0, row_off=0):
     """True where GDAL calls the pixel valid in every band: the one rule for validity.
 
