@@ -96,3 +96,19 @@ def test_prediction_through_the_stream_equals_gdals(tmp_path, monkeypatch):
     assert used[0] is not None and len(used[0].streams) == 1
     np.testing.assert_array_equal(read(tmp_path / "from_stream.tif")[0], read(tmp_path / "from_tiles.tif")[0])
     assert (read(tmp_path / "from_stream.tif")[0][500:520] == -9999).all()
+
+
+def test_the_index_through_the_stream_equals_gdals(tmp_path, monkeypatch):
+    from water_logreg_plugin.core import water_index as wi
+    from water_logreg_plugin.core.raster import SingleStripReader
+
+    bands, _ = water_scene(rows=1000, cols=300)
+    index_bands = wi.IndexBands(green=1, infrared=3, index="NDWI", reason="test")
+    tiled = write_raster(tmp_path / "tiled.tif", bands)
+    wi.water_index(tiled, str(tmp_path / "from_tiles.tif"), index_bands, None, 0.0)
+    strip = write_raster(tmp_path / "strip.tif", bands, options=("BLOCKYSIZE=1000", "COMPRESS=DEFLATE"))
+    original = SingleStripReader.for_dataset
+    monkeypatch.setattr(wi.SingleStripReader, "for_dataset", staticmethod(lambda dataset: original(dataset, 1000)))
+    monkeypatch.setattr(wi, "row_windows", lambda dataset: row_windows(dataset, target_pixels=300 * 256))
+    wi.water_index(strip, str(tmp_path / "from_stream.tif"), index_bands, None, 0.0)
+    np.testing.assert_array_equal(read(tmp_path / "from_stream.tif")[0], read(tmp_path / "from_tiles.tif")[0])

@@ -26,6 +26,7 @@ from .band_roles import ROLE_NAMES, band_role_sources, band_roles
 from .callbacks import QUIET
 from .errors import WaterLogRegError
 from .raster import (
+    SingleStripReader,
     atomic_output,
     check_output_folders,
     check_written,
@@ -171,6 +172,7 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     resolve_bands(dataset, band_list)
     callbacks.log(bands.reason)
     windows = row_windows(dataset)
+    strip_reader = SingleStripReader.for_dataset(dataset)  # one DEFLATE strip: streamed, not decoded whole
     # With Otsu the threshold is known only after every window: a second pass reads the index back.
     two_passes = threshold is None
     first = callbacks.part(0.0, 0.8) if two_passes else callbacks
@@ -184,7 +186,7 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         valid_pixels = water_pixels = 0
         for number, (row, rows) in enumerate(windows):
             callbacks.check_canceled()
-            values, valid = _read_window(dataset, band_list, row, rows)
+            values, valid = _read_window(dataset, band_list, row, rows, strip_reader)
             index, valid = normalized_difference(values[0], values[1], valid)
             write_rows(output, index, row)
             valid_pixels += int(np.count_nonzero(valid))
@@ -220,9 +222,10 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     return summary
 
 
-def _read_window(dataset, bands, row, rows):
+def _read_window(dataset, bands, row, rows, strip_reader=None):
     gdal.ErrorReset()
-    values = dataset.ReadAsArray(0, row, dataset.RasterXSize, rows, band_list=bands)
+    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
+        0, row, dataset.RasterXSize, rows, band_list=bands)
     if values is None:
         raise WaterLogRegError(
             f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
