@@ -234,6 +234,115 @@ def peak_memory(scene, model_path, output):
     return baseline, peak
 
 
+# ---------------------------------------------------------------- memory by design: layouts and big polygons
+
+BOUNDED_SIZES_MPX = (16, 100)
+LAYOUTS = {"tiled": ["TILED=YES", "COMPRESS=DEFLATE"], "striped": ["COMPRESS=DEFLATE"],
+           "single-strip": ["COMPRESS=DEFLATE", "BLOCKYSIZE={height}"]}
+
+
+def build_layout_scene(path, megapixels, layout):
+    """A square 4-band UInt16 scene of about `megapixels` Mpx in one of LAYOUTS: smooth land,
+    a water stripe on the right eighth (dark NIR), written 512 rows at a time."""
+    if os.path.exists(path):
+        return path
+    side = int(round((megapixels * 1e6) ** 0.5))
+    options = [option.format(height=side) for option in LAYOUTS[layout]] + ["BIGTIFF=IF_SAFER"]
+    partial = path + ".partial.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(partial, side, side, 4, gdal.GDT_UInt16, options)
+    dataset.SetGeoTransform((500000.0, 10.0, 0.0, 4000000.0, 0.0, -10.0))
+    dataset.SetProjection(spatial_reference_wkt())
+    columns = np.arange(side)
+    water = columns >= side * 7 // 8
+    for row in range(0, side, 512):
+        rows = min(512, side - row)
+        ripple = (np.add.outer(np.arange(row, row + rows), columns) % 97).astype(np.uint16)
+        for band, (land, lake) in enumerate(((1100, 900), (1400, 600), (2600, 300), (2000, 200)), start=1):
+            values = np.where(water, lake, land).astype(np.uint16) + ripple
+            dataset.GetRasterBand(band).WriteArray(values, 0, row)
+    dataset = None
+    os.replace(partial, path)
+    return path
+
+
+def spatial_reference_wkt():
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    return srs.ExportToWkt()
+
+
+def bounded_memory_child(kind, scene, output):
+    """In a fresh process (no QGIS): sample one land polygon over 7/8 of `scene` and a water box, or
+    predict `scene`; print resident MB before and the peak during (VmHWM reset after the imports)."""
+    from water_logreg_plugin.core.model import WaterModel
+    from water_logreg_plugin.core.predict import ProbabilityKernel, predict_water
+
+    dataset = gdal.Open(scene)
+    side = dataset.RasterXSize
+    model = WaterModel([1, 2, 3, 4], np.zeros(4), np.ones(4),
+                       [(np.array([[0.0, 0.0, -0.01, 0.0]]), np.array([14.5]))])
+    ProbabilityKernel(model)  # torch's import is not the job's memory
+    x0, y0 = 500000.0, 4000000.0
+    edge = side * 10.0
+
+    def box(left, right):
+        return ogr.CreateGeometryFromWkt(
+            f"POLYGON (({x0 + left * edge} {y0}, {x0 + right * edge} {y0}, {x0 + right * edge} {y0 - edge}, "
+            f"{x0 + left * edge} {y0 - edge}, {x0 + left * edge} {y0}))").ExportToWkb()
+
+    polygons = [TrainingPolygon(1, box(0, 7 / 8), False), TrainingPolygon(2, box(7 / 8 + 1e-6, 1), True)]
+    if kind.startswith("wide:"):  # an MLP with one hidden layer this wide, on the scene's first bands
+        width = int(kind.split(":")[1])
+        rng = np.random.default_rng(0)
+        model = WaterModel([1, 2, 3], np.full(3, 1000.0), np.full(3, 300.0),
+                           [(rng.normal(size=(width, 3)), rng.normal(size=width)),
+                            (rng.normal(size=(1, width)) / np.sqrt(width), np.zeros(1))])
+        ProbabilityKernel(model)
+    baseline = memory_status_mb("VmRSS")
+    with open("/proc/self/clear_refs", "w", encoding="utf-8") as handle:
+        handle.write("5")
+    started = time.perf_counter()
+    if kind == "sample":
+        sample_pixels(scene, [], polygons, 100_000, 0)
+    else:
+        predict_water(scene, model, output, device="cpu")
+    print(f"{baseline:.0f} {memory_status_mb('VmHWM'):.0f} {time.perf_counter() - started:.1f}")
+
+
+def bounded_memory(kind, scene, output):
+    completed = run_command([sys.executable, __file__, "--bounded-memory-child", kind, scene, output])
+    baseline, peak, seconds = (float(value) for value in completed.stdout.split()[-3:])
+    remove_raster(output)
+    return peak - baseline, peak, seconds
+
+
+def bench_bounded_memory(table, work):
+    """Rows 8–10: peak RSS of sampling one polygon over 7/8 of a scene, and of predicting a striped
+    and a single-strip scene, at 16 and 100 Mpx: ≤ 1 GB and flat (the job's own share)."""
+    output = os.path.join(work, "bounded.tif")
+    for number, (kind, layout, what) in enumerate((
+            ("sample", "tiled", "sampling one land polygon over 7/8 of a tiled scene, 100,000 a class"),
+            ("predict", "striped", "predicting a striped (untiled DEFLATE) scene"),
+            ("predict", "single-strip", "predicting a single-strip DEFLATE scene")), start=8):
+        figures = {}
+        for megapixels in BOUNDED_SIZES_MPX:
+            scene = build_layout_scene(os.path.join(work, f"{layout}_{megapixels}mpx.tif"), megapixels, layout)
+            figures[megapixels] = bounded_memory(kind, scene, output)
+        (small_job, small_peak, small_s), (big_job, big_peak, big_s) = (figures[size] for size in BOUNDED_SIZES_MPX)
+        table.add(f"{number}. peak RSS {what} (MB), no QGIS",
+                  f"{BOUNDED_SIZES_MPX[0]} Mpx {small_peak:.0f} (job {small_job:.0f}, {small_s:.0f} s), "
+                  f"{BOUNDED_SIZES_MPX[1]} Mpx {big_peak:.0f} (job {big_job:.0f}, {big_s:.0f} s)",
+                  "–", f"job {big_job - small_job:+.0f} MB from {BOUNDED_SIZES_MPX[0]} to {BOUNDED_SIZES_MPX[1]} Mpx",
+                  "≤ 1 GB, job flat (± 100 MB)", big_peak <= 1024 and abs(big_job - small_job) <= 100)
+    demo = os.path.join(DEMO, "landsat8_reservoir.tif")
+    widths = {width: bounded_memory(f"wide:{width}", demo, output) for width in (16, 1024, 4096)}
+    table.add("11. peak RSS predicting the demo with one hidden layer of 16 / 1024 / 4096 units (MB), no QGIS",
+              ", ".join(f"{width}: {peak:.0f} (job {job:.0f}, {seconds:.0f} s)"
+                        for width, (job, peak, seconds) in widths.items()),
+              "before: 1024 took 8.4 GB, 4096 failed to allocate", "–", "≤ 1 GB each",
+              all(peak <= 1024 for _, peak, _ in widths.values()))
+
+
 # ---------------------------------------------------------------- rows
 
 class Table:
@@ -497,9 +606,20 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", default=os.path.join(BENCH, "work"))
     parser.add_argument("--peak-memory-child", nargs=3, metavar=("SCENE", "MODEL", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--bounded-memory-child", nargs=3, metavar=("KIND", "SCENE", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--bounded-memory-only", action="store_true",
+                        help="run only rows 8–10 (memory by design: big polygons, strips, a single strip)")
     args = parser.parse_args()
     if args.peak_memory_child:
         return peak_memory_child(*args.peak_memory_child)
+    if args.bounded_memory_child:
+        return bounded_memory_child(*args.bounded_memory_child)
+    if args.bounded_memory_only:
+        table = Table()
+        os.makedirs(args.work, exist_ok=True)
+        bench_bounded_memory(table, args.work)
+        print(table.markdown())
+        return None
 
     started = time.perf_counter()
     for program in ("gdal_calc.py", "gdal_rasterize", "otbcli_ImageClassifier"):
@@ -519,6 +639,8 @@ def main():
         bench_memory(table, paths, model_path, work)
         print("One click on the demo scene …", flush=True)
         bench_one_click(table, args.repeats, work)
+        print("Memory by design …", flush=True)
+        bench_bounded_memory(table, args.work)
     table.rows.sort(key=lambda row: row[0])
     print("Dask …", flush=True)
     cluster = bench_cluster()

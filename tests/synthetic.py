@@ -91,3 +91,31 @@ def standard_polygons(rows=200, cols=240):
 def read(path, band=1):
     dataset = gdal.Open(str(path))
     return dataset.GetRasterBand(band).ReadAsArray(), dataset
+
+
+def write_masked_raster(path, bands, invalid, kind, options=("TILED=YES",)):
+    """A UInt16 GeoTIFF like write_raster, without nodata, whose `invalid` pixels (rows, cols) are
+    marked by an internal per-dataset mask band (kind 'dataset_mask') or an alpha band ('alpha')."""
+    bands = np.asarray(bands)
+    count, rows, cols = bands.shape
+    options = list(options) + (["PHOTOMETRIC=RGB", "ALPHA=YES"] if kind == "alpha" else [])
+    gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
+    try:
+        dataset = gdal.GetDriverByName("GTiff").Create(
+            str(path), cols, rows, count + (kind == "alpha"), gdal.GDT_UInt16, options)
+        dataset.SetGeoTransform((ORIGIN[0], PIXEL, 0, ORIGIN[1], 0, -PIXEL))
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(UTM_33N)
+        dataset.SetProjection(srs.ExportToWkt())
+        for index in range(count):
+            dataset.GetRasterBand(index + 1).WriteArray(bands[index])
+        valid = np.where(invalid, 0, 255).astype(np.uint8)
+        if kind == "alpha":
+            dataset.GetRasterBand(count + 1).WriteArray(valid)
+        else:
+            dataset.CreateMaskBand(gdal.GMF_PER_DATASET)
+            dataset.GetRasterBand(1).GetMaskBand().WriteArray(valid)
+        dataset = None
+    finally:
+        gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", None)
+    return str(path)

@@ -6,6 +6,7 @@ through every algorithm it names; the QgsProcessingException must say exactly th
 message, and no output may exist afterwards, neither under its name nor as a partial file.
 """
 
+import hashlib
 import json
 import os
 import pickle
@@ -18,7 +19,16 @@ import numpy as np
 import pytest
 from osgeo import gdal, ogr
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
-from synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
+from synthetic import (
+    ORIGIN,
+    pixel_box,
+    read,
+    standard_polygons,
+    water_scene,
+    write_masked_raster,
+    write_polygons,
+    write_raster,
+)
 
 Row = namedtuple("Row", "key input algorithms message")
 
@@ -187,6 +197,33 @@ ROWS = [
         ("trainmodel", "classifywater", "predictwater"),
         "CUDA was asked for, but torch finds no CUDA GPU on this machine (torch {torch}). Choose Auto or CPU, "
         "or install a CUDA build of torch on a machine with an NVIDIA GPU."),
+    Row("model_non_finite", "Model file with a weight written as 1e400 (infinite once read)",
+        ("predictwater",),
+        "'{folder}/model.json' is not a usable water model: its layer 1 weight holds a non-finite number; "
+        "choose a model file saved by 'Train water model' or 'Classify water'."),
+    Row("model_tiny_std", "Model file with a standard deviation of 1e-310 for a band it uses",
+        ("predictwater",),
+        "'{folder}/model.json' is not a usable water model: its first layer's weights divided by the standard "
+        "deviations overflow (a standard deviation too close to 0, or weights too large); the file is damaged "
+        "or was edited by hand. Train the model again."),
+    Row("model_too_wide", "Model file with a hidden layer of 100,000 units",
+        ("predictwater",),
+        "'{folder}/model.json' is not a usable water model: a layer has 100000 units; this plugin predicts "
+        "with layers of at most 4096 units, so that a map fits in memory. Train a narrower model (HIDDEN_LAYERS)."),
+    Row("model_other_scale", "Model trained on bands without scale/offset, applied to a raster whose bands say "
+        "scale 0.0001, offset -0.1",
+        ("predictwater",),
+        "Band 1 of 'scene.tif' has scale 0.0001 and offset -0.1, but the model was trained on a band of scale 1 "
+        "and offset 0: the same stored numbers mean other values. Predict only on rasters of the kind the model "
+        "was trained on."),
+    Row("assess_several_bands", "A 3-band scene given as the probability map",
+        ("assessaccuracy",),
+        "The raster 'scene.tif' has 3 bands, so it is not a probability map (one band of P(water) from 0 "
+        "to 1). Choose the output of 'Predict water probability' or 'Classify water'."),
+    Row("assess_not_probability", "A 1-band UInt16 raster (values 300 and 1000) given as the probability map",
+        ("assessaccuracy",),
+        "The raster 'scene.tif' holds values from 300 to 1000 under the polygons, so it is not a probability "
+        "map (P(water) from 0 to 1). Choose the output of 'Predict water probability' or 'Classify water'."),
 ]
 
 # Inputs that are not refused: the run completes and says what it did.
@@ -201,6 +238,41 @@ ACCEPTED = [
     Row("nan_nodata", "A Float32 raster whose nodata value is NaN",
         ("samplepixels", "classifywater", "predictwater"),
         "Runs; NaN pixels are never sampled and are nodata (-9999) in the probability map."),
+    Row("dataset_mask", "A GeoTIFF whose invalid pixels are marked by an internal mask band, no nodata value "
+        "(tiled or striped)",
+        ("samplepixels", "classifywater", "predictwater"),
+        "Runs; masked pixels are never sampled and are nodata (-9999) in the probability map."),
+    Row("alpha_band", "A GeoTIFF whose invalid pixels are marked by an alpha band (tiled or striped)",
+        ("samplepixels", "classifywater", "predictwater"),
+        "Runs; transparent pixels (alpha 0) are never sampled and are nodata (-9999) in the probability map; "
+        "the alpha band is not a training band."),
+    Row("null_class", "A polygon whose class is NULL, drawn over water",
+        ("samplepixels", "classifywater"),
+        "Runs, and logs: Warning: polygons with no value in the field 'class' are neither water nor land and "
+        "are skipped: 1 (ids 9). Give them a class to train on them."),
+    Row("date_class", "A class field of dates (WATER_VALUES '2021-06-30')",
+        ("samplepixels", "classifywater"),
+        "Runs; dates are compared as YYYY-MM-DD text, so the polygons dated 2021-06-30 are water."),
+    Row("curved_polygons", "CurvePolygon and MultiSurface polygons",
+        ("samplepixels", "classifywater"),
+        "Runs; arcs are cut into short segments and the pixels are those of the same polygons drawn straight."),
+    Row("no_crs", "A polygon layer without a CRS",
+        ("samplepixels", "classifywater"),
+        "Runs, and logs: Warning: the layer 'polygons' has no CRS; its coordinates are taken to be in the "
+        "raster's CRS (EPSG:32633). Set the layer's CRS if they are not."),
+    Row("tiny_polygons", "Many polygons smaller than a pixel (300)",
+        ("samplepixels",),
+        "Runs, and logs one line for them all: 300 polygons yield no pixel: they are smaller than a pixel or "
+        "cover no pixel centre (ids 9, 10, 11, 12, 13 and 295 more)."),
+    Row("model_byte_order_mark", "A model file saved with a UTF-8 byte-order mark (Windows Notepad)",
+        ("predictwater",),
+        "Runs; the mark is ignored and the map is the one the model gives without it."),
+    Row("model_metadata_as_text", "A model file whose band count and data type were edited to '3' and 'uint16'",
+        ("predictwater",),
+        "Runs; they are read as 3 bands of UInt16, and a 4-band raster is still refused."),
+    Row("model_huge_weights", "A model file with weights of 1e300",
+        ("predictwater",),
+        "Runs; every valid pixel gets a probability (0 or 1 where the logit is that large), none is nodata."),
 ]
 
 OUTPUT_NAMES = ("OUTPUT", "OUTPUT_MODEL", "OUTPUT_MASK", "OUTPUT_REPORT", "OUTPUT_SUMMARY", "OUTPUT_FOLDER")
@@ -364,6 +436,27 @@ def spoil(row_key, files, parameters):
         parameters["MAX_PIXELS_PER_CLASS"] = -1
     elif row_key == "cuda_without_gpu":
         parameters["DEVICE"] = 2
+    elif row_key == "model_non_finite":
+        with open(files.model, encoding="utf-8") as handle:
+            text = handle.read()
+        document = json.loads(text)
+        document["layers"][0]["weight"][0][0] = 12345.5
+        files.write_bytes(files.model, json.dumps(document).replace("12345.5", "1e400").encode())
+    elif row_key == "model_tiny_std":
+        files.spoil_model(lambda document: document["standardization"].update(std=[1e-310, 1.0, 1.0]))
+    elif row_key == "model_too_wide":
+        files.spoil_model(lambda document: document.update(layers=[
+            {"weight": [[0.0, 0.0, 0.0]] * 100_000, "bias": [0.0] * 100_000},
+            {"weight": [[0.0] * 100_000], "bias": [0.0]}]))
+    elif row_key == "model_other_scale":
+        dataset = gdal.Open(files.raster, gdal.GA_Update)
+        for number in (1, 2, 3):
+            dataset.GetRasterBand(number).SetScale(0.0001)
+            dataset.GetRasterBand(number).SetOffset(-0.1)
+        dataset = None
+    elif row_key == "assess_not_probability":
+        bands, truth = water_scene()
+        write_raster(files.raster, np.where(truth, 300, 1000)[np.newaxis])
     return parameters
 
 
@@ -424,15 +517,16 @@ def expected_message(row, files, parameters):
 
 
 def checksums(folder):
-    """{path: sha256} of every regular file under folder (the inputs), outputs folder left out."""
-    import hashlib
-
+    """{path: sha256} of every regular file under folder (the inputs), outputs folder left out,
+    and so are the statistics QGIS writes beside a raster it loads (.aux.xml) and SQLite's
+    journals."""
     sums = {}
     for root, folders, names in os.walk(folder):
         folders[:] = [name for name in folders if name != "out"]
         for name in names:
             path = os.path.join(root, name)
-            if os.path.isfile(path) and not os.path.islink(path):
+            if (os.path.isfile(path) and not os.path.islink(path)
+                    and not name.endswith((".aux.xml", "-wal", "-shm"))):
                 with open(path, "rb") as handle:
                     sums[path] = hashlib.sha256(handle.read()).hexdigest()
     return sums
@@ -557,3 +651,204 @@ def test_the_doc_table_is_the_one_the_tests_check():
         "docs/BAD_INPUT.md differs from the table in test_bad_input.py; run "
         "'.venv/bin/python tests/algorithms/write_bad_input_table.py' and commit the result."
     )
+
+
+def accepted(key):
+    return next(row for row in ACCEPTED if row.key == key)
+
+
+def logged(row):
+    """The line an ACCEPTED row says is logged."""
+    return row.message.split("logs: ", 1)[1] if "logs: " in row.message else row.message.split("line for them all: ")[1]
+
+
+def sample_counts(path):
+    from qgis.core import QgsVectorLayer
+
+    labels = [feature["label"] for feature in QgsVectorLayer(path, "samples").getFeatures()]
+    return labels.count(1), labels.count(0)
+
+
+def run_checked(run_algorithm, files, algorithm, parameters):
+    """Run, and check no input changed; returns (result, logged lines)."""
+    before = checksums(files.folder)
+    feedback = LogFeedback()
+    result = run_algorithm(algorithm, parameters, feedback=feedback)
+    assert checksums(files.folder) == before
+    return result, feedback.lines
+
+
+MASKED_ROWS = slice(15, 25)  # across every training polygon (rows 10–40 and 110–140 hold none)
+
+
+@pytest.mark.parametrize("layout", [("TILED=YES",), ("BLOCKYSIZE=8",)], ids=["tiled", "striped"])
+@pytest.mark.parametrize("kind", ["dataset_mask", "alpha_band"])
+def test_masked_pixels_are_never_sampled_and_are_nodata(run_algorithm, files, kind, layout):
+    bands, truth = water_scene()
+    invalid = np.zeros(truth.shape, dtype=bool)
+    invalid[MASKED_ROWS] = True
+    os.remove(files.raster)
+    write_masked_raster(files.raster, bands, invalid, "alpha" if kind == "alpha_band" else kind, layout)
+    row = accepted(kind)
+    assert row.algorithms == ("samplepixels", "classifywater", "predictwater")
+    result, _ = run_checked(run_algorithm, files, "samplepixels",
+                            dict(files.parameters("samplepixels"), MAX_PIXELS_PER_CLASS=0))
+    assert sample_counts(result["OUTPUT"]) == (4 * 20 * 30 - 2 * 20 * 10, 4 * 20 * 30 - 2 * 20 * 10)
+    result, _ = run_checked(run_algorithm, files, "classifywater", files.parameters("classifywater"))
+    again = str(files.output_folder / "again.tif")
+    run_checked(run_algorithm, files, "predictwater",
+                {"INPUT": files.raster, "MODEL": result["OUTPUT_MODEL"], "OUTPUT": again})
+    for path in (result["OUTPUT"], again):
+        probability, _ = read(path)
+        assert (probability[invalid] == -9999).all()
+        assert ((probability[~invalid] >= 0.5) == truth[~invalid]).mean() > 0.99
+    with open(result["OUTPUT_MODEL"]) as handle:
+        assert json.load(handle)["bands"] == [1, 2, 3]
+
+
+def polygons_with(files, extra, **options):
+    files.spoil_polygons(standard_polygons() + extra, **options)
+
+
+@pytest.mark.parametrize("algorithm", ["samplepixels", "classifywater"])
+def test_a_polygon_without_class_is_skipped_with_a_warning(run_algorithm, files, algorithm):
+    polygons_with(files, [(pixel_box(150, 50, 230, 90), None)])  # over water, feature id 9
+    parameters = dict(files.parameters(algorithm), MAX_PIXELS_PER_CLASS=0)
+    result, lines = run_checked(run_algorithm, files, algorithm, parameters)
+    assert logged(accepted("null_class")) in lines
+    if algorithm == "samplepixels":
+        assert sample_counts(result["OUTPUT"]) == (4 * 600, 4 * 600)
+
+
+@pytest.mark.parametrize("algorithm", ["samplepixels", "classifywater"])
+def test_date_classes_compare_as_iso_text(run_algorithm, files, algorithm):
+    files.spoil_polygons([(wkt, "2021-06-30" if value == "water" else "2021-01-15")
+                          for wkt, value in standard_polygons()], field_type=ogr.OFTDate)
+    parameters = dict(files.parameters(algorithm), MAX_PIXELS_PER_CLASS=0, WATER_VALUES="2021-06-30")
+    result, _ = run_checked(run_algorithm, files, algorithm, parameters)
+    if algorithm == "samplepixels":
+        assert sample_counts(result["OUTPUT"]) == (4 * 600, 4 * 600)
+
+
+def curved(wkt, multi):
+    """The same box as a CurvePolygon (or a MultiSurface) of a compound curve."""
+    ring = wkt[len("POLYGON (("):-2]
+    polygon = f"CURVEPOLYGON (COMPOUNDCURVE (({ring})))"
+    return f"MULTISURFACE ({polygon})" if multi else polygon
+
+
+@pytest.mark.parametrize("multi", [False, True], ids=["curvepolygon", "multisurface"])
+@pytest.mark.parametrize("algorithm", ["samplepixels", "classifywater"])
+def test_curved_polygons_sample_like_polygons(run_algorithm, files, algorithm, multi):
+    files.spoil_polygons([(curved(wkt, multi), value) for wkt, value in standard_polygons()],
+                         geometry_type=ogr.wkbMultiSurface if multi else ogr.wkbCurvePolygon)
+    result, _ = run_checked(run_algorithm, files, algorithm, dict(files.parameters(algorithm), MAX_PIXELS_PER_CLASS=0))
+    if algorithm == "samplepixels":
+        assert sample_counts(result["OUTPUT"]) == (4 * 600, 4 * 600)
+
+
+@pytest.mark.parametrize("algorithm", ["samplepixels", "classifywater"])
+def test_a_layer_without_crs_is_taken_in_the_rasters(run_algorithm, files, algorithm):
+    os.remove(files.polygons)
+    datasource = ogr.GetDriverByName("GPKG").CreateDataSource(files.polygons)
+    layer = datasource.CreateLayer("polygons", None, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
+    for wkt, value in standard_polygons():
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        feature.SetField("class", value)
+        layer.CreateFeature(feature)
+    datasource = None
+    parameters = dict(files.parameters(algorithm), MAX_PIXELS_PER_CLASS=0)
+    result, lines = run_checked(run_algorithm, files, algorithm, parameters)
+    assert logged(accepted("no_crs")) in lines
+    if algorithm == "samplepixels":
+        assert sample_counts(result["OUTPUT"]) == (4 * 600, 4 * 600)
+
+
+def test_many_tiny_polygons_give_one_line(run_algorithm, files):
+    x, y = ORIGIN[0] + 1000.1, ORIGIN[1] - 1000.1  # a corner of a pixel, away from its centre
+    tiny = [(f"POLYGON (({x} {y}, {x + 1} {y}, {x + 1} {y - 1}, {x} {y - 1}, {x} {y}))", "land")] * 300
+    polygons_with(files, tiny)
+    _, lines = run_checked(run_algorithm, files, "samplepixels", files.parameters("samplepixels"))
+    assert logged(accepted("tiny_polygons")) in lines
+    assert not [line for line in lines if line.startswith("Polygon ")]
+
+
+def predict_with(run_algorithm, files, name="probability.tif"):
+    result, _ = run_checked(run_algorithm, files, "predictwater",
+                            dict(files.parameters("predictwater"), OUTPUT=str(files.output_folder / name)))
+    return read(result["OUTPUT"])[0]
+
+
+def test_model_with_a_byte_order_mark(run_algorithm, files):
+    plain = predict_with(run_algorithm, files, "plain.tif")
+    with open(files.model, "rb") as handle:
+        data = handle.read()
+    files.write_bytes(files.model, b"\xef\xbb\xbf" + data)
+    np.testing.assert_array_equal(predict_with(run_algorithm, files), plain)
+
+
+def test_model_metadata_edited_to_text(run_algorithm, files):
+    files.spoil_model(lambda document: document["training"].update(band_count="3", data_type="uint16"))
+    probability = predict_with(run_algorithm, files)
+    assert ((probability >= 0) & (probability <= 1)).all()
+    bands = water_scene()[0]
+    write_raster(files.raster, np.concatenate([bands, bands[:1]]))
+    message = "^The model was trained on a raster of 3 bands, but 'scene.tif' has 4,"
+    with pytest.raises(QgsProcessingException, match=message):
+        predict_with(run_algorithm, files, "four.tif")
+
+
+def test_model_with_huge_weights_gives_a_valid_map(run_algorithm, files):
+    _, truth = water_scene()
+
+    def huge(document):
+        document["layers"] = [{"weight": [[0.0, 0.0, -1e300]], "bias": [1e300 * 1450]}]
+        document["standardization"] = {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}
+
+    files.spoil_model(huge)
+    probability = predict_with(run_algorithm, files)
+    assert (probability != -9999).all() and ((probability == 0) | (probability == 1)).all()
+    assert ((probability >= 0.5) == truth).mean() > 0.99
+
+
+def test_a_model_from_samples_checks_rasters_like_one_from_classifywater(run_algorithm, files):
+    samples = run_algorithm("samplepixels", files.parameters("samplepixels"))["OUTPUT"]
+    model_path = str(files.output_folder / "from_samples.json")
+    _, lines = run_checked(run_algorithm, files, "trainmodel", {"SAMPLES": samples, "OUTPUT_MODEL": model_path})
+    assert not [line for line in lines if "does not say which raster" in line]
+    with open(model_path, encoding="utf-8") as handle:
+        training = json.load(handle)["training"]
+    assert (training["band_count"], training["data_type"], training["scale_offset"]) == (3, "UInt16", None)
+    bands = water_scene()[0]
+    write_raster(files.raster, np.concatenate([bands, bands[:1]]))
+    files.model = model_path
+    with pytest.raises(QgsProcessingException) as refusal:
+        predict_with(run_algorithm, files)
+    other_band_count = next(row for row in ROWS if row.key == "model_other_band_count")
+    assert str(refusal.value) == expected_message(other_band_count, files, files.parameters("predictwater"))
+
+
+def test_samples_without_raster_fields_train_with_a_warning(run_algorithm, files):
+    """A samples layer from an older version (no src_ fields) still trains, and says what it lacks."""
+    path = str(files.folder / "old_samples.gpkg")
+    datasource = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    layer = datasource.CreateLayer("old_samples", None, ogr.wkbPoint)
+    for name, kind in (("b1", ogr.OFTReal), ("b2", ogr.OFTReal), ("b3", ogr.OFTReal), ("label", ogr.OFTInteger)):
+        layer.CreateField(ogr.FieldDefn(name, kind))
+    rng = np.random.default_rng(0)
+    for index in range(200):
+        water = index % 2
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({ORIGIN[0] + index} {ORIGIN[1]})"))
+        for band, (lake, land) in enumerate(((900, 1100), (600, 1400), (300, 2600)), start=1):
+            feature.SetField(f"b{band}", float((lake if water else land) + rng.normal(0, 60)))
+        feature.SetField("label", water)
+        layer.CreateFeature(feature)
+    datasource = None
+    model_path = str(files.output_folder / "m.json")
+    _, lines = run_checked(run_algorithm, files, "trainmodel", {"SAMPLES": path, "OUTPUT_MODEL": model_path})
+    assert ("Warning: 'old_samples' does not say which raster its samples came from (no src_bands, src_type and "
+            "src_scale fields); the model will not check the band count and data type of the rasters it predicts. "
+            "Sample again with 'Sample training pixels' to record them.") in lines

@@ -21,7 +21,8 @@ def test_point_layer_of_pixel_centres(run_algorithm, tmp_path):
     layer = sample(run_algorithm, raster, write_polygons(tmp_path / "p.gpkg", standard_polygons()), tmp_path,
                    BANDS=[1, 3], MAX_PIXELS_PER_CLASS=500, SEED=2)
     assert layer.isValid()
-    assert layer.fields().names()[1:] == ["b1", "b3", "label", "polygon_id"]  # after the GeoPackage fid
+    # After the GeoPackage fid; src_ say what the raster was, for the model's checks.
+    assert layer.fields().names()[1:] == ["b1", "b3", "label", "polygon_id", "src_bands", "src_type", "src_scale"]
     assert QgsWkbTypes.geometryType(layer.wkbType()) == QgsWkbTypes.PointGeometry
     assert layer.crs() == QgsCoordinateReferenceSystem("EPSG:32633")
     features = list(layer.getFeatures())
@@ -32,6 +33,7 @@ def test_point_layer_of_pixel_centres(run_algorithm, tmp_path):
         col, row = int((point.x() - 500000) / 10), int((4000000 - point.y()) / 10)
         assert feature["b1"] == bands[0, row, col] and feature["b3"] == bands[2, row, col]
         assert feature["label"] == int(truth[row, col])
+        assert (feature["src_bands"], feature["src_type"], feature["src_scale"]) == (3, "UInt16", "")
 
 
 def test_polygons_in_another_crs_give_the_same_pixels(run_algorithm, tmp_path):

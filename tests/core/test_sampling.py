@@ -105,3 +105,17 @@ def test_float_raster_with_nan_nodata_and_infinities(tmp_path):
                                        polygon(2, pixel_box(20, 0, 40, 10), True)], 0)
     assert np.isfinite(samples.values).all()
     assert samples.land_count == 20 * 10 - 3 * 20
+
+
+def test_the_draw_does_not_depend_on_windows_or_polygon_order(scene, monkeypatch):
+    from water_logreg_plugin.core import sampling
+
+    path, _ = scene
+    polygons = [polygon(1, pixel_box(0, 1, 40, 60), False), polygon(2, pixel_box(40, 1, 80, 60), True),
+                polygon(3, pixel_box(30, 1, 50, 30), False)]
+    whole = sample_pixels(path, [], polygons, 150, seed=5)
+    monkeypatch.setattr(sampling, "SAMPLING_WINDOW_PIXELS", 64)  # rows of a polygon's window, a few at a time
+    windowed = sample_pixels(path, [], polygons[::-1], 150, seed=5)
+    assert whole.water_count == whole.land_count == 150
+    for field in ("values", "labels", "x", "y"):
+        np.testing.assert_array_equal(getattr(whole, field), getattr(windowed, field))

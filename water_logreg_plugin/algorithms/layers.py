@@ -1,10 +1,12 @@
 """QGIS layers into what the core takes: a raster's file, training polygons in the raster's
 CRS, a samples layer as arrays. The checks that need no QGIS are the core's."""
 
+import json
 import re
 
 import numpy as np
-from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsWkbTypes
+from qgis.core import QgsFeatureRequest, QgsGeometry, QgsProcessingException, QgsWkbTypes
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..core.errors import Canceled
 from ..core.sampling import Samples, TrainingPolygon, check_polygon_classes
@@ -12,6 +14,8 @@ from .parameters import ParameterNames as Names
 
 BAND_FIELD = re.compile(r"^b(\d+)$")
 FEATURE_ID_NAMES = re.compile(r"^(fid|id|gid|ogc_fid|objectid|pk|pkuid|rowid)$", re.IGNORECASE)
+# The raster a samples layer came from: band count and data type (compatibility.raster_description).
+SOURCE_FIELDS = (("src_bands", QVariant.Int), ("src_type", QVariant.String), ("src_scale", QVariant.String))
 
 
 def raster_path(algorithm, parameters, context, name=Names.INPUT):
@@ -79,22 +83,38 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
             f"The polygon layer '{source.sourceName()}' has no features; "
             "draw training polygons of water and land first."
         )
-    request = (
-        QgsFeatureRequest()
-        .setDestinationCrs(raster_crs, context.transformContext())
-        .setSubsetOfAttributes([field_index])
-    )
-    polygons, found_values = [], set()
+    request = QgsFeatureRequest().setSubsetOfAttributes([field_index])
+    if not _lacks_crs(source.sourceCrs()):
+        request.setDestinationCrs(raster_crs, context.transformContext())
+    else:
+        # Polygons digitised over the raster in a project without a CRS: their numbers are the raster's.
+        feedback.pushInfo(
+            f"Warning: the layer '{source.sourceName()}' has no CRS; its coordinates are taken to be in "
+            f"the raster's CRS ({raster_crs.authid() or 'none'}). Set the layer's CRS if they are not."
+        )
+    polygons, found_values, unclassed = [], set(), []
     for feature in source.getFeatures(request):
         if feedback.isCanceled():
             raise Canceled()
         value = _normalise(feature.attribute(field_index))
-        found_values.add(value)
         geometry = feature.geometry()
         if geometry.isNull() or geometry.isEmpty():
             feedback.pushInfo(f"Polygon {feature.id()} has no geometry and is skipped.")
             continue
+        if value == "":
+            unclassed.append(feature.id())  # NULL or blank is no class: neither water nor land
+            continue
+        found_values.add(value)
+        if QgsWkbTypes.isCurvedType(geometry.wkbType()):
+            # Arcs become short segments: GDAL rasterizes polygons, not curves.
+            geometry = QgsGeometry(geometry.constGet().segmentize())
         polygons.append(TrainingPolygon(int(feature.id()), bytes(geometry.asWkb()), value in water_values))
+    if unclassed:
+        ids = ", ".join(map(str, unclassed[:5])) + (f" and {len(unclassed) - 5} more" if len(unclassed) > 5 else "")
+        feedback.pushInfo(
+            f"Warning: polygons with no value in the field '{class_field}' are neither water nor land and "
+            f"are skipped: {len(unclassed)} (ids {ids}). Give them a class to train on them."
+        )
     check_polygon_classes(polygons, class_field, water_values, found_values)
     return polygons
 
@@ -117,12 +137,19 @@ def refuse_feature_ids(source, field_index):
             "are water. Pick the class field: the field whose values say water or land (e.g. 'class' "
             "holding 'water' and 'land'), and list its water values in WATER_VALUES."
         )
+def _lacks_crs(crs):
+    """No CRS, or a GeoPackage's stand-in for none (srs_id 0 and -1: 'Undefined geographic SRS',
+    'Undefined cartesian SRS'), which QGIS reads as a valid CRS."""
+    return not crs.isValid() or (not crs.authid() and crs.description().startswith("Undefined "))
 
 
 def _normalise(value):
-    """Class values compared as text: ' Water ' = 'water', 1 = 1.0 = '1'."""
+    """Class values compared as text: ' Water ' = 'water', 1 = 1.0 = '1'; dates and times as
+    ISO 8601 text ('2021-06-30', '2021-06-30T10:00:00'), as WATER_VALUES would give them."""
     if value is None or (hasattr(value, "isNull") and value.isNull()):
         return ""
+    if isinstance(value, (QDate, QDateTime, QTime)):
+        value = value.toString(Qt.ISODate)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip().lower()
@@ -144,13 +171,19 @@ def read_samples(source, feedback):
         )
     polygon_index = fields.lookupField("polygon_id")
     wanted = [index for _, index in band_fields] + [label_index] + ([polygon_index] if polygon_index >= 0 else [])
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(wanted)
-    rows = []
+    source_indices = [fields.lookupField(name) for name, _ in SOURCE_FIELDS]
+    has_source = all(index >= 0 for index in source_indices)
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(
+        wanted + (source_indices if has_source else []))
+    rows, kinds = [], set()
     for feature in source.getFeatures(request):
         if feedback.isCanceled():
             raise Canceled()
         attributes = feature.attributes()
         rows.append([_number(attributes[index]) for index in wanted])
+        if has_source:
+            kinds.add(tuple(_normalise(attributes[index]) if number == 0 else str(attributes[index] or "").strip()
+                            for number, index in enumerate(source_indices)))
     table = np.array(rows, dtype=np.float64).reshape(-1, len(wanted))
     band_count = len(band_fields)
     labels = table[:, band_count]
@@ -161,8 +194,33 @@ def read_samples(source, feedback):
     polygon_ids = table[:, band_count + 1].astype(np.int64) if polygon_index >= 0 else np.arange(len(table))
     return Samples(
         [band for band, _ in band_fields], table[:, :band_count], table[:, band_count].astype(np.uint8),
-        polygon_ids, np.zeros(len(table)), np.zeros(len(table)),
+        polygon_ids, np.zeros(len(table)), np.zeros(len(table)), raster=_raster_kind(source, kinds, feedback),
     )
+
+
+def _raster_kind(source, kinds, feedback):
+    """{'band_count', 'data_type'} of the raster the samples came from, from the src_ fields."""
+    kinds = {kind for kind in kinds if kind[0] and kind[1]}
+    if len(kinds) > 1:
+        described = "; ".join(f"{count} bands of {data_type}" + (f" scaled {scaling}" if scaling else "")
+                              for count, data_type, scaling in sorted(kinds))
+        raise QgsProcessingException(
+            f"The samples in '{source.sourceName()}' come from rasters of different kinds ({described}); "
+            "a model needs pixels of one kind of raster. Sample each kind into a layer of its own."
+        )
+    if not kinds:
+        feedback.pushInfo(
+            f"Warning: '{source.sourceName()}' does not say which raster its samples came from (no "
+            "src_bands, src_type and src_scale fields); the model will not check the band count and data "
+            "type of the rasters it predicts. Sample again with 'Sample training pixels' to record them."
+        )
+        return {}
+    count, data_type, scaling = kinds.pop()
+    try:
+        scaling = json.loads(scaling) if scaling else None
+    except ValueError:
+        scaling = None
+    return {"band_count": int(count), "data_type": data_type, "scale_offset": scaling}
 
 
 def _number(value):

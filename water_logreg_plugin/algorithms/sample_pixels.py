@@ -1,5 +1,7 @@
 """waterlogreg:samplepixels — the pixels under training polygons, as a point layer."""
 
+import json
+
 from qgis.core import (
     QgsFeature,
     QgsField,
@@ -12,11 +14,13 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
+from ..core.compatibility import raster_description
 from ..core.outputs import check_outputs
 from ..core.sampling import sample_pixels
 from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
+from .layers import SOURCE_FIELDS
 from .sinks import sink_file, write_features
 
 BATCH = 10_000
@@ -37,7 +41,9 @@ class SamplePixels(WaterLogRegAlgorithm):
             "number of pixels per class, drawn with the seed.\n\n"
             "Output: a point layer in the raster's CRS, one point per pixel centre, with one "
             "field per band (b1, b2, … by band number), 'label' (1 water, 0 land) and "
-            "'polygon_id' (the feature id of the polygon it came from). Feed it to 'Train water model'.\n\n"
+            "'polygon_id' (the feature id of the polygon it came from), and the raster's band count, "
+            "data type and scale/offset ('src_bands', 'src_type', 'src_scale'), which the model records "
+            "so that it refuses rasters of another kind. Feed it to 'Train water model'.\n\n"
             "A pixel inside both a water and a land polygon is left out; polygons that give no "
             "pixel are listed in the log."
         )
@@ -77,6 +83,13 @@ class SamplePixels(WaterLogRegAlgorithm):
             fields.append(QgsField(f"b{band}", QVariant.Double))
         fields.append(QgsField("label", QVariant.Int))
         fields.append(QgsField("polygon_id", QVariant.LongLong))
+        # The raster's kind on every point: layer metadata and sidecar files are lost in a copy,
+        # an export or a merge, fields are not (names of ≤ 10 characters survive a Shapefile).
+        description = raster_description(path)
+        scaling = description["scale_offset"]
+        raster_kind = [description["band_count"], description["data_type"], json.dumps(scaling) if scaling else ""]
+        for name, kind in SOURCE_FIELDS:
+            fields.append(QgsField(name, kind))
 
         def batches():
             count = len(samples.labels)
@@ -88,7 +101,7 @@ class SamplePixels(WaterLogRegAlgorithm):
                         samples.labels[part].tolist(), samples.polygon_ids[part].tolist()):
                     feature = QgsFeature(fields)
                     feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
-                    feature.setAttributes(values + [label, polygon_id])
+                    feature.setAttributes(values + [label, polygon_id] + raster_kind)
                     batch.append(feature)
                 yield batch
                 feedback.setProgress(50.0 + 50.0 * min(start + BATCH, count) / count)

@@ -80,10 +80,11 @@ class TrainModel(WaterLogRegAlgorithm):
         report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
         check_outputs({self.SAMPLES: vector_file(self, parameters, self.SAMPLES, context)},
                       {self.OUTPUT_MODEL: model_path, self.OUTPUT_REPORT: report_path})
+        samples = read_samples(source, feedback)
         result = train_and_save(
-            read_samples(source, feedback), model_path, report_path,
+            samples, model_path, report_path,
             declared.training_settings(self, parameters, context), core_callbacks(feedback),
-            training_info={"source_samples": source.sourceName()},
+            training_info={"source_samples": source.sourceName(), **samples.raster},
         )
         return dict(
             declared.figure_outputs(result.figures, result.figures_source),

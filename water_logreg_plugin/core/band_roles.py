@@ -22,6 +22,8 @@ import re
 
 from osgeo import gdal
 
+from .raster import data_bands
+
 ROLES = ("blue", "green", "red", "nir", "swir1", "swir2")
 ROLE_NAMES = {"blue": "blue", "green": "green", "red": "red", "nir": "NIR", "swir1": "SWIR1", "swir2": "SWIR2"}
 
@@ -138,7 +140,7 @@ def default_training_bands(dataset):
         return [chosen[role] for role in wanted], (
             f"Using green, red and NIR as the file names them: {describe_roles(dataset, chosen)}."
         )
-    bands = list(range(1, dataset.RasterCount + 1))
+    bands = data_bands(dataset)  # alpha bands are transparency, not data
     missing = ", ".join(ROLE_NAMES[role] for role in wanted if role not in roles)
     return bands, (
         f"Using all {len(bands)} band{'s' if len(bands) != 1 else ''}: the file does not say which band is "

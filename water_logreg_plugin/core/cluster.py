@@ -43,7 +43,6 @@ from .raster import (
     check_written,
     create_like,
     left_by_dead_run,
-    nodata_values,
     open_raster,
     remove_stale_partials,
     row_windows,
@@ -305,7 +304,6 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
     try:
         dataset = open_raster(scene)
         kernel = ProbabilityKernel(model, device)
-        nodata = nodata_values(dataset, model.bands)
         first_row = windows[0][0]
         with atomic_output(chunk_path) as partial:
             gdal.ErrorReset()
@@ -317,7 +315,7 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
                 raise WaterLogRegError(f"A chunk cannot be created in '{os.path.dirname(chunk_path)}' "
                                        f"({gdal.GetLastErrorMsg()}); check the free disk space.")
             for row, rows in windows:
-                probability, valid = predict_window(dataset, model.bands, nodata, kernel, row, rows)
+                probability, valid = predict_window(dataset, model.bands, kernel, row, rows)
                 water, _ = mark_window(probability, valid)
                 chunk.valid_pixels += int(np.count_nonzero(valid))
                 chunk.water_pixels += int(np.count_nonzero(water))

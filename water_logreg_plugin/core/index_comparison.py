@@ -17,8 +17,15 @@ from .band_roles import band_roles
 from .callbacks import QUIET
 from .metrics import accuracy_figures
 from .predict import PROBABILITY_NODATA
-from .raster import nodata_values, open_raster, row_windows, valid_pixel_mask
-from .water_index import OTSU_BINS, choose_index_bands, index_histogram, normalized_difference, otsu_threshold
+from .raster import open_raster, row_windows
+from .water_index import (
+    OTSU_BINS,
+    choose_index_bands,
+    index_histogram,
+    normalized_difference,
+    otsu_threshold,
+    read_index_window,
+)
 
 # Small-map classes; NODATA where either the map or the index has no value.
 NODATA, BOTH_LAND, BOTH_WATER, MODEL_ONLY, INDEX_ONLY = 0, 1, 2, 3, 4
@@ -46,7 +53,6 @@ def compare_with_index(raster, probability_path, samples, training, threshold=0.
         return None
     bands = choose_index_bands(dataset)
     band_list = [bands.green, bands.infrared]
-    nodata = nodata_values(dataset, band_list)
     windows = row_windows(dataset)
     checked = training.validation_mask if training.validation_mask.any() else training.train_mask
     rows, cols = _pixel_positions(dataset.GetGeoTransform(), samples.x[checked], samples.y[checked])
@@ -56,7 +62,7 @@ def compare_with_index(raster, probability_path, samples, training, threshold=0.
     first = callbacks.part(0.0, 0.5)
     for number, (row, height) in enumerate(windows):
         callbacks.check_canceled()
-        index, valid = _index_window(dataset, band_list, nodata, row, height)
+        index, valid = _index_window(dataset, band_list, row, height)
         counts += index_histogram(index[valid])
         inside = (rows >= row) & (rows < row + height)
         picked = index[rows[inside] - row, cols[inside]]
@@ -70,7 +76,7 @@ def compare_with_index(raster, probability_path, samples, training, threshold=0.
     second = callbacks.part(0.5, 1.0)
     for number, (row, height) in enumerate(windows):
         callbacks.check_canceled()
-        index, valid = _index_window(dataset, band_list, nodata, row, height)
+        index, valid = _index_window(dataset, band_list, row, height)
         probability = probability_dataset.GetRasterBand(1).ReadAsArray(0, row, dataset.RasterXSize, height)
         classes = _agreement(probability, index, valid, threshold, index_threshold)
         totals += np.bincount(classes.ravel(), minlength=5)
@@ -90,10 +96,9 @@ def compare_with_index(raster, probability_path, samples, training, threshold=0.
     )
 
 
-def _index_window(dataset, band_list, nodata, row, height):
-    values = dataset.ReadAsArray(0, row, dataset.RasterXSize, height, band_list=band_list)
-    values = values.reshape(len(band_list), height, dataset.RasterXSize)
-    return normalized_difference(values[0], values[1], valid_pixel_mask(values, nodata))
+def _index_window(dataset, band_list, row, height):
+    values, valid = read_index_window(dataset, band_list, row, height)
+    return normalized_difference(values[0], values[1], valid)
 
 
 def _agreement(probability, index, valid, threshold, index_threshold):

@@ -21,13 +21,15 @@ from .compatibility import check_model_fits_raster
 from .device import resolve_device
 from .errors import WaterLogRegError
 from .raster import (
+    SingleStripReader,
     atomic_output,
     check_written,
     create_like,
-    nodata_values,
     open_raster,
+    release_blocks,
     row_windows,
-    valid_pixel_mask,
+    single_strip_warning,
+    valid_pixels,
     write_rows,
 )
 
@@ -49,17 +51,35 @@ class PredictionSummary:
         return self.water_pixels / self.valid_pixels if self.valid_pixels else 0.0
 
 
+# The arrays a kernel builds for one pass of its layers (hidden activations, float32 or
+# float64) stay within this budget: pixels a pass = budget / (bytes a pixel × widest layer).
+KERNEL_BUDGET_BYTES = 256 * 2**20
+# Folded weights beyond this would overflow float32 on band values up to ~1e7: use float64.
+FLOAT32_SAFE_WEIGHT = 1e30
+
+
 class ProbabilityKernel:
-    """The model's layers as float32 torch tensors on a device; maps (bands, N) → (N,)."""
+    """The model's layers as torch tensors on a device; maps (bands, N) → (N,).
+
+    float32 unless the folded weights are too large for it (a model with huge coefficients
+    still gives a valid map then); the pixels go through the layers in passes whose hidden
+    arrays fit KERNEL_BUDGET_BYTES, so memory follows the model's width, not the window's size.
+    """
 
     def __init__(self, model, device="auto"):
         import torch
 
         self.device = resolve_device(device)
         folded = model.folded_layers()
+        largest = max(max(np.abs(weight).max(), np.abs(bias).max()) for weight, bias in folded)
+        self.dtype = torch.float32 if largest <= FLOAT32_SAFE_WEIGHT else torch.float64
+        self.numpy_dtype = np.float32 if self.dtype == torch.float32 else np.float64
+        widest = max(weight.shape[0] for weight, _ in folded)
+        bytes_per_pixel = np.dtype(self.numpy_dtype).itemsize * 2 * max(widest, len(model.bands))
+        self.pass_pixels = max(1, KERNEL_BUDGET_BYTES // bytes_per_pixel)
         self.layers = [
-            (torch.as_tensor(weight, dtype=torch.float32, device=self.device),
-             torch.as_tensor(bias, dtype=torch.float32, device=self.device).unsqueeze(1))
+            (torch.as_tensor(weight, dtype=self.dtype, device=self.device),
+             torch.as_tensor(bias, dtype=self.dtype, device=self.device).unsqueeze(1))
             for weight, bias in folded
         ]
         # A logistic regression on the CPU is one multiply-add a band: numpy does it fused in
@@ -67,18 +87,22 @@ class ProbabilityKernel:
         self.fused_logistic = None
         if len(folded) == 1 and self.device.type == "cpu":
             weight, bias = folded[0]
-            self.fused_logistic = (weight[0].astype(np.float32), np.float32(bias[0]))
+            self.fused_logistic = (weight[0].astype(self.numpy_dtype), self.numpy_dtype(bias[0]))
 
     def __call__(self, values):
         import torch
 
         with torch.no_grad():
-            hidden = torch.from_numpy(values).to(self.device)
-            for index, (weight, bias) in enumerate(self.layers):
-                hidden = torch.addmm(bias, weight, hidden)
-                if index < len(self.layers) - 1:
-                    hidden = torch.relu(hidden)
-            return torch.sigmoid(hidden[0]).cpu().numpy()
+            features = torch.from_numpy(values)
+            probability = torch.empty(features.shape[1], dtype=self.dtype)
+            for start in range(0, features.shape[1], self.pass_pixels):
+                hidden = features[:, start:start + self.pass_pixels].to(self.device, self.dtype)
+                for index, (weight, bias) in enumerate(self.layers):
+                    hidden = torch.addmm(bias, weight, hidden)
+                    if index < len(self.layers) - 1:
+                        hidden = torch.relu_(hidden)
+                probability[start:start + self.pass_pixels] = torch.sigmoid(hidden[0]).cpu()
+            return probability.numpy().astype(np.float32, copy=False)
 
     def probability_of_bands(self, values, valid):
         """P(water) (rows, width) float32 from raw band values (bands, rows, width).
@@ -87,23 +111,24 @@ class ProbabilityKernel:
         overwrite them with nodata.
         """
         if self.fused_logistic is None:
-            features = np.ascontiguousarray(values.reshape(len(values), -1), dtype=np.float32)
+            features = np.ascontiguousarray(values.reshape(len(values), -1), dtype=self.numpy_dtype)
             # Pixels that are not valid may hold NaN or ±inf; zero them so no NaN reaches the maths.
             features[:, ~valid.ravel()] = 0
             return self(features).reshape(valid.shape)
         import torch
 
         weights, bias = self.fused_logistic
+        dtype = self.numpy_dtype
         with np.errstate(over="ignore", invalid="ignore"):
-            logit = np.multiply(values[0], weights[0], dtype=np.float32)
+            logit = np.multiply(values[0], weights[0], dtype=dtype)
             term = np.empty_like(logit)
             for band_values, weight in zip(values[1:], weights[1:]):
-                np.multiply(band_values, weight, out=term, dtype=np.float32)
+                np.multiply(band_values, weight, out=term, dtype=dtype)
                 logit += term
             logit += bias
         # torch's sigmoid runs in place, vectorised on torch's threads, with no overflow.
         torch.sigmoid_(torch.from_numpy(logit))
-        return logit
+        return logit.astype(np.float32, copy=False)
 
 
 def predict_water(
@@ -125,8 +150,12 @@ def predict_water(
     dataset = open_raster(raster_path, decode_threads=True)
     check_model_fits_raster(model, dataset, f"'{os.path.basename(dataset.GetDescription())}'")
     kernel = ProbabilityKernel(model, device)
-    nodata = nodata_values(dataset, model.bands)
     callbacks.log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
+    # One DEFLATE strip is read as a stream; another compression in one strip is named in the log.
+    strip_reader = SingleStripReader.for_dataset(dataset)
+    warning = None if strip_reader else single_strip_warning(dataset)
+    if warning:
+        callbacks.log(warning)
 
     with ExitStack() as stack:
         partial = stack.enter_context(atomic_output(output_path, callbacks))
@@ -141,13 +170,13 @@ def predict_water(
         pending_write = None
         valid_pixels = water_pixels = 0
         windows = row_windows(dataset)
-        next_read = reader.submit(_read_window, dataset, model.bands, *windows[0])
+        next_read = reader.submit(_read_window, dataset, model.bands, *windows[0], strip_reader)
         for index, (row, _) in enumerate(windows):
             callbacks.check_canceled()
-            values = next_read.result()
+            values, valid = next_read.result()
             if index + 1 < len(windows):
-                next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1])
-            probability, valid = _probability_window(values, nodata, kernel)
+                next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1], strip_reader)
+            probability, valid = _probability_window(values, valid, kernel)
             water, invalid = mark_window(probability, valid, threshold)
             valid_pixels += int(np.count_nonzero(valid))
             water_pixels += int(np.count_nonzero(water))
@@ -171,14 +200,17 @@ def predict_water(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
         kernel.device.type, time.perf_counter() - started,
     )
+    if not valid_pixels:
+        callbacks.log("Warning: every pixel of the map is nodata: every pixel of the raster is nodata, "
+                      "masked or not finite in a band the model uses, or the model gives no number there.")
     callbacks.log(f"{summary.valid_pixels} valid pixels, {100 * summary.water_fraction:.2f} % water "
         f"(P ≥ {threshold:g}), {summary.seconds:.2f} s.")
     return summary
 
 
-def predict_window(dataset, bands, nodata, kernel, row, rows):
+def predict_window(dataset, bands, kernel, row, rows):
     """(probability float32 (rows, width), valid bool (rows, width)) for one row window."""
-    return _probability_window(_read_window(dataset, bands, row, rows), nodata, kernel)
+    return _probability_window(*_read_window(dataset, bands, row, rows), kernel)
 
 
 def mark_window(probability, valid, threshold=WATER_THRESHOLD):
@@ -190,24 +222,26 @@ def mark_window(probability, valid, threshold=WATER_THRESHOLD):
     return water, invalid
 
 
-def _read_window(dataset, bands, row, rows):
-    """The bands' values (bands, rows, width) of one row window."""
+def _read_window(dataset, bands, row, rows, strip_reader=None):
+    """The bands' values (bands, rows, width) of one row window and where they are valid
+    (rows, width), read in the same thread."""
     width = dataset.RasterXSize
     gdal.ErrorReset()
-    values = dataset.ReadAsArray(0, row, width, rows, band_list=bands)
+    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
+        0, row, width, rows, band_list=bands)
     if values is None:
         raise WaterLogRegError(
             f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
             "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
         )
-    # Windows are whole block rows, so no later window needs these blocks: dropping them
-    # from GDAL's block cache keeps memory flat however large the raster.
-    dataset.FlushCache()
-    return values.reshape(len(bands), rows, width)
+    values = values.reshape(len(bands), rows, width)
+    valid = valid_pixels(dataset, bands, values, 0, row)
+    # Blocks no later window needs leave GDAL's cache: memory stays flat however large the raster.
+    release_blocks(dataset, row, rows)
+    return values, valid
 
 
-def _probability_window(values, nodata, kernel):
-    valid = valid_pixel_mask(values, nodata)
+def _probability_window(values, valid, kernel):
     probability = kernel.probability_of_bands(values, valid)
     valid &= np.isfinite(probability)
     return probability, valid

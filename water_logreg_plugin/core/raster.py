@@ -15,6 +15,7 @@ import socket
 import stat
 import tempfile
 import uuid
+import zlib
 from contextlib import contextmanager
 
 import numpy as np
@@ -102,7 +103,7 @@ def resolve_bands(dataset, bands):
     """Check the 1-based band numbers asked for; an empty selection means every band."""
     band_count = dataset.RasterCount
     if not bands:
-        return list(range(1, band_count + 1))
+        return data_bands(dataset)
     bands = [int(band) for band in bands]
     out_of_range = [band for band in bands if band < 1 or band > band_count]
     if out_of_range:
@@ -120,33 +121,205 @@ def resolve_bands(dataset, bands):
     return bands
 
 
-def nodata_values(dataset, bands):
-    """The nodata value of each band (None where the band has none)."""
-    return [dataset.GetRasterBand(band).GetNoDataValue() for band in bands]
+def valid_pixels(dataset, bands, values, col_off=0, row_off=0):
+    """True where GDAL calls the pixel valid in every band: the one rule for validity.
 
-
-def valid_pixel_mask(values, nodata):
-    """True where every band is finite and differs from its nodata value.
-
-    `values` is (bands, ...) as GDAL reads it. NaN and ±inf are never valid, so a float
-    raster whose nodata is NaN, or which holds stray infinities, is handled the same way.
+    `values` is (bands, rows, cols) as read from `dataset` at (col_off, row_off). A pixel is
+    invalid where a band is NaN or ±inf, equals the band's nodata value, or is 0 in the band's
+    mask as GDAL gives it (`GetMaskBand()`): an internal or external mask (.msk), per band or
+    per dataset, or an alpha band (0 transparent; any other alpha counts as valid). Call it in
+    the thread that read `values`: a GDAL dataset is not to be read from two threads at once.
     """
-    valid = np.ones(values.shape[1:], dtype=bool)
-    for band_values, band_nodata in zip(values, nodata):
+    rows, cols = values.shape[1:]
+    valid = np.ones((rows, cols), dtype=bool)
+    masks_read = set()
+    for number, band_values in zip(bands, values):
+        band = dataset.GetRasterBand(number)
         if band_values.dtype.kind == "f":
             valid &= np.isfinite(band_values)
-        if band_nodata is not None and not math.isnan(band_nodata):
-            valid &= band_values != band_nodata
+        nodata = band.GetNoDataValue()
+        if nodata is not None and not math.isnan(nodata):
+            valid &= band_values != nodata
+        flags = band.GetMaskFlags()
+        if flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
+            continue
+        # A per-dataset mask (or alpha) is the same for every band: read it once.
+        key = "dataset" if flags & gdal.GMF_PER_DATASET else number
+        if key in masks_read:
+            continue
+        masks_read.add(key)
+        gdal.ErrorReset()
+        mask = band.GetMaskBand().ReadAsArray(col_off, row_off, cols, rows)
+        if mask is None:
+            raise WaterLogRegError(
+                f"Reading the mask of band {number} failed ({gdal.GetLastErrorMsg()}); the file may be "
+                "damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
+            )
+        valid &= mask != 0
     return valid
 
 
+def data_bands(dataset):
+    """Every band but alpha bands (transparency, not data): what an empty band selection means."""
+    return [number for number in range(1, dataset.RasterCount + 1)
+            if dataset.GetRasterBand(number).GetColorInterpretation() != gdal.GCI_AlphaBand]
+
+
 def row_windows(dataset, target_pixels=WINDOW_PIXELS):
-    """(first row, row count) windows of whole block rows, in output-tile multiples."""
-    block_rows = dataset.GetRasterBand(1).GetBlockSize()[1]
-    step = math.lcm(max(block_rows, 1), OUTPUT_BLOCK_ROWS)
-    rows_per_window = max(step, (target_pixels // max(dataset.RasterXSize, 1)) // step * step)
+    """(first row, row count) windows of about `target_pixels`, following the file's layout.
+
+    Tiles or short strips: whole block rows, in multiples of the output's tile rows, so each
+    block is read once. Blocks taller than a window (a single strip, or strips whose height
+    and 256 have a large common multiple): windows of the output's tile rows, so memory stays
+    within the target whatever the layout; release_blocks keeps a block cached until the
+    last window that needs it is read, so it is still decompressed once.
+    """
+    block_rows = max(dataset.GetRasterBand(1).GetBlockSize()[1], 1)
+    rows_that_fit = max(1, target_pixels // max(dataset.RasterXSize, 1))
+    step = math.lcm(block_rows, OUTPUT_BLOCK_ROWS)
+    if step > max(rows_that_fit, OUTPUT_BLOCK_ROWS):
+        step = OUTPUT_BLOCK_ROWS
+    rows_per_window = max(step, rows_that_fit // step * step)
     height = dataset.RasterYSize
     return [(row, min(rows_per_window, height - row)) for row in range(0, height, rows_per_window)]
+
+
+def single_strip_warning(dataset, target_pixels=WINDOW_PIXELS):
+    """A warning when the raster is one compressed strip larger than a window, else None: GDAL
+    decompresses such a strip whole, so reading it takes about twice its uncompressed size."""
+    band = dataset.GetRasterBand(1)
+    block_columns, block_rows = band.GetBlockSize()
+    compressed = dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE")
+    if not compressed or block_rows < dataset.RasterYSize or block_columns * block_rows <= target_pixels:
+        return None
+    megabytes = (dataset.RasterXSize * dataset.RasterYSize * dataset.RasterCount
+                 * gdal.GetDataTypeSize(band.DataType) // 8) / 2**20
+    return (
+        f"Warning: the raster is one {compressed} strip, which GDAL decompresses whole: reading it takes "
+        f"about {2 * megabytes:.0f} MB of memory. A tiled copy reads in small blocks (gdal_translate "
+        "-co TILED=YES -co COMPRESS=DEFLATE)."
+    )
+
+
+class SingleStripReader:
+    """Rows of a GeoTIFF stored as one DEFLATE strip (per band, or for all bands), decompressed as
+    a stream from the first row: GDAL would decompress the whole strip for any read, which takes
+    twice the raster's uncompressed size in memory; this holds one window. Rows are read in
+    order (an earlier row restarts the stream). for_dataset gives None for any other layout, and
+    the caller reads with GDAL as usual.
+    """
+
+    CHUNK_BYTES = 1 << 20
+
+    def __init__(self, dataset, dtype, band_interleaved):
+        self.path = dataset.GetDescription()
+        self.width, self.height, self.count = dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount
+        self.dtype = dtype
+        self.band_interleaved = band_interleaved
+        self.predictor = dataset.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == "2"
+        self.strips = [(int(dataset.GetRasterBand(number).GetMetadataItem("BLOCK_OFFSET_0_0", "TIFF")),
+                        int(dataset.GetRasterBand(number).GetMetadataItem("BLOCK_SIZE_0_0", "TIFF")))
+                       for number in (range(1, self.count + 1) if band_interleaved else (1,))]
+        self.streams = {}
+
+    @classmethod
+    def for_dataset(cls, dataset, target_pixels=WINDOW_PIXELS):
+        if single_strip_warning(dataset, target_pixels) is None:
+            return None
+        if dataset.GetDriver().ShortName != "GTiff" or \
+                dataset.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") != "DEFLATE":
+            return None
+        if dataset.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") not in (None, "1", "2"):
+            return None
+        types = {dataset.GetRasterBand(number).DataType for number in range(1, dataset.RasterCount + 1)}
+        if len(types) != 1 or dataset.GetRasterBand(1).GetMetadataItem("NBITS", "IMAGE_STRUCTURE"):
+            return None
+        try:
+            with open(dataset.GetDescription(), "rb") as handle:
+                byte_order = handle.read(2)
+        except OSError:
+            return None
+        dtype = np.dtype(gdal_array_type(types.pop()))
+        predictor = dataset.GetMetadataItem("PREDICTOR", "IMAGE_STRUCTURE") == "2"
+        if byte_order not in (b"II", b"MM") or dtype.kind == "c" or (predictor and dtype.kind == "f"):
+            return None
+        dtype = dtype.newbyteorder("<" if byte_order == b"II" else ">")
+        interleave = dataset.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE")
+        reader = cls(dataset, dtype, interleave == "BAND")
+        if any(offset <= 0 or size <= 0 for offset, size in reader.strips):
+            return None
+        return reader
+
+    def read(self, bands, row, rows):
+        """The bands' values (bands, rows, width), native byte order."""
+        if self.band_interleaved:
+            values = np.stack([self._rows(band - 1, row, rows, 1)[0] for band in bands])
+        else:
+            values = self._rows(0, row, rows, self.count)[[band - 1 for band in bands]]
+        return values.astype(self.dtype.newbyteorder("="), copy=False)
+
+    def _rows(self, strip, row, rows, samples):
+        stream = self.streams.get(strip)
+        if stream is None or stream["row"] > row:
+            offset, size = self.strips[strip]
+            stream = self.streams[strip] = {"row": 0, "left": size, "offset": offset,
+                                            "inflate": zlib.decompressobj(), "pending": b""}
+        row_bytes = self.width * samples * self.dtype.itemsize
+        if stream["row"] < row:
+            self._inflate(stream, (row - stream["row"]) * row_bytes)  # rows before the window, dropped
+        data = self._inflate(stream, rows * row_bytes)
+        stream["row"] = row + rows
+        values = np.frombuffer(data, dtype=self.dtype).reshape(rows, self.width, samples)
+        if self.predictor:  # horizontal differencing: each sample adds to the one on its left
+            values = np.cumsum(values.astype(self.dtype.newbyteorder("=")), axis=1, dtype=self.dtype.newbyteorder("="))
+        return np.moveaxis(values, 2, 0)
+
+    def _inflate(self, stream, wanted):
+        """`wanted` more decompressed bytes of the stream."""
+        parts, got = [], 0
+        inflate = stream["inflate"]
+        with open(self.path, "rb") as handle:
+            while got < wanted:
+                if not stream["pending"]:
+                    if stream["left"] <= 0:
+                        raise WaterLogRegError(
+                            f"Reading the raster failed ({self.path}: its strip ends before its last row); the "
+                            "file may be damaged or incomplete. Check that it displays in QGIS, or copy or export "
+                            "it again."
+                        )
+                    handle.seek(stream["offset"])
+                    stream["pending"] = handle.read(min(self.CHUNK_BYTES, stream["left"]))
+                    stream["offset"] += len(stream["pending"])
+                    stream["left"] -= len(stream["pending"])
+                    if not stream["pending"]:
+                        stream["left"] = 0
+                        continue
+                try:
+                    part = inflate.decompress(stream["pending"], wanted - got)
+                except zlib.error as error:
+                    raise WaterLogRegError(
+                        f"Reading the raster failed ({self.path}: {error}); the file may be damaged or "
+                        "incomplete. Check that it displays in QGIS, or copy or export it again."
+                    ) from None
+                stream["pending"] = inflate.unconsumed_tail
+                parts.append(part)
+                got += len(part)
+        return b"".join(parts)
+
+
+def gdal_array_type(data_type):
+    """numpy's type for a GDAL data type."""
+    from osgeo import gdal_array
+
+    return gdal_array.GDALTypeCodeToNumericTypeCode(data_type)
+
+
+def release_blocks(dataset, row, rows):
+    """After reading rows [row, row + rows): drop the cached blocks when no later window needs
+    them (the window ends on a block boundary), so GDAL's cache holds at most one block row."""
+    block_rows = max(dataset.GetRasterBand(1).GetBlockSize()[1], 1)
+    if (row + rows) % block_rows == 0 or row + rows >= dataset.RasterYSize:
+        dataset.FlushCache()
 
 
 def check_output_folder(destination):

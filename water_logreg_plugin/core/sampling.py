@@ -1,8 +1,9 @@
 """Training pixels from polygons: every pixel whose centre lies inside a polygon.
 
-Each polygon is rasterized by GDAL on its own small window of the raster grid (so one
-polygon's pixels are known exactly, whatever overlaps it), its pixels' band values are
-read from that window, nodata is dropped, and a seeded cap keeps at most N pixels a class.
+Each polygon is rasterized by GDAL on its own window of the raster grid (so one polygon's
+pixels are known exactly, whatever overlaps it), cut into sub-windows when large; its
+pixels' band values are read from that window, invalid pixels (raster.valid_pixels: nodata,
+NaN, mask, alpha) are dropped, and a seeded draw keeps at most N pixels a class as it reads.
 """
 
 from dataclasses import dataclass, field
@@ -13,9 +14,11 @@ from osgeo import gdal, ogr
 from .band_roles import default_training_bands
 from .callbacks import QUIET
 from .errors import WaterLogRegError
-from .raster import nodata_values, open_raster, resolve_bands, valid_pixel_mask
+from .raster import open_raster, resolve_bands, single_strip_warning, valid_pixels
 
 WATER, LAND = 1, 0
+# A polygon is read in windows of at most this many pixels (16 MB of 4 UInt16 bands).
+SAMPLING_WINDOW_PIXELS = 1 << 21
 
 
 @dataclass
@@ -38,6 +41,9 @@ class Samples:
     x: np.ndarray  # pixel-centre coordinates in the raster's CRS
     y: np.ndarray
     messages: list = field(default_factory=list)
+    # What the raster was (compatibility.raster_description's band_count, data_type), so a model
+    # trained on samples read back from a layer checks the rasters it predicts; {} where unknown.
+    raster: dict = field(default_factory=dict)
 
     @property
     def water_count(self):
@@ -50,7 +56,7 @@ class Samples:
     def subset(self, keep):
         return Samples(
             self.bands, self.values[keep], self.labels[keep], self.polygon_ids[keep],
-            self.x[keep], self.y[keep], list(self.messages),
+            self.x[keep], self.y[keep], list(self.messages), dict(self.raster),
         )
 
 
@@ -69,7 +75,12 @@ def sample_pixels(
     max_pixels_per_class: keep at most this many pixels of each class, drawn with `seed`;
     0 keeps all. A pixel inside several polygons of one class counts once; a pixel inside
     both a water and a land polygon is ambiguous and dropped. Polygons that yield no pixel
-    are reported through `callbacks.log`.
+    are reported through `callbacks.log`, in one line a reason.
+
+    Memory does not grow with the polygons' size: a polygon is read in windows of at most
+    SAMPLING_WINDOW_PIXELS, and each class keeps only its capped draw while reading (each
+    pixel gets a random key from `seed` and its position, and the smallest keys stay), so the
+    draw is the same whatever the windows and the order of the polygons.
     """
     if max_pixels_per_class is None or max_pixels_per_class < 0:
         raise WaterLogRegError(
@@ -86,44 +97,52 @@ def sample_pixels(
     else:
         bands, reason = default_training_bands(dataset)
         callbacks.log(reason)
-    nodata = nodata_values(dataset, bands)
+    warning = single_strip_warning(dataset)
+    if warning:
+        callbacks.log(warning)
+    grid = _Grid(dataset)
+    geometries = [ogr.CreateGeometryFromWkb(polygon.wkb) for polygon in polygons]
+    windows = np.array([grid.window(geometry) or (0, 0, 0, 0) for geometry in geometries], dtype=np.int64)
+    is_water = np.array([polygon.is_water for polygon in polygons], dtype=bool)
+    drawn = {WATER: _ClassDraw(max_pixels_per_class, seed), LAND: _ClassDraw(max_pixels_per_class, seed)}
 
-    pieces = []
     empty_polygons = []
+    conflicting = sampled_polygons = 0
     for index, polygon in enumerate(polygons):
         callbacks.check_canceled()
-        rows, cols, values, reason = _pixels_in_polygon(dataset, bands, nodata, polygon)
-        if reason:
-            empty_polygons.append((polygon, reason))
+        geometry = geometries[index]
+        if geometry is None or geometry.IsEmpty():
+            empty_polygons.append((polygon, EMPTY_GEOMETRY))
+            continue
+        if not windows[index][2]:
+            empty_polygons.append((polygon, OUTSIDE))
+            continue
+        overlapping = _overlapping(windows, index)
+        earlier_same = [geometries[other] for other in overlapping
+                        if other < index and is_water[other] == polygon.is_water]
+        other_class = [geometries[other] for other in overlapping if is_water[other] != polygon.is_water]
+        found = {"inside": False, "valid": False}
+        for window in grid.sub_windows(windows[index]):
+            callbacks.check_canceled()
+            conflicting += _sample_window(
+                grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found)
+        if not found["inside"]:
+            empty_polygons.append((polygon, TOO_SMALL))
+        elif not found["valid"]:
+            empty_polygons.append((polygon, ONLY_NODATA))
         else:
-            pieces.append((polygon, rows, cols, values))
+            sampled_polygons += 1
         callbacks.progress((index + 1) / len(polygons))
 
-    messages = [
-        f"Polygon {polygon.polygon_id} ({'water' if polygon.is_water else 'land'}) "
-        f"yields no pixel: {reason}."
-        for polygon, reason in empty_polygons
-    ]
+    messages = _summarise_empty(empty_polygons)
     for message in messages:
         callbacks.log(message)
-    if not pieces:
+    if not sampled_polygons:
         raise WaterLogRegError(
             "No polygon covers a valid pixel of the raster: the polygons lie outside it "
             "(after reprojection to the raster's CRS), are smaller than a pixel, or cover "
             "only nodata. Draw polygons over the raster."
         )
-
-    rows = np.concatenate([piece[1] for piece in pieces])
-    cols = np.concatenate([piece[2] for piece in pieces])
-    values = np.concatenate([piece[3] for piece in pieces])
-    labels = np.concatenate(
-        [np.full(len(piece[1]), WATER if piece[0].is_water else LAND, np.uint8) for piece in pieces]
-    )
-    polygon_ids = np.concatenate(
-        [np.full(len(piece[1]), piece[0].polygon_id, np.int64) for piece in pieces]
-    )
-
-    keep, conflicting = _resolve_overlaps(rows * dataset.RasterXSize + cols, labels)
     if conflicting:
         message = (
             f"{conflicting} pixel{'s lie' if conflicting != 1 else ' lies'} inside both a water "
@@ -131,13 +150,11 @@ def sample_pixels(
         )
         messages.append(message)
         callbacks.log(message)
-    rows, cols, values, labels, polygon_ids = (
-        array[keep] for array in (rows, cols, values, labels, polygon_ids)
-    )
 
+    pixel_index, values, labels, polygon_ids = _combine(drawn[WATER].result(), drawn[LAND].result(), len(bands))
     missing = missing_class(labels)
     if missing:
-        has_polygons = missing_class([polygon.is_water for polygon in polygons]) != missing
+        has_polygons = missing_class(is_water) != missing
         raise WaterLogRegError(
             f"There are no {missing} pixels to train on: "
             + (
@@ -147,15 +164,11 @@ def sample_pixels(
             )
             + "Training needs polygons of both water and land; check CLASS_FIELD and WATER_VALUES."
         )
-
-    keep = _cap_per_class(labels, max_pixels_per_class, seed)
-    rows, cols, values, labels, polygon_ids = (
-        array[keep] for array in (rows, cols, values, labels, polygon_ids)
-    )
+    rows, cols = np.divmod(pixel_index, dataset.RasterXSize)
     x, y = _pixel_centres(dataset.GetGeoTransform(), rows, cols)
     samples = Samples(bands, values, labels, polygon_ids, x, y, messages)
     callbacks.log(f"Sampled {samples.water_count} water and {samples.land_count} land pixels "
-        f"from {len(pieces)} polygons over bands {', '.join(map(str, bands))}.")
+        f"from {sampled_polygons} polygons over bands {', '.join(map(str, bands))}.")
     return samples
 
 
@@ -185,93 +198,217 @@ def check_polygon_classes(polygons, class_field, water_values, found_values):
         )
 
 
-def _pixels_in_polygon(dataset, bands, nodata, polygon):
-    """(rows, cols, values, None) of one polygon's valid pixels, or a reason for none."""
-    geometry = ogr.CreateGeometryFromWkb(polygon.wkb)
-    if geometry is None or geometry.IsEmpty():
-        return None, None, None, "its geometry is empty or invalid"
-    transform = dataset.GetGeoTransform()
-    window = _pixel_window(transform, geometry.GetEnvelope(), dataset.RasterXSize, dataset.RasterYSize)
-    if window is None:
-        return None, None, None, "it lies outside the raster"
-    col_off, row_off, width, height = window
+# Why a polygon yields no pixel: (one polygon, several polygons).
+EMPTY_GEOMETRY = ("its geometry is empty or invalid", "their geometry is empty or invalid")
+OUTSIDE = ("it lies outside the raster", "they lie outside the raster")
+TOO_SMALL = ("it is smaller than a pixel or covers no pixel centre",
+             "they are smaller than a pixel or cover no pixel centre")
+ONLY_NODATA = ("all its pixels are nodata", "all their pixels are nodata")
+LISTED_IDS = 5
 
-    mask_dataset = gdal.GetDriverByName("MEM").Create("", width, height, 1, gdal.GDT_Byte)
-    if dataset.GetSpatialRef() is not None:
-        mask_dataset.SetSpatialRef(dataset.GetSpatialRef())
-    mask_dataset.SetGeoTransform((
-        transform[0] + col_off * transform[1] + row_off * transform[2], transform[1], transform[2],
-        transform[3] + col_off * transform[4] + row_off * transform[5], transform[4], transform[5],
-    ))
-    vector = ogr.GetDriverByName("Memory").CreateDataSource("")
-    layer = vector.CreateLayer("polygon", srs=dataset.GetSpatialRef(), geom_type=ogr.wkbUnknown)
-    feature = ogr.Feature(layer.GetLayerDefn())
-    feature.SetGeometry(geometry)
-    layer.CreateFeature(feature)
-    # Without ALL_TOUCHED GDAL burns exactly the pixels whose centre is inside.
-    gdal.RasterizeLayer(mask_dataset, [1], layer, burn_values=[1])
-    inside = mask_dataset.ReadAsArray().astype(bool)
+
+def _summarise_empty(empty_polygons):
+    """One log line a reason: a polygon by its id and class, or a count and a few ids."""
+    by_reason = {}
+    for polygon, reason in empty_polygons:
+        by_reason.setdefault(reason, []).append(polygon)
+    messages = []
+    for reason, group in by_reason.items():
+        if len(group) == 1:
+            polygon = group[0]
+            messages.append(f"Polygon {polygon.polygon_id} ({'water' if polygon.is_water else 'land'}) "
+                            f"yields no pixel: {reason[0]}.")
+            continue
+        ids = ", ".join(str(polygon.polygon_id) for polygon in group[:LISTED_IDS])
+        more = f" and {len(group) - LISTED_IDS} more" if len(group) > LISTED_IDS else ""
+        messages.append(f"{len(group)} polygons yield no pixel: {reason[1]} (ids {ids}{more}).")
+    return messages
+
+
+class _Grid:
+    """The raster's pixel grid: polygon windows, sub-windows and burning polygons on them."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.transform = dataset.GetGeoTransform()
+        self.inverse = gdal.InvGeoTransform(self.transform)
+        self.srs = dataset.GetSpatialRef()
+        self.block_rows = max(1, dataset.GetRasterBand(1).GetBlockSize()[1])
+
+    def window(self, geometry):
+        """(col, row, width, height) covering the geometry's envelope, clipped; None outside."""
+        if geometry is None or geometry.IsEmpty():
+            return None
+        min_x, max_x, min_y, max_y = geometry.GetEnvelope()
+        corners = [gdal.ApplyGeoTransform(self.inverse, x, y) for x in (min_x, max_x) for y in (min_y, max_y)]
+        cols = [corner[0] for corner in corners]
+        rows = [corner[1] for corner in corners]
+        if not all(np.isfinite(cols + rows)):
+            return None
+        col_start = max(0, int(np.floor(min(cols))))
+        col_end = min(self.dataset.RasterXSize, int(np.ceil(max(cols))))
+        row_start = max(0, int(np.floor(min(rows))))
+        row_end = min(self.dataset.RasterYSize, int(np.ceil(max(rows))))
+        if col_end <= col_start or row_end <= row_start:
+            return None
+        return col_start, row_start, col_end - col_start, row_end - row_start
+
+    def sub_windows(self, window):
+        """Row bands of a polygon's window of at most SAMPLING_WINDOW_PIXELS, cut on block rows
+        where a block row fits, so a block is decompressed once."""
+        col, row, width, height = (int(value) for value in window)
+        rows_per = max(1, SAMPLING_WINDOW_PIXELS // width)
+        if rows_per >= self.block_rows:
+            rows_per -= rows_per % self.block_rows
+        end = row + height
+        start = row
+        while start < end:
+            # Stop on a block (or sub-window) boundary of the raster, not of the polygon.
+            stop = min(end, (start // rows_per + 1) * rows_per)
+            yield col, start, width, stop - start
+            start = stop
+
+    def burn(self, geometries, window):
+        """True where a pixel centre of the window lies inside any of the geometries."""
+        col_off, row_off, width, height = window
+        transform = self.transform
+        target = gdal.GetDriverByName("MEM").Create("", width, height, 1, gdal.GDT_Byte)
+        if self.srs is not None:
+            target.SetSpatialRef(self.srs)
+        target.SetGeoTransform((
+            transform[0] + col_off * transform[1] + row_off * transform[2], transform[1], transform[2],
+            transform[3] + col_off * transform[4] + row_off * transform[5], transform[4], transform[5],
+        ))
+        vector = ogr.GetDriverByName("Memory").CreateDataSource("")
+        layer = vector.CreateLayer("polygons", srs=self.srs, geom_type=ogr.wkbUnknown)
+        for geometry in geometries:
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetGeometry(geometry)
+            layer.CreateFeature(feature)
+        # Without ALL_TOUCHED GDAL burns exactly the pixels whose centre is inside.
+        gdal.RasterizeLayer(target, [1], layer, burn_values=[1])
+        return target.ReadAsArray().astype(bool)
+
+
+def _overlapping(windows, index):
+    """Indices of the other polygons whose pixel windows meet polygon `index`'s."""
+    col, row, width, height = windows[index]
+    meets = ((windows[:, 2] > 0) & (windows[:, 0] < col + width) & (windows[:, 0] + windows[:, 2] > col)
+             & (windows[:, 1] < row + height) & (windows[:, 1] + windows[:, 3] > row))
+    meets[index] = False
+    return np.flatnonzero(meets)
+
+
+def _sample_window(grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found):
+    """Add one sub-window's pixels of a polygon to its class's draw; returns how many of its
+    pixels are also inside a polygon of the other class (counted on the water side only)."""
+    inside = grid.burn([geometry], window)
     if not inside.any():
-        return None, None, None, "it is smaller than a pixel or covers no pixel centre"
-
-    window_values = dataset.ReadAsArray(col_off, row_off, width, height, band_list=bands)
-    if window_values is None:
+        return 0
+    found["inside"] = True
+    # Read only the rows and columns the polygon covers in this sub-window.
+    hit_rows, hit_cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    top, left = int(hit_rows[0]), int(hit_cols[0])
+    inside = inside[top:hit_rows[-1] + 1, left:hit_cols[-1] + 1]
+    height, width = inside.shape
+    col_off, row_off = int(window[0]) + left, int(window[1]) + top
+    dataset = grid.dataset
+    gdal.ErrorReset()
+    values = dataset.ReadAsArray(col_off, row_off, width, height, band_list=bands)
+    if values is None:
         raise WaterLogRegError(
             f"Reading the raster failed ({gdal.GetLastErrorMsg()}); the file may be damaged or "
             "incomplete. Check that it displays in QGIS, or copy or export it again."
         )
-    window_values = window_values.reshape(len(bands), height, width)
-    inside &= valid_pixel_mask(window_values, nodata)
+    values = values.reshape(len(bands), height, width)
+    inside &= valid_pixels(dataset, bands, values, col_off, row_off)
+    if width * height >= SAMPLING_WINDOW_PIXELS // 2:
+        dataset.FlushCache()  # a large polygon's blocks are not needed again
     if not inside.any():
-        return None, None, None, "all its pixels are nodata"
+        return 0
+    found["valid"] = True
+    small = (col_off, row_off, width, height)
+    if earlier_same:
+        inside &= ~grid.burn(earlier_same, small)  # counted once, by the first polygon
+    conflicting = 0
+    if other_class:
+        ambiguous = inside & grid.burn(other_class, small)
+        conflicting = int(np.count_nonzero(ambiguous)) if polygon.is_water else 0
+        inside &= ~ambiguous
     local_rows, local_cols = np.nonzero(inside)
-    values = window_values[:, local_rows, local_cols].T.astype(np.float64)
-    return local_rows + row_off, local_cols + col_off, values, None
+    pixel_index = (local_rows + row_off).astype(np.int64) * dataset.RasterXSize + (local_cols + col_off)
+    draw = drawn[WATER if polygon.is_water else LAND]
+    keys = draw.keys(pixel_index)
+    # Only pixels that can still be drawn get their band values copied out.
+    admitted = draw.admits(keys)
+    if admitted is not None:
+        keys, pixel_index, local_rows, local_cols = (
+            array[admitted] for array in (keys, pixel_index, local_rows, local_cols))
+    draw.add(keys, pixel_index, values[:, local_rows, local_cols].T.astype(np.float64), polygon.polygon_id)
+    return conflicting
 
 
-def _pixel_window(transform, envelope, raster_width, raster_height):
-    """The pixel window (col, row, width, height) covering an envelope, clipped to the raster."""
-    min_x, max_x, min_y, max_y = envelope
-    inverse = gdal.InvGeoTransform(transform)
-    corners = [gdal.ApplyGeoTransform(inverse, x, y) for x in (min_x, max_x) for y in (min_y, max_y)]
-    cols = [corner[0] for corner in corners]
-    rows = [corner[1] for corner in corners]
-    col_start = max(0, int(np.floor(min(cols))))
-    col_end = min(raster_width, int(np.ceil(max(cols))))
-    row_start = max(0, int(np.floor(min(rows))))
-    row_end = min(raster_height, int(np.ceil(max(rows))))
-    if col_end <= col_start or row_end <= row_start:
-        return None
-    return col_start, row_start, col_end - col_start, row_end - row_start
+class _ClassDraw:
+    """At most `cap` pixels of one class (0: all), drawn while reading: the pixels with the
+    smallest keys, a key being a hash of the pixel's position and the seed."""
+
+    def __init__(self, cap, seed):
+        self.cap = cap
+        self.salt = np.uint64((int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
+        self.parts = []
+        self.held = 0
+        self.largest_kept = None  # once `cap` pixels are held, a pixel with a larger key never is
+
+    def keys(self, pixel_index):
+        return _mix(pixel_index.astype(np.uint64) ^ self.salt)
+
+    def admits(self, keys):
+        """Which of these keys can still be drawn (None: all of them)."""
+        return None if self.largest_kept is None else keys < self.largest_kept
+
+    def add(self, keys, pixel_index, values, polygon_id):
+        self.parts.append((keys, pixel_index, values, np.full(len(pixel_index), polygon_id, np.int64)))
+        self.held += len(pixel_index)
+        if self.cap and self.held > 2 * self.cap:
+            self._trim()
+
+    def _trim(self):
+        keys, pixel_index, values, polygon_ids = (np.concatenate(part) for part in zip(*self.parts))
+        if self.cap and len(keys) > self.cap:
+            keep = np.argpartition(keys, self.cap - 1)[:self.cap]
+            keys, pixel_index, values, polygon_ids = keys[keep], pixel_index[keep], values[keep], polygon_ids[keep]
+            self.largest_kept = keys.max()
+        self.parts = [(keys, pixel_index, values, polygon_ids)]
+        self.held = len(keys)
+
+    def result(self):
+        """(pixel_index, values, polygon_ids) of the drawn pixels, in the raster's pixel order."""
+        if not self.parts:
+            return None
+        self._trim()
+        _, pixel_index, values, polygon_ids = self.parts[0]
+        order = np.argsort(pixel_index, kind="stable")
+        return pixel_index[order], values[order], polygon_ids[order]
 
 
-def _resolve_overlaps(pixel_index, labels):
-    """Indices to keep: each pixel once; pixels claimed by both classes dropped."""
-    order = np.argsort(pixel_index, kind="stable")
-    sorted_index = pixel_index[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = sorted_index[1:] != sorted_index[:-1]
-    group = np.cumsum(first) - 1
-    sorted_labels = labels[order]
-    has_water = np.zeros(group[-1] + 1, dtype=bool)
-    has_land = np.zeros(group[-1] + 1, dtype=bool)
-    has_water[group[sorted_labels == WATER]] = True
-    has_land[group[sorted_labels == LAND]] = True
-    ambiguous = has_water & has_land
-    keep = order[first & ~ambiguous[group]]
-    return np.sort(keep), int(np.count_nonzero(ambiguous))
+def _mix(z):
+    """splitmix64's finaliser: a well-spread 64-bit hash of each (uint64) value."""
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
-def _cap_per_class(labels, max_pixels_per_class, seed):
-    """Indices of at most `max_pixels_per_class` pixels of each class, drawn with `seed`."""
-    rng = np.random.default_rng(seed)
-    keep = []
-    for label in (WATER, LAND):
-        members = np.flatnonzero(labels == label)
-        if max_pixels_per_class and len(members) > max_pixels_per_class:
-            members = np.sort(rng.choice(members, max_pixels_per_class, replace=False))
-        keep.append(members)
-    return np.sort(np.concatenate(keep))
+def _combine(water, land, band_count):
+    """One (pixel_index, values, labels, polygon_ids) from the two classes' draws."""
+    parts = [(part, label) for part, label in ((water, WATER), (land, LAND)) if part is not None]
+    if not parts:
+        return (np.zeros(0, np.int64), np.zeros((0, band_count)), np.zeros(0, np.uint8), np.zeros(0, np.int64))
+    pixel_index = np.concatenate([part[0] for part, _ in parts])
+    values = np.concatenate([part[1] for part, _ in parts])
+    labels = np.concatenate([np.full(len(part[0]), label, np.uint8) for part, label in parts])
+    polygon_ids = np.concatenate([part[2] for part, _ in parts])
+    return pixel_index, values, labels, polygon_ids
 
 
 def _pixel_centres(transform, rows, cols):

@@ -26,15 +26,16 @@ from .band_roles import ROLE_NAMES, band_role_sources, band_roles
 from .callbacks import QUIET
 from .errors import WaterLogRegError
 from .raster import (
+    SingleStripReader,
     atomic_output,
     check_output_folders,
     check_written,
     create_like,
-    nodata_values,
     open_raster,
+    release_blocks,
     resolve_bands,
     row_windows,
-    valid_pixel_mask,
+    valid_pixels,
     write_rows,
 )
 
@@ -169,9 +170,9 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     dataset = open_raster(raster_path, decode_threads=True)
     band_list = [bands.green, bands.infrared]
     resolve_bands(dataset, band_list)
-    nodata = nodata_values(dataset, band_list)
     callbacks.log(bands.reason)
     windows = row_windows(dataset)
+    strip_reader = SingleStripReader.for_dataset(dataset)  # one DEFLATE strip: streamed, not decoded whole
     # With Otsu the threshold is known only after every window: a second pass reads the index back.
     two_passes = threshold is None
     first = callbacks.part(0.0, 0.8) if two_passes else callbacks
@@ -185,8 +186,8 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         valid_pixels = water_pixels = 0
         for number, (row, rows) in enumerate(windows):
             callbacks.check_canceled()
-            values = _read_window(dataset, band_list, row, rows)
-            index, valid = normalized_difference(values[0], values[1], valid_pixel_mask(values, nodata))
+            values, valid = read_index_window(dataset, band_list, row, rows, strip_reader)
+            index, valid = normalized_difference(values[0], values[1], valid)
             write_rows(output, index, row)
             valid_pixels += int(np.count_nonzero(valid))
             if two_passes:
@@ -221,16 +222,20 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     return summary
 
 
-def _read_window(dataset, bands, row, rows):
+def read_index_window(dataset, bands, row, rows, strip_reader=None):
+    """The bands' values of rows row… and where they are valid (raster.valid_pixels)."""
     gdal.ErrorReset()
-    values = dataset.ReadAsArray(0, row, dataset.RasterXSize, rows, band_list=bands)
+    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
+        0, row, dataset.RasterXSize, rows, band_list=bands)
     if values is None:
         raise WaterLogRegError(
             f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
             "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
         )
-    dataset.FlushCache()  # whole block rows: no later window needs these blocks
-    return values.reshape(len(bands), rows, dataset.RasterXSize)
+    values = values.reshape(len(bands), rows, dataset.RasterXSize)
+    valid = valid_pixels(dataset, bands, values, 0, row)
+    release_blocks(dataset, row, rows)  # blocks no later window needs leave GDAL's cache
+    return values, valid
 
 
 def _write_mask_window(mask, index, valid, threshold, row):

@@ -13,6 +13,7 @@ import numpy as np
 
 from .callbacks import QUIET
 from .compatibility import raster_description
+from .errors import WaterLogRegError
 from .index_comparison import compare_with_index
 from .metrics import accuracy_figures, format_figures
 from .model import fit_water_model, save_model
@@ -143,7 +144,22 @@ def assess_accuracy(probability_path, polygons, threshold=0.5, callbacks=QUIET, 
     """
     check_output_folders(report_path)
     started = time.perf_counter()
-    samples = sample_pixels(probability_path, [1], polygons, 0, 0, callbacks)
+    raster = open_raster(probability_path)
+    name = os.path.basename(raster.GetDescription())
+    # The polygons are checked first, so a refusal about them reads the same for any raster.
+    samples = sample_pixels(raster, [1], polygons, 0, 0, callbacks)
+    if raster.RasterCount != 1:
+        raise WaterLogRegError(
+            f"The raster '{name}' has {raster.RasterCount} bands, so it is not a probability map (one band "
+            "of P(water) from 0 to 1). Choose the output of 'Predict water probability' or 'Classify water'."
+        )
+    low, high = float(samples.values.min()), float(samples.values.max())
+    if low < 0 or high > 1:
+        raise WaterLogRegError(
+            f"The raster '{name}' holds values from {low:g} to {high:g} under the polygons, so it is not a "
+            "probability map (P(water) from 0 to 1). Choose the output of 'Predict water probability' or "
+            "'Classify water'."
+        )
     figures = accuracy_figures(samples.values[:, 0], samples.labels, threshold)
     callbacks.log(format_figures(figures, "Accuracy against the validation polygons"))
     if report_path:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import WaterLogRegError
 from ..raster import check_regular_file
+from ..settings import MAX_LAYER_SIZE
 from .network import WaterModel
 
 MODEL_FORMAT = "water_logreg_plugin model"
@@ -50,7 +51,8 @@ def load_model(path):
             "plugin to get a safe JSON model file."
         )
     try:
-        document = json.loads(raw.decode("utf-8"))
+        # utf-8-sig: Windows Notepad starts a file saved as UTF-8 with a byte-order mark.
+        document = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise WaterLogRegError(
             f"'{path}' is not a water model file (it is not complete JSON; it may be truncated "
@@ -113,7 +115,22 @@ def _model_from_document(document):
     training = document.get("training", {})
     if not isinstance(training, dict):
         raise WaterLogRegError("its training metadata is not a mapping")
-    return WaterModel(bands, mean, std, layers, training)
+    widest = max(weight.shape[0] for weight, _ in layers)
+    if widest > MAX_LAYER_SIZE:
+        raise WaterLogRegError(
+            f"a layer has {widest} units; this plugin predicts with layers of at most {MAX_LAYER_SIZE} "
+            "units, so that a map fits in memory. Train a narrower model (HIDDEN_LAYERS)."
+        )
+    model = WaterModel(bands, mean, std, layers, training)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        folded = model.folded_layers()[0]
+    if not all(np.all(np.isfinite(array)) for array in folded):
+        raise WaterLogRegError(
+            "its first layer's weights divided by the standard deviations overflow (a standard "
+            "deviation too close to 0, or weights too large); the file is damaged or was edited by hand. "
+            "Train the model again."
+        )
+    return model
 
 
 def _float_array(value, shape, name, dims=1):

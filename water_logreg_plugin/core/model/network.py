@@ -61,7 +61,8 @@ class WaterModel:
 
     def predict_probability(self, values):
         """P(water) for (pixels, bands) values, in float64 numpy (for figures, not maps)."""
-        return 1.0 / (1.0 + np.exp(-self.decision_function(values)))
+        # exp(-log(1 + e^-z)) = σ(z), without overflow for any finite z.
+        return np.exp(-np.logaddexp(0.0, -self.decision_function(values)))
 
 
 def build_network(band_count, hidden_layers, generator):
