@@ -37,9 +37,10 @@ CONTRACT = {
     ),
     "predictscenes": (
         {"MODEL": "file", "SCENES": "multilayer", "FOLDER": "file", "PATTERN": "string", "DEVICE": "enum",
-         "SCHEDULER": "string", "OUTPUT_FOLDER": "folderDestination", "OUTPUT_SUMMARY": "sink"},
-        {"OUTPUT_FOLDER": "outputFolder", "OUTPUT_SUMMARY": "outputVector", "SCENES_OK": "outputNumber",
-         "SCENES_FAILED": "outputNumber"},
+         "SCHEDULER": "string", "OUTPUT_FOLDER": "folderDestination", "OUTPUT_SUMMARY": "sink",
+         "OUTPUT_OCCURRENCE": "rasterDestination"},
+        {"OUTPUT_FOLDER": "outputFolder", "OUTPUT_SUMMARY": "outputVector", "OUTPUT_OCCURRENCE": "outputRaster",
+         "SCENES_OK": "outputNumber", "SCENES_FAILED": "outputNumber"},
     ),
     "predictwater": (
         {"INPUT": "raster", "MODEL": "file", "DEVICE": "enum", "THRESHOLD": "number",

@@ -160,3 +160,25 @@ def test_the_summary_may_not_overwrite_a_scene(run_algorithm, model_path, tmp_pa
                                   "output path — the input would be overwritten.")
     assert checksum(scene) == before
     assert not (tmp_path / "out").exists()
+
+
+def test_the_batch_writes_its_water_occurrence_when_asked(run_algorithm, model_path, tmp_path):
+    """Three dates of one place: the occurrence equals the share of dates each pixel is water,
+    counted from the batch's own probability maps."""
+    folder = tmp_path / "dates"
+    folder.mkdir()
+    for seed in (1, 2, 3):
+        write_raster(folder / f"date{seed}.tif", water_scene(seed=seed)[0])
+    result = run_algorithm("predictscenes", {
+        "MODEL": model_path, "FOLDER": str(folder), "PATTERN": "*.tif", "OUTPUT_FOLDER": str(tmp_path / "out"),
+        "OUTPUT_SUMMARY": str(tmp_path / "summary.csv"), "OUTPUT_OCCURRENCE": str(tmp_path / "occurrence.tif"),
+    })
+    assert result["SCENES_OK"] == 3
+    maps = [read(tmp_path / "out" / f"date{seed}_water.tif")[0] for seed in (1, 2, 3)]
+    observed = sum((probability != -9999).astype(int) for probability in maps)
+    water = sum(((probability != -9999) & (probability >= 0.5)).astype(int) for probability in maps)
+    occurrence = read(result["OUTPUT_OCCURRENCE"])[0]
+    seen = observed > 0
+    np.testing.assert_array_equal(occurrence[seen], (water[seen] / observed[seen]).astype(np.float32))
+    assert np.all(occurrence[~seen] == -9999)
+    assert set(np.unique(occurrence[seen])) <= {0.0, np.float32(1 / 3), np.float32(2 / 3), 1.0}

@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
@@ -21,8 +22,10 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..core.batch import predict_scenes
 from ..core.cluster import check_scheduler
+from ..core.occurrence import water_occurrence
 from ..core.outputs import check_outputs
 from ..core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
+from ..styling import style_occurrence, style_on_load
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .sinks import sink_file, write_features
@@ -32,7 +35,7 @@ SUMMARY_FIELD_TYPES = {"pixels": QVariant.LongLong, "water_fraction": QVariant.D
 
 class PredictScenes(WaterLogRegAlgorithm):
     SCENES, FOLDER, PATTERN, SCHEDULER = "SCENES", "FOLDER", "PATTERN", "SCHEDULER"
-    OUTPUT_FOLDER, OUTPUT_SUMMARY = "OUTPUT_FOLDER", "OUTPUT_SUMMARY"
+    OUTPUT_FOLDER, OUTPUT_SUMMARY, OUTPUT_OCCURRENCE = "OUTPUT_FOLDER", "OUTPUT_SUMMARY", "OUTPUT_OCCURRENCE"
     SCENES_OK, SCENES_FAILED = "SCENES_OK", "SCENES_FAILED"
     all_or_nothing = False  # the scenes done before a failure or a cancel are kept
 
@@ -56,7 +59,9 @@ class PredictScenes(WaterLogRegAlgorithm):
             "other scenes still run.\n\n"
             "Outputs: a summary table with one row per scene (scene, output, valid pixels, water "
             "fraction, seconds, status and the reason of a failure) and the numbers of scenes "
-            "done and failed.\n\n"
+            "done and failed. Optionally the water occurrence of the batch: for each pixel, the "
+            "share of the scenes that saw it in which it is water (P ≥ 0.5), as 'Water occurrence "
+            "over dates' computes it.\n\n"
             "Dask scheduler (advanced, optional): the address of a running Dask cluster "
             "(tcp://host:8786) runs the scenes there with the same code as the command line "
             "'python -m water_logreg_plugin.cli predict'; its workers must see the scenes and the "
@@ -104,6 +109,15 @@ class PredictScenes(WaterLogRegAlgorithm):
             "A table, one row per scene: scene, output, pixels, water_fraction, seconds, worker, "
             "status (ok or failed) and reason. Left out, a temporary layer.",
         ))
+        self.addParameter(declared.with_help(
+            QgsProcessingParameterRasterDestination(
+                self.OUTPUT_OCCURRENCE, self.tr("Water occurrence of the batch"), optional=True,
+                createByDefault=False,
+            ),
+            "Optional Float32 GeoTIFF on the first scene's grid: water observations ÷ valid "
+            "observations over the scenes predicted (P ≥ 0.5 is water; nodata where no scene saw "
+            "the pixel). For scenes of one place on several dates.",
+        ))
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_OK, self.tr("Scenes predicted")))
         self.addOutput(QgsProcessingOutputNumber(self.SCENES_FAILED, self.tr("Scenes failed")))
 
@@ -118,19 +132,27 @@ class PredictScenes(WaterLogRegAlgorithm):
             check_scheduler(scheduler)  # within a timeout, before any work
         # Before any work: nothing overwrites a scene or the model, the folder is made (the help
         # promises it) and the summary can be written.
+        occurrence = self.parameterAsOutputLayer(parameters, self.OUTPUT_OCCURRENCE, context) or None
         check_outputs(
             dict({self.MODEL: model}, **{f"scene '{scene}'": scene for scene in scenes}),
-            dict({self.OUTPUT_FOLDER: output_folder,
+            dict({self.OUTPUT_FOLDER: output_folder, self.OUTPUT_OCCURRENCE: occurrence,
                   self.OUTPUT_SUMMARY: sink_file(self, parameters, self.OUTPUT_SUMMARY, context)},
                  **{f"the output of '{os.path.basename(scene)}'": output
                     for scene, output in zip(scenes, scene_outputs(scenes, output_folder))}),
-            create_folders=(self.OUTPUT_FOLDER,),
+            rasters=(self.OUTPUT_OCCURRENCE,), create_folders=(self.OUTPUT_FOLDER,),
         )
+        callbacks = core_callbacks(feedback)
         results = predict_scenes(
-            model, scenes, output_folder,
-            device=declared.device_choice(self, parameters, context), callbacks=core_callbacks(feedback),
-            scheduler=scheduler,
+            model, scenes, output_folder, device=declared.device_choice(self, parameters, context),
+            callbacks=callbacks.part(0.0, 0.9) if occurrence else callbacks, scheduler=scheduler,
         )
+        predicted = [result.output for result in results if result.status == "ok"]
+        if occurrence and predicted:
+            water_occurrence(predicted, occurrence, callbacks=callbacks.part(0.9, 1.0))
+            style_on_load(context, occurrence, style_occurrence, f"water occurrence ({len(predicted)} scenes)")
+        elif occurrence:
+            occurrence = None
+            feedback.reportError("No scene was predicted, so there is no water occurrence to write.", fatalError=False)
         summary_id = (self.write_summary(parameters, context, results)
                       if parameters.get(self.OUTPUT_SUMMARY) is not None else None)
         failed = [result for result in results if result.status != "ok"]
@@ -141,7 +163,7 @@ class PredictScenes(WaterLogRegAlgorithm):
                 fatalError=False,
             )
         return {
-            self.OUTPUT_FOLDER: output_folder, self.OUTPUT_SUMMARY: summary_id,
+            self.OUTPUT_FOLDER: output_folder, self.OUTPUT_SUMMARY: summary_id, self.OUTPUT_OCCURRENCE: occurrence,
             self.SCENES_OK: len(results) - len(failed), self.SCENES_FAILED: len(failed),
         }
 
