@@ -257,10 +257,10 @@ def _torch_note(optimizer, steps, max_steps, stopped, gradient, kinks):
     if stopped and kinks:
         # Measured: most ReLU fits on overlapping classes end so (docs/FIT.md, "L-BFGS").
         return (f"{name} stopped after {steps} steps on a kink of the objective: {kinks} training "
-                f"{'pixel sits' if kinks == 1 else 'pixels sit'} where a hidden unit's ReLU switches (its input within {KINK_TOLERANCE:g} of 0), so "
-                f"the objective has no gradient there and the rule {GRADIENT_RULE} cannot be met (∞-norm "
-                f"{gradient:.3g}). The point may be a minimum that a gradient cannot confirm, or a kink the "
-                "line search cannot cross.")
+                f"{'pixel sits' if kinks == 1 else 'pixels sit'} where a hidden unit's ReLU switches (its "
+                f"input within {KINK_TOLERANCE:g} of 0), so the objective has no gradient there and the rule "
+                f"{GRADIENT_RULE} cannot be met (∞-norm {gradient:.3g}). The point may be a minimum that a "
+                "gradient cannot confirm, or a kink the line search cannot cross.")
     if stopped:
         return (f"{name} stopped after {steps} steps: its line search found no lower objective at the "
                 f"computer's precision, with the gradient (∞-norm {gradient:.3g}) still above the rule "

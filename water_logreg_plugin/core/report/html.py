@@ -28,6 +28,7 @@ import numpy as np
 from ..metrics import FIGURE_TABLE
 from ..raster import atomic_output
 from . import figures as plots
+from .calibration import calibration_curve, reliability_diagram
 
 # Pairs of bands drawn in feature space; a 10-band model has 45 pairs, too many to look at.
 MAX_BAND_PAIRS = 10
@@ -151,15 +152,43 @@ def _accuracy_section(figures, probability, labels, threshold, source):
             f'<p>A pixel is called water where P(water) ≥ '
             f'{_cell_inline("data-setting", "threshold", float(threshold))}.</p>'
             f'<table id="figures"><tr><th class="name">Figure</th><th>Value</th></tr>{rows}</table>'
-            f"<p>Confusion matrix (pixels):</p>{confusion}{histogram}")
+            f"<p>Confusion matrix (pixels):</p>{confusion}{histogram}"
+            + _calibration_section(figures, probability, labels, source))
+
+
+def _calibration_section(figures, probability, labels, source):
+    """The reliability curve and its table (data-reliability per bin); see report/calibration.py."""
+    curve = calibration_curve(probability, labels)
+    if curve is None:
+        return ""
+    rows = "".join(
+        f'<tr data-bin="{number}"><td class="name">{entry.lower:.1f}–{entry.upper:.1f}</td>'
+        f'{_cell("data-reliability", "count", entry.count)}'
+        f'{_cell("data-reliability", "mean_predicted", entry.mean_predicted)}'
+        f'{_cell("data-reliability", "observed", entry.observed)}</tr>'
+        for number, entry in enumerate(curve)
+    )
+    image = _image(
+        reliability_diagram(curve), "plot-reliability",
+        f"Reliability curve: observed water fraction against mean predicted P(water) on the {source}",
+        f"The {len(labels)} pixels of the {source} in {len(curve)} bins of predicted P(water): a calibrated "
+        "model's points lie on the diagonal; above it the map says less water than there is, below it more.",
+    )
+    return (f'<h2 id="calibration">Calibration on the {_text(source)}</h2>'
+            f"<p>Brier score {_shown(figures['brier'])} (mean squared difference between P(water) and the "
+            f"0/1 label) and expected calibration error {_shown(figures['ece'])} (the pixel-weighted mean "
+            "distance of the points below from the diagonal), beside log-loss "
+            f"{_shown(figures['log_loss'])}.</p>"
+            '<table id="reliability-table"><tr><th class="name">P(water) bin</th><th>Pixels</th>'
+            f"<th>Mean predicted P</th><th>Observed water fraction</th></tr>{rows}</table>{image}")
 
 
 def _loss_section(history, model):
-    steps = len(history["loss"])
+    steps = model.training.get("steps", len(history["loss"]))
     image = _image(
         plots.loss_curve(history), "plot-loss",
         "Loss curve: binary cross-entropy of the training and validation pixels over optimiser steps",
-        f"Mean binary cross-entropy after each of the {steps} optimiser steps "
+        f"Mean binary cross-entropy at the start and after each of the {steps} optimiser steps "
         f"({_text(model.training.get('optimizer', '').upper())}); the validation curve is the "
         "held-out polygons' loss. A validation loss that rises while training falls means overfitting.",
     )
