@@ -63,6 +63,10 @@ def test_training_report(tmp_path, bands, hidden_layers):
 
     assert_figures_equal(report.figures, training.figures)
     assert report.figures["final_loss"] == training.model.training["final_loss"]
+    assert report.settings["converged"] == str(training.model.training["converged"])
+    assert report.figures["gradient_norm"] == training.model.training["gradient_norm"]
+    if not hidden_layers:
+        assert report.settings["converged"] == "True" and report.figures["gradient_norm"] < 1e-6
     assert report.settings["figures_source"] == "held-out polygons"
     assert report.settings["threshold"] == "0.5"
     assert report.settings["device"] == "cpu"

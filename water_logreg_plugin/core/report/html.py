@@ -194,7 +194,26 @@ def _loss_section(history, model):
     )
     return (f'<h2 id="training">Training</h2><p><span data-count="steps" data-value="{steps}">{steps}</span> '
             "steps, final training loss "
-            f'{_cell_inline("data-figure", "final_loss", model.training.get("final_loss", math.nan))}.</p>{image}')
+            f'{_cell_inline("data-figure", "final_loss", model.training.get("final_loss", math.nan))}.'
+            f"{_convergence(model.training)}</p>{image}")
+
+
+def _convergence(training):
+    """Whether the fit reached its optimum: the stopping rule, the final gradient norm, the note."""
+    if "converged" not in training:
+        return ""
+    converged = bool(training["converged"])
+    gradient_norm = training.get("gradient_norm")
+    text = (f' Converged: <span data-setting="converged" data-value="{converged}">{"yes" if converged else "no"}'
+            "</span> (stopping rule "
+            f'{_text(training.get("stopping_rule", ""))}), final gradient norm '
+            f'{_cell_inline("data-figure", "gradient_norm", math.nan if gradient_norm is None else gradient_norm)}.')
+    if training.get("objective_gap") is not None:
+        text += (" Objective gap to the exact optimum "
+                 f'{_cell_inline("data-figure", "objective_gap", training["objective_gap"])}.')
+    if training.get("note"):
+        text += f'</p><p class="note">{_text(training["note"])}'
+    return text
 
 
 def _feature_space_section(model, samples, train_mask, validation_mask):
