@@ -311,9 +311,10 @@ def bench_fit(table, values, labels, bands, repeats, work):
         fitted["ours"], _ = fit_water_model(values, labels, bands, training_info=info)
 
     def peer(solver):
-        def fit():
+        def fit():  # the standardization too, as ours does it
+            scaled = (values - values.mean(axis=0)) / values.std(axis=0)
             fitted[solver] = LogisticRegression(C=1 / (DEFAULT_L2_PENALTY * len(labels)), solver=solver,
-                                                max_iter=1000).fit(standardized, labels)
+                                                max_iter=1000).fit(scaled, labels)
         return fit
 
     times = alternate(repeats, ours=ours, lbfgs=peer("lbfgs"), newton=peer("newton-cholesky"))
@@ -358,8 +359,9 @@ def bench_mlp_fit(table, values, labels, bands, repeats):
         fitted["ours"], _ = fit_water_model(values, labels, bands, settings)
 
     def peer():
+        scaled = (values - values.mean(axis=0)) / values.std(axis=0)
         fitted["peer"] = MLPClassifier((16, 16), solver="lbfgs", alpha=DEFAULT_L2_PENALTY * len(labels),
-                                       max_iter=DEFAULT_MAX_STEPS, random_state=0).fit(standardized, labels)
+                                       max_iter=DEFAULT_MAX_STEPS, random_state=0).fit(scaled, labels)
 
     times = alternate(repeats, ours=ours, peer=peer)
     training = fitted["ours"].training

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .errors import WaterLogRegError
 
 # "exact": Newton's method for logistic regression, L-BFGS with a line search for an MLP; both
-# stop on the gradient. "lbfgs" and "newton", the names of earlier versions, mean the same.
+# stop on a rule of the gradient (Newton: its decrement). "lbfgs" and "newton", earlier names, mean the same.
 OPTIMIZERS = ("exact", "adam", "sgd")
 OPTIMIZER_ALIASES = {"lbfgs": "exact", "newton": "exact"}
 DEFAULT_LEARNING_RATE = {"exact": 1.0, "adam": 0.05, "sgd": 0.5}  # Newton's method takes none
