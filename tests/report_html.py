@@ -12,6 +12,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 class Report:
     figures: dict = field(default_factory=dict)
     coefficients: dict = field(default_factory=dict)  # (band, kind) → value
+    reliability: dict = field(default_factory=dict)  # (bin number, kind) → value
     counts: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
@@ -26,11 +27,13 @@ class _Reader(HTMLParser):
         super().__init__()
         self.report = Report()
         self.band = None
+        self.bin = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "tr":
             self.band = attributes.get("data-band")
+            self.bin = attributes.get("data-bin")
         if tag == "img":
             prefix = "data:image/png;base64,"
             assert attributes["src"].startswith(prefix), attributes.get("id")
@@ -43,6 +46,8 @@ class _Reader(HTMLParser):
                 table[attributes[attribute]] = _value(attributes["data-value"], kind)
         if "data-coefficient" in attributes:
             self.report.coefficients[self.band, attributes["data-coefficient"]] = float(attributes["data-value"])
+        if "data-reliability" in attributes:
+            self.report.reliability[int(self.bin), attributes["data-reliability"]] = float(attributes["data-value"])
 
     def handle_data(self, data):
         self.report.text += data

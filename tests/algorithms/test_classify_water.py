@@ -7,12 +7,12 @@ from osgeo import gdal
 from synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
 
 
-def classify(run_algorithm, raster, polygons, folder, **extra):
+def classify(run_algorithm, raster, polygons, folder, feedback=None, **extra):
     os.makedirs(folder, exist_ok=True)
     return run_algorithm("classifywater", {
         "INPUT": raster, "POLYGONS": polygons, "CLASS_FIELD": "class", "SEED": 3,
         "OUTPUT": os.path.join(folder, "water.tif"), "OUTPUT_MODEL": os.path.join(folder, "model.json"), **extra,
-    })
+    }, feedback=feedback)
 
 
 def test_separable_scene_is_mapped(run_algorithm, tmp_path):
@@ -47,6 +47,38 @@ def test_l2_penalty_grades_the_probabilities_and_is_recorded(run_algorithm, tmp_
     assert graded_pixels(penalized["OUTPUT"]) > graded_pixels(plain["OUTPUT"])
     with open(penalized["OUTPUT_MODEL"], encoding="utf-8") as handle:
         assert json.load(handle)["training"]["l2_penalty"] == 0.01
+
+
+def test_maximum_likelihood_on_separable_polygons_is_reported_not_converged(run_algorithm, tmp_path):
+    """The standard polygons separate water from land: λ = 0 has no finite optimum, the default λ has one."""
+    import json
+
+    from qgis.core import QgsProcessingFeedback
+
+    from water_logreg_plugin.core.solver import SEPARATION_NOTE
+
+    class LogFeedback(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def pushInfo(self, info):  # noqa: N802
+            self.lines.append(info)
+            super().pushInfo(info)
+
+    raster = write_raster(tmp_path / "scene.tif", water_scene()[0])
+    polygons = write_polygons(tmp_path / "p.gpkg", standard_polygons())
+    feedback = LogFeedback()
+    unpenalized = classify(run_algorithm, raster, polygons, tmp_path / "ml", L2_PENALTY=0, feedback=feedback)
+    assert unpenalized["CONVERGED"] == 0 and unpenalized["GRADIENT_NORM"] > 0
+    assert f"Warning: the fit did not converge. {SEPARATION_NOTE}" in feedback.lines
+    with open(unpenalized["OUTPUT_MODEL"], encoding="utf-8") as handle:
+        training = json.load(handle)["training"]
+    assert training["converged"] is False and training["note"] == SEPARATION_NOTE and training["optimizer"] == "newton"
+
+    default = classify(run_algorithm, raster, polygons, tmp_path / "default")
+    assert default["CONVERGED"] == 1 and default["GRADIENT_NORM"] < 1e-6
+    assert 0 <= default["BRIER"] < 0.01 and 0 <= default["ECE"] < 0.05
 
 
 def test_polygon_crs_does_not_change_the_answer(run_algorithm, tmp_path):

@@ -56,7 +56,8 @@ def test_classifywater_report(run_algorithm, tmp_path, bands, hidden_layers):
         "OUTPUT": str(tmp_path / "water.tif"), "OUTPUT_REPORT": str(tmp_path / "report.html"),
     })
     used = bands or [1, 2, 3, 4]
-    report = assert_report_matches(result, {"plot-loss", "plot-probability-histogram", *feature_space_plots(used)})
+    report = assert_report_matches(
+        result, {"plot-loss", "plot-probability-histogram", "plot-reliability", *feature_space_plots(used)})
     assert result["FIGURES_FROM"] == "held-out polygons"
     assert report.settings["device"] == result["DEVICE_USED"]
     assert report.figures["final_loss"] == result["FINAL_LOSS"]
@@ -81,8 +82,10 @@ def test_trainmodel_report(run_algorithm, tmp_path):
     result = run_algorithm("trainmodel", {
         "SAMPLES": samples, "OUTPUT_MODEL": str(tmp_path / "m.json"), "OUTPUT_REPORT": str(tmp_path / "train.html"),
     })
-    report = assert_report_matches(result, {"plot-loss", "plot-probability-histogram", *feature_space_plots([1, 2, 3])})
-    assert report.settings["optimizer"] == "lbfgs" and report.settings["validation_fraction"] == "0.2"
+    report = assert_report_matches(
+        result, {"plot-loss", "plot-probability-histogram", "plot-reliability", *feature_space_plots([1, 2, 3])})
+    assert report.settings["optimizer"] == "exact" and report.settings["validation_fraction"] == "0.2"
+    assert result["CONVERGED"] == 1 and 0 <= result["GRADIENT_NORM"] < 1e-6
     assert report.figures["final_loss"] == result["FINAL_LOSS"]
 
 
@@ -93,7 +96,7 @@ def test_assessaccuracy_report(run_algorithm, tmp_path):
         "INPUT": raster, "POLYGONS": write_polygons(tmp_path / "v.gpkg", standard_polygons()),
         "CLASS_FIELD": "class", "OUTPUT_REPORT": str(tmp_path / "accuracy.html"),
     })
-    report = assert_report_matches(result, {"plot-probability-histogram"})
+    report = assert_report_matches(result, {"plot-probability-histogram", "plot-reliability"})
     assert result["OVERALL_ACCURACY"] == 1.0
     assert report.counts["water"] == result["TRUE_WATER"] + result["FALSE_LAND"]
 

@@ -63,3 +63,20 @@ def test_log_lines_hold_the_figures():
     assert text.startswith("Held out: 200 pixels")
     assert f"kappa {figures['kappa']:.4f}" in text and f"IoU {figures['iou']:.4f}" in text
     assert f"{figures['true_water']:>9} {figures['false_land']:>9}" in text
+
+
+def test_brier_score_and_calibration_error_are_among_the_figures():
+    probability = np.array([0.05, 0.15, 0.15, 0.85, 0.95, 0.95])
+    labels = np.array([0, 0, 1, 1, 1, 0])
+    figures = accuracy_figures(probability, labels)
+    assert figures["brier"] == pytest.approx(np.mean((probability - labels) ** 2), abs=1e-15)
+    # Bins 0.0–0.1 (0.05 vs 0), 0.1–0.2 (0.15 vs 1/2), 0.8–0.9 (0.85 vs 1), 0.9–1.0 (0.95 vs 1/2).
+    expected = (1 * 0.05 + 2 * abs(0.15 - 0.5) + 1 * abs(0.85 - 1) + 2 * abs(0.95 - 0.5)) / 6
+    assert figures["ece"] == pytest.approx(expected, abs=1e-12)
+    text = format_figures(figures, "Held out")
+    assert f"Brier {figures['brier']:.4f}" in text and f"ECE {figures['ece']:.4f}" in text
+
+
+def test_calibration_of_values_that_are_not_probabilities_is_nan():
+    figures = accuracy_figures([0, 200, 255], [0, 1, 1], threshold=128)
+    assert math.isnan(figures["brier"]) and math.isnan(figures["ece"]) and figures["overall_accuracy"] == 1.0

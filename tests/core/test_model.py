@@ -1,4 +1,4 @@
-"""The torch model: maximum likelihood, repeatability, the model file."""
+"""The torch model: the exact fit, its convergence report, repeatability, the model file."""
 
 import json
 
@@ -7,7 +7,6 @@ import pytest
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError
-from water_logreg_plugin.core.metrics import log_loss
 from water_logreg_plugin.core.model import (
     FORMAT_VERSION,
     TrainingSettings,
@@ -16,6 +15,8 @@ from water_logreg_plugin.core.model import (
     parse_hidden_layers,
     save_model,
 )
+from water_logreg_plugin.core.settings import DEFAULT_L2_PENALTY
+from water_logreg_plugin.core.solver import SEPARATION_NOTE, objective_at
 
 
 def overlapping_classes(count=4000, seed=1):
@@ -27,19 +28,53 @@ def overlapping_classes(count=4000, seed=1):
     return values, labels
 
 
-def test_reaches_scikit_learn_maximum_likelihood():
+def separated_classes(count=2000, seed=3):
+    """Water and land far apart in every band: a plane separates them, so λ = 0 has no optimum."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.random(count) < 0.5).astype(np.uint8)
+    values = np.where(labels[:, None] == 1, 500.0, 1500.0) + rng.normal(0, 100.0, (count, 3))
+    return values, labels
+
+
+def scikit_learn_objective(standardized, labels, l2_penalty):
+    """The better of scikit-learn's lbfgs and newton-cholesky at tol 1e-12, as our objective."""
     from sklearn.linear_model import LogisticRegression
 
-    values, labels = overlapping_classes()
-    model, _ = fit_water_model(values, labels, [1, 2, 3])
-    ours = log_loss(model.predict_probability(values), labels)
-    standardized = (values - values.mean(0)) / values.std(0)
-    unpenalized = LogisticRegression(C=np.inf, max_iter=10_000, tol=1e-10)
-    reference = unpenalized.fit(standardized, labels)
-    theirs = log_loss(reference.predict_proba(standardized)[:, 1], labels)
-    assert 0.05 < theirs < 0.6  # a real overlap, not a degenerate case
-    assert ours <= theirs * 1.005
-    np.testing.assert_allclose(model.layers[0][0][0], reference.coef_[0], rtol=2e-2, atol=2e-2)
+    objectives = []
+    for solver in ("lbfgs", "newton-cholesky"):
+        fitted = LogisticRegression(C=1 / (l2_penalty * len(labels)), solver=solver, tol=1e-12, max_iter=10_000)
+        fitted.fit(standardized, labels)
+        objectives.append(objective_at(standardized, labels, l2_penalty, fitted.coef_[0], fitted.intercept_[0]))
+    return min(objectives)
+
+
+@pytest.mark.parametrize("case", ["overlapping DN", "reflectance 0-1, water 1:100", "collinear and constant bands"])
+def test_default_fit_is_the_exact_optimum(case):
+    """The default (Exact, λ = 1e-4) ends within 1e-6 of scikit-learn's objective, and says it converged."""
+    values, labels = overlapping_classes(3000, seed=2)
+    if case.startswith("reflectance"):
+        values = values / 10_000
+        keep = (labels == 0) | (np.arange(len(labels)) % 67 == 0)  # about 1 water pixel in 100
+        values, labels = values[keep], labels[keep]
+    elif case.startswith("collinear"):
+        values = np.column_stack([values, 2 * values[:, 0] + 3, np.full(len(values), 42.0)])
+    bands = list(range(1, values.shape[1] + 1))
+    lines = []
+    model, history = fit_water_model(values, labels, bands, callbacks=Callbacks(log=lines.append))
+
+    training = model.training
+    standardized = (values - model.mean) / model.std
+    weight, bias = model.layers[0][0][0], model.layers[0][1][0]
+    ours = objective_at(standardized, labels, DEFAULT_L2_PENALTY, weight, bias)
+    assert ours <= scikit_learn_objective(standardized, labels, DEFAULT_L2_PENALTY) + 1e-6
+    assert training["optimizer"] == "newton" and training["l2_penalty"] == DEFAULT_L2_PENALTY
+    assert training["converged"] is True and training["note"] == ""
+    assert training["objective"] == pytest.approx(ours, abs=1e-12)
+    assert training["gradient_norm"] < 1e-6
+    assert history["loss"][-1] == training["final_loss"]
+    outcome = [line for line in lines if "converged:" in line]
+    assert len(outcome) == 1 and "converged: yes" in outcome[0] and "gradient norm" in outcome[0]
+    assert not any(line.startswith("Warning: the fit") for line in lines)
 
 
 def test_l2_penalty_is_scikit_learns_c():
@@ -51,42 +86,98 @@ def test_l2_penalty_is_scikit_learns_c():
     model, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=penalty))
     standardized = (values - values.mean(0)) / values.std(0)
     reference = LogisticRegression(C=1 / (penalty * len(labels)), max_iter=10_000, tol=1e-10).fit(standardized, labels)
-    np.testing.assert_allclose(model.layers[0][0][0], reference.coef_[0], rtol=1e-3, atol=1e-4)
-    np.testing.assert_allclose(model.layers[0][1], reference.intercept_, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(model.layers[0][0][0], reference.coef_[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.layers[0][1], reference.intercept_, rtol=1e-6, atol=1e-6)
     assert model.training["l2_penalty"] == penalty
 
 
-def test_l2_penalty_keeps_probabilities_graded_where_classes_separate():
-    rng = np.random.default_rng(3)
-    labels = (rng.random(2000) < 0.5).astype(np.uint8)
-    values = np.where(labels[:, None] == 1, 500.0, 1500.0) + rng.normal(0, 100.0, (2000, 3))
+def test_maximum_likelihood_on_separable_polygons_says_it_did_not_converge(tmp_path):
+    values, labels = separated_classes()
+    lines = []
+    unpenalized, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=0.0),
+                                     Callbacks(log=lines.append))
+    assert unpenalized.training["converged"] is False
+    assert unpenalized.training["note"] == SEPARATION_NOTE
+    assert any("converged: no" in line for line in lines)
+    assert f"Warning: the fit did not converge. {SEPARATION_NOTE}" in lines
+    path = tmp_path / "model.json"
+    save_model(unpenalized, path)
+    saved = json.loads(path.read_text())["training"]
+    assert saved["converged"] is False and saved["note"] == SEPARATION_NOTE and saved["l2_penalty"] == 0.0
+
+
+def test_the_default_penalty_keeps_probabilities_graded_where_classes_separate():
+    values, labels = separated_classes()
     shoreline = np.linspace(700, 1300, 61)[:, None] * np.ones(3)
+    model, history = fit_water_model(values, labels, [1, 2, 3])
+    assert model.training["converged"] is True
+    probability = model.predict_probability(shoreline)
+    assert ((probability > 0.05) & (probability < 0.95)).sum() >= 10
+    stronger, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=1e-2))
+    assert np.abs(stronger.layers[0][0]).max() < np.abs(model.layers[0][0]).max()
+    assert history["loss"][-1] == pytest.approx(model.training["final_loss"])
 
-    unpenalized, _ = fit_water_model(values, labels, [1, 2, 3])
-    penalized, history = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=1e-3))
 
-    def graded(model):
-        probability = model.predict_probability(shoreline)
-        return int(((probability > 0.05) & (probability < 0.95)).sum())
+def test_a_multi_layer_perceptron_fits_by_lbfgs_to_a_small_gradient():
+    """Two tight clusters a class: no training pixel ends on a ReLU's kink, so the gradient rule can hold."""
+    rng = np.random.default_rng(4)
+    labels = (rng.random(400) < 0.5).astype(np.uint8)
+    values = np.where(labels[:, None] == 1, [600.0, 500.0], [1400.0, 1500.0]) + rng.normal(0, 100.0, (400, 2))
+    lines = []
+    model, history = fit_water_model(values, labels, [1, 2], TrainingSettings(hidden_layers=[4], seed=4),
+                                     Callbacks(log=lines.append))
+    training = model.training
+    assert training["optimizer"] == "lbfgs" and training["converged"] is True and training["note"] == ""
+    assert training["steps"] < 200 and len(history["loss"]) == training["steps"] + 1
+    assert training["gradient_norm"] < 1e-5
+    assert any(line.startswith("L-BFGS after") and "converged: yes" in line for line in lines)
 
-    # Unpenalized, the weights grow until float32 saturates the loss (≈ 1e-10): a near step.
-    assert unpenalized.training["final_loss"] < 1e-6
-    assert graded(penalized) >= 3 * graded(unpenalized)
-    assert np.abs(penalized.layers[0][0]).max() < 0.5 * np.abs(unpenalized.layers[0][0]).max()
-    assert history["loss"][-1] == pytest.approx(penalized.training["final_loss"])
+
+def test_a_multi_layer_perceptron_stuck_on_a_kink_says_so():
+    values, labels = overlapping_classes(1000)
+    lines = []
+    model, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(hidden_layers=[2], seed=1),
+                               Callbacks(log=lines.append))
+    if not model.training["converged"]:  # how most ReLU fits on overlapping classes end
+        assert "kink" in model.training["note"] or "MAX_STEPS" in model.training["note"]
+        assert any(line.startswith("Warning: the fit did not converge.") for line in lines)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_gradient_descent_and_adam_log_their_gap_to_the_optimum(optimizer):
+    values, labels = overlapping_classes(1000)
+    lines = []
+    model, history = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(optimizer=optimizer, max_steps=200),
+                                     Callbacks(log=lines.append))
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    training = model.training
+    exact, _ = fit_water_model(values, labels, [1, 2, 3])
+    assert training["objective_gap"] == pytest.approx(training["objective"] - exact.training["objective"], abs=1e-9)
+    assert training["objective_gap"] > 0
+    assert training["optimizer"] == optimizer and training["converged"] is False
+    gap_lines = [line for line in lines if line.startswith("Objective gap to the exact optimum")]
+    assert len(gap_lines) == 1 and f"{training['objective_gap']:.3g}" in gap_lines[0]
+    # More steps get closer: what the number of steps does.
+    longer, _ = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(optimizer=optimizer, max_steps=400))
+    assert longer.training["objective_gap"] < training["objective_gap"]
+
+
+def test_convergence_is_recorded_in_the_model_file(tmp_path):
+    values, labels = overlapping_classes(500)
+    for settings in (TrainingSettings(), TrainingSettings(optimizer="sgd", max_steps=30)):
+        model, _ = fit_water_model(values, labels, [1, 2, 3], settings)
+        path = tmp_path / "model.json"
+        save_model(model, path)
+        loaded = load_model(path).training
+        for key in ("converged", "gradient_norm", "objective", "note", "stopping_rule", "optimizer"):
+            assert loaded[key] == model.training[key], key
+        assert ("objective_gap" in loaded) == (settings.optimizer == "sgd")
 
 
 def test_negative_l2_penalty_is_refused():
     values, labels = overlapping_classes(200)
     with pytest.raises(WaterLogRegError, match="L2 penalty must be 0 or more"):
         fit_water_model(values, labels, [1, 2, 3], TrainingSettings(l2_penalty=-1))
-
-
-def test_gradient_descent_and_adam_also_descend():
-    values, labels = overlapping_classes(1000)
-    for optimizer in ("sgd", "adam"):
-        _, history = fit_water_model(values, labels, [1, 2, 3], TrainingSettings(optimizer=optimizer, max_steps=200))
-        assert history["loss"][-1] < 0.5 * history["loss"][0]
 
 
 def test_seeded_runs_repeat():

@@ -54,7 +54,7 @@ def assert_plot(report, element_id):
 ])
 def test_training_report(tmp_path, bands, hidden_layers):
     samples = polygon_samples(len(bands), bands=bands)
-    settings = TrainingSettings(validation_fraction=0.4, hidden_layers=hidden_layers, seed=1)
+    settings = TrainingSettings(validation_fraction=0.4, hidden_layers=hidden_layers, seed=1, max_steps=150)
     training = train_water_model(samples, settings)
     path = tmp_path / "report.html"
     write_training_report(path, samples, training, settings={"validation_fraction": 0.4, "bands": bands},
@@ -63,6 +63,10 @@ def test_training_report(tmp_path, bands, hidden_layers):
 
     assert_figures_equal(report.figures, training.figures)
     assert report.figures["final_loss"] == training.model.training["final_loss"]
+    assert report.settings["converged"] == str(training.model.training["converged"])
+    assert report.figures["gradient_norm"] == training.model.training["gradient_norm"]
+    if not hidden_layers:
+        assert report.settings["converged"] == "True" and report.figures["gradient_norm"] < 1e-6
     assert report.settings["figures_source"] == "held-out polygons"
     assert report.settings["threshold"] == "0.5"
     assert report.settings["device"] == "cpu"
@@ -72,10 +76,10 @@ def test_training_report(tmp_path, bands, hidden_layers):
     assert report.counts["training_water"] == np.count_nonzero(training.train_mask & water)
     assert report.counts["validation_land"] == np.count_nonzero(training.validation_mask & land)
     assert report.counts["validation_water_polygons"] == report.counts["validation_land_polygons"] == 2
-    assert report.counts["steps"] == len(training.history["loss"])
+    assert report.counts["steps"] == training.model.training["steps"] == len(training.history["loss"]) - 1
 
     pairs = [f"plot-feature-space-b{a}-b{b}" for a, b in itertools.combinations(bands, 2)]
-    expected = {"plot-loss", "plot-probability-histogram", *pairs}
+    expected = {"plot-loss", "plot-probability-histogram", "plot-reliability", *pairs}
     if len(bands) == 3:
         expected.add("plot-feature-space-3d")
     if len(bands) == 1:
@@ -142,8 +146,58 @@ def test_assessment_report(tmp_path):
     assert report.settings["probability_raster"] == "<b>&map.tif"  # escaped in the file, read back as given
     assert "<b>&map.tif" not in path.read_text()
     assert (report.counts["water"], report.counts["land"]) == (labels.sum(), (1 - labels).sum())
-    assert set(report.images) == {"plot-probability-histogram"}
+    assert set(report.images) == {"plot-probability-histogram", "plot-reliability"}
     assert_plot(report, "plot-probability-histogram")
+    assert_plot(report, "plot-reliability")
+
+
+# Eight pixels whose bins, means and water fractions are easy to work out by hand.
+KNOWN_PROBABILITY = np.array([0.02, 0.08, 0.31, 0.39, 0.35, 0.72, 0.97, 1.0])
+KNOWN_LABELS = np.array([0, 0, 1, 0, 0, 1, 1, 1])
+# bin 0 [0, 0.1): 0.02, 0.08 → mean 0.05, water 0/2; bin 3 [0.3, 0.4): 0.31, 0.39, 0.35 → mean 0.35,
+# water 1/3; bin 7 [0.7, 0.8): 0.72 → 0.72, 1/1; bin 9 [0.9, 1]: 0.97, 1.0 → 0.985, 2/2.
+KNOWN_BINS = {0: (2, 0.05, 0.0), 3: (3, 0.35, 1 / 3), 7: (1, 0.72, 1.0), 9: (2, 0.985, 1.0)}
+
+
+def test_the_reliability_curve_plots_the_hand_computed_bin_means():
+    from water_logreg_plugin.core.report.calibration import calibration_curve, reliability_diagram
+
+    figure = reliability_diagram(calibration_curve(KNOWN_PROBABILITY, KNOWN_LABELS))
+    (observed,) = [line for line in figure.axes[0].lines if line.get_label() == "observed"]
+    expected = np.array([(mean, water) for _, mean, water in KNOWN_BINS.values()])
+    np.testing.assert_allclose(observed.get_xydata(), expected, atol=1e-12)
+    shares = [bar.get_height() for bar in figure.axes[1].patches]
+    np.testing.assert_allclose(shares, [KNOWN_BINS.get(number, (0,))[0] / 8 for number in range(10)], atol=1e-12)
+
+
+def test_the_report_states_the_hand_computed_reliability_brier_and_ece(tmp_path):
+    samples = Samples([1], KNOWN_PROBABILITY[:, None], KNOWN_LABELS, np.arange(8), np.zeros(8), np.zeros(8))
+    figures = accuracy_figures(KNOWN_PROBABILITY, KNOWN_LABELS, 0.5)
+    write_assessment_report(tmp_path / "accuracy.html", samples, figures, 0.5)
+    report = read_report(tmp_path / "accuracy.html")
+    for number in range(10):
+        count, mean, water = KNOWN_BINS.get(number, (0, math.nan, math.nan))
+        assert report.reliability[number, "count"] == count
+        if count:
+            assert report.reliability[number, "mean_predicted"] == pytest.approx(mean, abs=1e-12)
+            assert report.reliability[number, "observed"] == pytest.approx(water, abs=1e-12)
+        else:
+            assert math.isnan(report.reliability[number, "mean_predicted"])
+    brier = np.mean((KNOWN_PROBABILITY - KNOWN_LABELS) ** 2)
+    ece = (2 * 0.05 + 3 * abs(0.35 - 1 / 3) + 1 * abs(0.72 - 1) + 2 * abs(0.985 - 1)) / 8
+    assert report.figures["brier"] == pytest.approx(brier, abs=1e-15)
+    assert report.figures["ece"] == pytest.approx(ece, abs=1e-12)
+    assert "Calibration on the validation polygons" in report.text
+
+
+def test_no_reliability_curve_for_values_that_are_not_probabilities(tmp_path):
+    values = np.array([0.0, 10.0, 200.0, 255.0])
+    labels = np.array([0, 0, 1, 1])
+    samples = Samples([1], values[:, None], labels, np.arange(4), np.zeros(4), np.zeros(4))
+    write_assessment_report(tmp_path / "accuracy.html", samples, accuracy_figures(values, labels, 128), 128)
+    report = read_report(tmp_path / "accuracy.html")
+    assert "plot-reliability" not in report.images and report.reliability == {}
+    assert math.isnan(report.figures["brier"]) and math.isnan(report.figures["ece"])
 
 
 def test_written_atomically(tmp_path):

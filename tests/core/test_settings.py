@@ -9,11 +9,16 @@ from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
 from water_logreg_plugin.core.settings import DEFAULT_LEARNING_RATE, TrainingSettings, parse_hidden_layers
 
 
-def test_defaults_are_logistic_regression_by_lbfgs():
+def test_defaults_are_logistic_regression_by_the_exact_fit_with_a_small_penalty():
     settings = TrainingSettings()
-    assert settings.hidden_layers == () and settings.optimizer == "lbfgs" and settings.max_steps == 500
-    assert settings.step_size == DEFAULT_LEARNING_RATE["lbfgs"]
-    assert settings.validation_fraction == 0.2 and settings.threshold == 0.5 and settings.l2_penalty == 0.0
+    assert settings.hidden_layers == () and settings.optimizer == "exact" and settings.max_steps == 500
+    assert settings.step_size == DEFAULT_LEARNING_RATE["exact"]
+    assert settings.validation_fraction == 0.2 and settings.threshold == 0.5 and settings.l2_penalty == 1e-4
+
+
+@pytest.mark.parametrize("earlier_name", ["lbfgs", "newton", "LBFGS"])
+def test_earlier_optimizer_names_mean_the_exact_fit(earlier_name):
+    assert TrainingSettings(optimizer=earlier_name).optimizer == "exact"
 
 
 def test_settings_are_normalised_and_frozen():
@@ -25,7 +30,7 @@ def test_settings_are_normalised_and_frozen():
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"optimizer": "newton"}, "Unknown optimiser 'newton'; choose one of lbfgs, adam, sgd."),
+    ({"optimizer": "bfgs"}, "Unknown optimiser 'bfgs'; choose one of exact, adam, sgd."),
     ({"max_steps": 0}, "The number of optimiser steps must be at least 1."),
     ({"learning_rate": -0.1}, "The learning rate must be greater than 0."),
     ({"learning_rate": float("nan")}, "The learning rate must be greater than 0."),

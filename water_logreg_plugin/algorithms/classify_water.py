@@ -29,12 +29,14 @@ class ClassifyWater(WaterLogRegAlgorithm):
             "the water-probability map of the raster.\n\n"
             "Give a raster, the bands to use, a polygon layer (any CRS) and the field that "
             "says which polygons are water. Some polygons are held out to measure the map: "
-            "overall accuracy, precision, recall, F1, IoU, kappa and log-loss appear in the "
-            "log and as outputs.\n\n"
+            "overall accuracy, precision, recall, F1, IoU, kappa, log-loss, Brier score and "
+            "expected calibration error appear in the log and as outputs, with whether the fit "
+            "converged (CONVERGED, GRADIENT_NORM).\n\n"
             "Outputs: the probability raster (0 land … 1 water, styled with a water ramp when "
             "loaded), optionally the model file to reuse with 'Predict water probability' on "
             "other scenes, a 0/1 water mask, and an HTML report (loss curve, samples and decision "
-            "boundary in feature space, coefficients, confusion matrix, probability histogram) "
+            "boundary in feature space, coefficients, confusion matrix, probability histogram, "
+            "reliability curve) "
             "that opens from the Results Viewer.\n\n"
             "Hidden layers, e.g. '16,16', fits a multi-layer perceptron instead, for "
             "water that no plane in feature space separates from land."
@@ -63,6 +65,7 @@ class ClassifyWater(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.FINAL_LOSS, self.tr("Final training loss")))
         self.addOutput(QgsProcessingOutputNumber(self.WATER_FRACTION,
                                                  self.tr("Fraction of valid pixels that are water")))
+        declared.add_convergence_outputs(self)
         declared.add_figure_outputs(self)
 
     def run_algorithm(self, parameters, context, feedback):
@@ -93,5 +96,6 @@ class ClassifyWater(WaterLogRegAlgorithm):
             OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask, OUTPUT_REPORT=report_path,
             DEVICE_USED=training.model.training["device"],
             FINAL_LOSS=training.model.training["final_loss"],
+            **declared.convergence_outputs(training.model.training),
             WATER_FRACTION=result.prediction.water_fraction,
         )

@@ -35,14 +35,17 @@ class TrainModel(WaterLogRegAlgorithm):
         return self.tr(
             "Fits P(water) = σ(Aᵀx + b) with PyTorch on the pixels from 'Sample training "
             "pixels': the bands are standardized with the samples' mean and standard deviation, "
-            "and A, b minimise the binary cross-entropy (full batch, L-BFGS by default), on a "
-            "CUDA GPU when there is one.\n\n"
+            "and A, b minimise the mean binary cross-entropy + λ/2·‖A‖² (L2_PENALTY, default 1e-4): "
+            "by default exactly, with Newton's method in float64, on a CUDA GPU when there is one. "
+            "The log and the outputs CONVERGED and GRADIENT_NORM say whether the fit reached the "
+            "optimum.\n\n"
             "Whole polygons are held out for validation (VALIDATION_FRACTION), so the accuracy "
             "figures tell how the map does away from the training areas.\n\n"
             "Output: a model file (JSON, safe to share: it holds numbers only) for 'Predict "
-            "water probability', the device used, the final training loss and the accuracy figures, and "
+            "water probability', the device used, the final training loss, whether the fit converged, the "
+            "accuracy and calibration figures (Brier score, ECE), and "
             "optionally an HTML report with the loss curve, the samples and the decision boundary "
-            "in feature space, the coefficients and the confusion matrix.\n\n"
+            "in feature space, the coefficients, the confusion matrix and the reliability curve.\n\n"
             "HIDDEN_LAYERS, e.g. '16,16', stacks dense layers with ReLU: a multi-layer perceptron "
             "for water that no plane separates from land."
         )
@@ -70,6 +73,7 @@ class TrainModel(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputHtml(self.MODEL_LOCATION, self.tr("Where the model file is")))
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, self.tr("Device used")))
         self.addOutput(QgsProcessingOutputNumber(self.FINAL_LOSS, self.tr("Final training loss")))
+        declared.add_convergence_outputs(self)
         declared.add_figure_outputs(self)
 
     def run_algorithm(self, parameters, context, feedback):
@@ -92,6 +96,7 @@ class TrainModel(WaterLogRegAlgorithm):
             MODEL_LOCATION=say_where_the_model_is(model_path, feedback),
             DEVICE_USED=result.model.training["device"],
             FINAL_LOSS=result.model.training["final_loss"],
+            **declared.convergence_outputs(result.model.training),
         )
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+CALIBRATION_BINS = 10
+"""Equal-width bins of P(water) for the reliability curve and the ECE of the report and outputs."""
+
 
 @dataclass(frozen=True)
 class ReliabilityBin:

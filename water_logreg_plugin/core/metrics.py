@@ -1,9 +1,11 @@
-"""Accuracy figures of a water map against reference labels."""
+"""Accuracy and calibration figures of a water map against reference labels."""
 
 import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from .calibration import CALIBRATION_BINS, brier_score, expected_calibration_error
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ FIGURE_TABLE = (
     Figure("iou", "IoU of water", "IOU", "IoU"),
     Figure("kappa", "Cohen's kappa", "KAPPA", "kappa"),
     Figure("log_loss", "Log-loss", "LOG_LOSS", "log-loss"),
+    Figure("brier", "Brier score", "BRIER", "Brier"),
+    Figure("ece", f"Expected calibration error ({CALIBRATION_BINS} bins)", "ECE", "ECE"),
     Figure("true_water", "Water pixels called water", "TRUE_WATER", "water called water", confusion=True),
     Figure("false_water", "Land pixels called water", "FALSE_WATER", "land called water", confusion=True),
     Figure("false_land", "Water pixels called land", "FALSE_LAND", "water called land", confusion=True),
@@ -42,9 +46,11 @@ def log_loss(probability, labels):
 
 
 def accuracy_figures(probability, labels, threshold=0.5):
-    """Overall accuracy, precision/recall/F1/IoU of water, Cohen's kappa, log-loss, confusion.
+    """Overall accuracy, precision/recall/F1/IoU of water, Cohen's kappa, log-loss, Brier score,
+    expected calibration error (CALIBRATION_BINS bins), confusion.
 
-    Ratios with an empty denominator are NaN (e.g. precision when nothing is called water).
+    Ratios with an empty denominator are NaN (e.g. precision when nothing is called water), and so
+    are the Brier score and ECE of values that are not all probabilities (a raster of 0–255, say).
     """
     labels = np.asarray(labels).astype(bool)
     predicted = np.asarray(probability) >= threshold
@@ -73,12 +79,21 @@ def accuracy_figures(probability, labels, threshold=0.5):
         "iou": ratio(true_water, true_water + false_water + false_land),
         "kappa": ratio(observed - expected, 1 - expected) if expected != 1 else math.nan,
         "log_loss": log_loss(probability, labels) if total else math.nan,
+        **_calibration(probability, labels),
         "true_water": true_water,
         "false_water": false_water,
         "false_land": false_land,
         "true_land": true_land,
         "pixels": total,
     }
+
+
+def _calibration(probability, labels):
+    probability = np.asarray(probability, dtype=np.float64)
+    if not len(probability) or not np.all((probability >= 0) & (probability <= 1)):
+        return {"brier": math.nan, "ece": math.nan}
+    return {"brier": brier_score(probability, labels),
+            "ece": expected_calibration_error(probability, labels, CALIBRATION_BINS)}
 
 
 def format_figures(figures, title):
@@ -91,6 +106,7 @@ def format_figures(figures, title):
         f"{title}: {figures['pixels']} {_SHORT['pixels']}",
         f"  {ratios('overall_accuracy', 'kappa', 'log_loss')}",
         f"  water: {ratios('precision', 'recall', 'f1', 'iou')}",
+        f"  calibration: {ratios('brier', 'ece')} ({CALIBRATION_BINS} bins)",
         "  confusion (rows reference, columns predicted):",
         "               water      land",
         f"    water  {figures['true_water']:>9} {figures['false_land']:>9}",

@@ -11,19 +11,23 @@ from dataclasses import dataclass
 
 from .errors import WaterLogRegError
 
-OPTIMIZERS = ("lbfgs", "adam", "sgd")
-DEFAULT_LEARNING_RATE = {"lbfgs": 1.0, "adam": 0.05, "sgd": 0.5}
+# "exact": Newton's method for logistic regression, L-BFGS with a line search for an MLP; both
+# stop on a rule of the gradient (Newton: its decrement). "lbfgs" and "newton", earlier names, mean the same.
+OPTIMIZERS = ("exact", "adam", "sgd")
+OPTIMIZER_ALIASES = {"lbfgs": "exact", "newton": "exact"}
+DEFAULT_LEARNING_RATE = {"exact": 1.0, "adam": 0.05, "sgd": 0.5}  # Newton's method takes none
 DEFAULT_MAX_STEPS = 500
+DEFAULT_L2_PENALTY = 1e-4  # measured: docs/FIT.md, "The default L2_PENALTY"
 MAX_LAYER_SIZE = 4096
 
 
 @dataclass(frozen=True)
 class TrainingSettings:
     hidden_layers: tuple = ()  # () is logistic regression; (16, 16) a multi-layer perceptron
-    optimizer: str = "lbfgs"
+    optimizer: str = "exact"
     learning_rate: float = None  # None (or 0): the optimiser's DEFAULT_LEARNING_RATE
     max_steps: int = DEFAULT_MAX_STEPS
-    l2_penalty: float = 0.0  # λ of λ/2·Σw²; 0 is maximum likelihood
+    l2_penalty: float = DEFAULT_L2_PENALTY  # λ of λ/2·Σw²; 0 is maximum likelihood
     validation_fraction: float = 0.2  # share of each class's polygons held out
     device: str = "auto"
     seed: int = 0
@@ -31,7 +35,8 @@ class TrainingSettings:
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layers", tuple(int(size) for size in self.hidden_layers or ()))
-        object.__setattr__(self, "optimizer", (self.optimizer or "lbfgs").lower())
+        optimizer = (self.optimizer or "exact").lower()
+        object.__setattr__(self, "optimizer", OPTIMIZER_ALIASES.get(optimizer, optimizer))
         if self.optimizer not in OPTIMIZERS:
             raise WaterLogRegError(f"Unknown optimiser '{self.optimizer}'; choose one of {', '.join(OPTIMIZERS)}.")
         if self.max_steps < 1:

@@ -51,6 +51,7 @@ class FitReport:
     note: str = ""  # why it did not converge; empty when it did
     objective_history: list = field(default_factory=list)  # at the start and after each step
     loss_history: list = field(default_factory=list)  # the same points' mean cross-entropy, no penalty
+    parameter_history: list = field(default_factory=list)  # the same points' (A, b) as arrays of d + 1
 
 
 def fit_logistic_regression(
@@ -126,6 +127,7 @@ def fit_logistic_regression(
         report.gradient_norm = float(gradient.norm())
         report.objective_history.append(report.objective)
         report.loss_history.append(float(loss.detach()))
+        report.parameter_history.append(parameters.detach().cpu().numpy().copy())
         if not math.isfinite(report.objective):
             report.note = f"The objective became {report.objective} at Newton step {iteration}."
             break

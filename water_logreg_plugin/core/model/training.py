@@ -1,14 +1,18 @@
-"""Fitting the water model with torch: full-batch minimisation of the binary cross-entropy.
+"""Fitting the water model with torch: the optimum of the mean cross-entropy + λ/2·‖A‖².
 
 "PyTorch is numpy with gradients": the binary cross-entropy of the training pixels is a
-function of A and b, autograd gives ∂L/∂A and ∂L/∂b, and an optimiser steps downhill.
-The default optimiser is full-batch L-BFGS, which reaches the maximum-likelihood solution
-in tens of steps; plain gradient descent (SGD, learning rate η) and Adam are there too.
+function of A and b, and autograd gives its gradient. By default (optimizer "exact") a
+logistic regression is fitted by Newton's method in float64 (core.solver), which reaches the
+optimum to rounding and stops on the Newton decrement; a multi-layer perceptron by L-BFGS with
+a strong-Wolfe line search, stopping when the gradient is small. Plain gradient descent (SGD,
+learning rate η) and Adam, the course's optimisers, run their steps and are told how far they
+ended from the optimum. Every fit records whether it converged and its final gradient norm.
 """
 
 import datetime
 import math
 import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,138 +21,294 @@ from ..device import resolve_device
 from ..errors import WaterLogRegError
 from ..sampling import missing_class
 from ..settings import DEFAULT_SETTINGS
+from ..solver import (
+    LBFGS_GRADIENT_TOLERANCE,
+    NEWTON_TOLERANCE,
+    fit_logistic_regression,
+    gradient_norm_of,
+    lbfgs_converged,
+    lbfgs_step,
+    make_lbfgs,
+    objective_at,
+)
 from .network import WaterModel, build_network
 
-# L-BFGS stops when the loss changes by less than this (relative) for a few steps: that is
-# the float32 resolution of a mean log-loss, i.e. the optimum as far as it can be seen.
-CONVERGENCE_TOLERANCE = 1e-7
-CONVERGENCE_PATIENCE = 3
+NEWTON_RULE = f"Newton decrement²/2 ≤ {NEWTON_TOLERANCE:g}"
+GRADIENT_RULE = f"‖∇f‖∞ ≤ {LBFGS_GRADIENT_TOLERANCE:g} · max(1, |f|)"
+OPTIMIZER_NAMES = {"newton": "Newton's method", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "Gradient descent (SGD)"}
+KINK_TOLERANCE = 1e-6  # a ReLU input this close to 0 (standardized units) sits on its kink
+
+
+@dataclass
+class _Fit:
+    """What one of the fits below hands back: the layers and how the fit ended."""
+
+    optimizer: str  # the method that ran: newton, lbfgs, adam or sgd
+    layers: list
+    history: dict
+    steps: int
+    converged: bool
+    gradient_norm: float  # Euclidean norm of the objective's gradient over all parameters, at the end
+    objective: float  # mean cross-entropy + λ/2·‖weights‖² at the end
+    final_loss: float  # mean cross-entropy at the end
+    stopping_rule: str
+    device: str
+    note: str = ""
+    extra: dict = field(default_factory=dict)  # learning_rate, objective_gap: where they apply
+    messages: list = field(default_factory=list)  # logged after the outcome
 
 
 def fit_water_model(values, labels, bands, settings=DEFAULT_SETTINGS, callbacks=QUIET, validation=None,
                     training_info=None):
-    """Fit the model by full-batch minimisation of the binary cross-entropy.
+    """Fit the model: minimise the mean binary cross-entropy + λ/2·‖A‖² on standardized bands.
 
     values: (pixels, bands); labels: 1 water, 0 land; settings: a TrainingSettings (its
     validation_fraction and threshold are the workflow's); validation: optional (values, labels)
-    whose loss is recorded at each step. Returns (WaterModel, history) where history holds
-    the per-step training and validation losses (binary cross-entropy, the penalty left out).
+    whose loss is recorded along the fit. Returns (WaterModel, history): history holds the
+    training and validation losses (binary cross-entropy, the penalty left out) at the start
+    and after each step.
 
-    settings.l2_penalty λ adds λ/2·Σw² over the weights (not the biases, in standardized units) to the
-    mean cross-entropy. 0, the default, is maximum likelihood; where water and land separate
-    perfectly that drives the weights without bound and P(water) becomes a 0/1 step, so a
-    small λ (1e-3) keeps probabilities graded across shorelines. It equals scikit-learn's
-    LogisticRegression(C=1/(λ·pixels)).
+    settings.l2_penalty λ adds λ/2·Σw² over the weights (not the biases, in standardized units);
+    it equals scikit-learn's LogisticRegression(C=1/(λ·pixels)). The default 1e-4 makes the
+    optimum unique and finite (docs/FIT.md); 0 is maximum likelihood, which has no finite
+    optimum where the polygons separate water from land: the fit then stops with converged
+    False and says so. The model's training block records converged, gradient_norm,
+    objective, note and stopping_rule (and objective_gap for SGD and Adam on logistic regression).
     """
-    import torch
-
-    optimizer, learning_rate, l2_penalty = settings.optimizer, settings.step_size, settings.l2_penalty
-    hidden_layers, max_steps, seed, log = settings.hidden_layers, settings.max_steps, settings.seed, callbacks.log
     values = np.asarray(values, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.float64)
     _check_training_data(values, labels, bands)
 
-    mean, std = _standardization(values, bands, log)
-    torch_device = resolve_device(settings.device)
-    log(f"Training a {'logistic regression' if not hidden_layers else 'multi-layer perceptron'} "
-        f"on {torch_device.type.upper()} with {optimizer.upper()}, learning rate {learning_rate:g}.")
-
-    generator = torch.Generator().manual_seed(int(seed))
-    network = build_network(len(bands), list(hidden_layers), generator).to(torch_device)
-    features = torch.as_tensor((values - mean) / std, dtype=torch.float32, device=torch_device)
-    targets = torch.as_tensor(labels, dtype=torch.float32, device=torch_device)
+    mean, std, features, constant = _standardization(values, bands, callbacks.log)
     if validation is not None and len(validation[1]):
-        validation_features = torch.as_tensor(
-            (np.asarray(validation[0], dtype=np.float64) - mean) / std,
-            dtype=torch.float32, device=torch_device,
-        )
-        validation_targets = torch.as_tensor(validation[1], dtype=torch.float32, device=torch_device)
+        validation = ((np.asarray(validation[0], dtype=np.float64) - mean) / std,
+                      np.asarray(validation[1], dtype=np.float64))
     else:
-        validation_features = None
+        validation = None
+    device = resolve_device(settings.device)
+
+    started = time.perf_counter()
+    if not settings.hidden_layers and settings.optimizer == "exact":
+        fit = _newton_fit(features, labels, validation, settings, device, callbacks)
+    else:
+        fit = _torch_fit(features, labels, validation, settings, device, callbacks)
+    seconds = time.perf_counter() - started
+    fit.layers[0][0][:, constant] = 0.0  # a constant band tells nothing; rounding may leave 1e-16
+    _log_outcome(fit, seconds, callbacks.log)
+
+    import torch
+
+    training = {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "water_pixels": int(np.count_nonzero(labels == 1)),
+        "land_pixels": int(np.count_nonzero(labels == 0)),
+        "final_loss": fit.final_loss,
+        "steps": fit.steps,
+        "optimizer": fit.optimizer,
+        **fit.extra,
+        "l2_penalty": float(settings.l2_penalty),
+        "converged": bool(fit.converged),
+        "gradient_norm": _finite_or_none(fit.gradient_norm),
+        "objective": _finite_or_none(fit.objective),
+        "stopping_rule": fit.stopping_rule,
+        "note": fit.note,
+        "seed": int(settings.seed),
+        "device": fit.device,
+        "seconds": seconds,
+        "torch_version": torch.__version__,
+    }
+    training.update(training_info or {})
+    return WaterModel(list(bands), mean, std, fit.layers, training), fit.history
+
+
+def _newton_fit(features, labels, validation, settings, device, callbacks):
+    """Logistic regression by Newton's method in float64 (core.solver)."""
+    if device.type == "mps":
+        # MPS has no float64; the solver's work beyond one pass over the pixels is a (d+1)² system.
+        callbacks.log("Newton's method runs on the CPU: MPS (the Apple GPU) computes no float64.")
+        device = resolve_device("cpu")
+    callbacks.log(f"Training a logistic regression on {device.type.upper()} by Newton's method (float64), "
+                  f"L2 penalty λ = {settings.l2_penalty:g}.")
+    # The solver's own summary line is replaced by _log_outcome's, which every optimiser shares.
+    weight, bias, report = fit_logistic_regression(
+        features, labels, settings.l2_penalty, device, replace(callbacks, log=lambda _text: None),
+        max_iterations=settings.max_steps,
+    )
+    history = {"loss": list(report.loss_history), "validation_loss": []}
+    if validation is not None:
+        history["validation_loss"] = [objective_at(*validation, 0.0, point[:-1], point[-1])
+                                      for point in report.parameter_history]
+    return _Fit(
+        optimizer="newton", layers=[(weight[np.newaxis, :].copy(), np.array([bias]))], history=history,
+        steps=report.iterations, converged=report.converged, gradient_norm=report.gradient_norm,
+        objective=report.objective, final_loss=report.loss_history[-1], stopping_rule=NEWTON_RULE,
+        device=device.type, note=report.note,
+    )
+
+
+def _torch_fit(features, labels, validation, settings, device, callbacks):
+    """An MLP by L-BFGS (optimizer "exact"), or either model by Adam or gradient descent."""
+    import torch
+
+    optimizer = "lbfgs" if settings.optimizer == "exact" else settings.optimizer
+    learning_rate, l2_penalty, log = settings.step_size, settings.l2_penalty, callbacks.log
+    # float64, so that the gradient can get as small as the stopping rule asks; MPS has none.
+    dtype = torch.float32 if device.type == "mps" else torch.float64
+    kind = "logistic regression" if not settings.hidden_layers else "multi-layer perceptron"
+    log(f"Training a {kind} on {device.type.upper()} with {OPTIMIZER_NAMES[optimizer]}, learning rate "
+        f"{learning_rate:g}, L2 penalty λ = {l2_penalty:g}"
+        + (" (float32: MPS computes no float64)." if dtype == torch.float32 else "."))
+
+    generator = torch.Generator().manual_seed(int(settings.seed))
+    network = build_network(features.shape[1], list(settings.hidden_layers), generator).to(device, dtype)
+    x = torch.as_tensor(features, dtype=dtype, device=device)
+    y = torch.as_tensor(labels, dtype=dtype, device=device)
+    if validation is not None:
+        validation = (torch.as_tensor(validation[0], dtype=dtype, device=device),
+                      torch.as_tensor(validation[1], dtype=dtype, device=device))
     loss_function = torch.nn.BCEWithLogitsLoss()
-    step_optimizer = _make_optimizer(optimizer, network.parameters(), learning_rate)
-
-    weights = [module.weight for module in network if isinstance(module, torch.nn.Linear)]
     parameters = list(network.parameters())
-    last = {}  # L-BFGS's latest evaluation: parameter values, loss, gradients
-
-    def penalty():
-        return 0.5 * l2_penalty * sum(weight.square().sum() for weight in weights)
+    weights = [module.weight for module in network if isinstance(module, torch.nn.Linear)]
+    if optimizer == "lbfgs":
+        step_optimizer = make_lbfgs(parameters, learning_rate)
+    elif optimizer == "adam":
+        step_optimizer = torch.optim.Adam(parameters, lr=learning_rate)
+    else:
+        step_optimizer = torch.optim.SGD(parameters, lr=learning_rate)
+    last = {}  # the latest evaluation: parameter values, objective, data loss, gradients
 
     def closure():
-        # An L-BFGS step (one iteration) begins by evaluating where the previous step's line
-        # search ended; that point was just evaluated, so its loss and gradient are reused
-        # (a third fewer passes over the pixels, measured on 1 M samples).
+        # An L-BFGS step begins by evaluating where the previous step's line search ended, and
+        # lbfgs_step evaluates it once more for its rule; that point was just evaluated, so its
+        # objective and gradient are reused (a third fewer passes over the pixels, 1 M samples).
         if last and all(torch.equal(parameter, value) for parameter, value in zip(parameters, last["at"])):
             for parameter, gradient in zip(parameters, last["gradients"]):
                 parameter.grad = gradient.clone()
-            return last["loss"]
+            return last["objective"]
         step_optimizer.zero_grad()
-        loss = loss_function(network(features).squeeze(1), targets)
-        if l2_penalty:
-            loss = loss + penalty()
-        loss.backward()
-        if optimizer == "lbfgs":
-            last.update(at=[parameter.detach().clone() for parameter in parameters], loss=loss.detach(),
-                        gradients=[parameter.grad.detach().clone() for parameter in parameters])
-        return loss
-
-    def cross_entropy(inputs, outputs):
-        with torch.no_grad():
-            return float(loss_function(network(inputs).squeeze(1), outputs))
+        loss = loss_function(network(x).squeeze(1), y)
+        objective = loss + 0.5 * l2_penalty * sum(weight.square().sum() for weight in weights)
+        objective.backward()
+        last.update(at=[parameter.detach().clone() for parameter in parameters], objective=objective.detach(),
+                    loss=float(loss.detach()), gradients=[parameter.grad.detach().clone() for parameter in parameters])
+        return objective
 
     history = {"loss": [], "validation_loss": []}
-    objectives = []  # what the optimiser minimises: the cross-entropy plus the penalty
-    started = time.perf_counter()
-    quiet_steps = 0
-    for step in range(max_steps):
-        callbacks.check_canceled()
-        # step() returns the objective where the step began; the curves show the data's
-        # cross-entropy there, so the penalty at that point is taken off and the validation
-        # loss is taken before the step too.
-        with torch.no_grad():
-            start_penalty = float(penalty()) if l2_penalty else 0.0
-        if validation_features is not None:
-            history["validation_loss"].append(cross_entropy(validation_features, validation_targets))
-        objective = step_optimizer.step(closure).item()
-        loss = objective - start_penalty
+
+    def record():
+        """The data loss at the point last evaluated, and the held-out loss there."""
+        history["loss"].append(last["loss"])
+        if validation is not None:
+            with torch.no_grad():
+                held_out = loss_function(network(validation[0]).squeeze(1), validation[1])
+            history["validation_loss"].append(float(held_out))
+
+    def checked(objective, step):
         if not math.isfinite(objective):
             raise WaterLogRegError(
-                f"Training diverged at step {step + 1} (the loss became {objective}); "
-                "lower the learning rate or use the L-BFGS optimiser."
+                f"Training diverged at step {step} (the loss became {objective}); "
+                "lower the learning rate or use the Exact optimiser."
             )
-        history["loss"].append(loss)
-        objectives.append(objective)
-        callbacks.progress((step + 1) / max_steps)
-        if optimizer == "lbfgs" and step > 0:
-            change = abs(objectives[-2] - objective)
-            quiet_steps = quiet_steps + 1 if change <= CONVERGENCE_TOLERANCE * max(objective, 1e-12) else 0
-            if quiet_steps >= CONVERGENCE_PATIENCE:
-                break
-    final_loss = cross_entropy(features, targets)
-    seconds = time.perf_counter() - started
-    log(f"Final training loss {final_loss:.6f} after {len(history['loss'])} steps ({seconds:.2f} s).")
+        return objective
+
+    closure()
+    record()
+    steps, stopped = 0, False
+    for step in range(1, settings.max_steps + 1):
+        callbacks.check_canceled()
+        if optimizer == "lbfgs":
+            objective, _, stopped, _ = lbfgs_step(step_optimizer, closure)
+            checked(objective, step)
+        else:
+            checked(float(step_optimizer.step(closure)), step)
+            closure()  # the new point, for the curve; the next step's closure() reuses it
+        record()
+        steps = step
+        callbacks.progress(step / settings.max_steps)
+        if stopped:
+            break
+    objective = float(checked(float(closure()), steps))
+    gradient = gradient_norm_of(parameters)
+    converged = lbfgs_converged(gradient, objective)
+    callbacks.progress(1.0)
 
     layers = [
         (module.weight.detach().cpu().double().numpy(), module.bias.detach().cpu().double().numpy())
         for module in network if isinstance(module, torch.nn.Linear)
     ]
-    training = {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "water_pixels": int(np.count_nonzero(labels == 1)),
-        "land_pixels": int(np.count_nonzero(labels == 0)),
-        "final_loss": final_loss,
-        "steps": len(history["loss"]),
-        "optimizer": optimizer,
-        "learning_rate": learning_rate,
-        "l2_penalty": float(l2_penalty),
-        "seed": int(seed),
-        "device": torch_device.type,
-        "seconds": seconds,
-        "torch_version": torch.__version__,
-    }
-    training.update(training_info or {})
-    return WaterModel(list(bands), mean, std, layers, training), history
+    fit = _Fit(
+        optimizer=optimizer, layers=layers, history=history, steps=steps, converged=converged,
+        gradient_norm=gradient_norm_of(parameters, order=2), objective=objective, final_loss=last["loss"],
+        stopping_rule=GRADIENT_RULE, device=device.type, extra={"learning_rate": learning_rate},
+    )
+    if not converged:
+        kinks = _pixels_on_a_kink(network, x) if stopped else 0
+        fit.note = _torch_note(optimizer, steps, settings.max_steps, stopped, gradient, kinks)
+    if optimizer != "lbfgs" and not settings.hidden_layers:
+        _add_objective_gap(fit, features, labels, l2_penalty, device, log)
+    return fit
+
+
+def _torch_note(optimizer, steps, max_steps, stopped, gradient, kinks):
+    name = OPTIMIZER_NAMES[optimizer]
+    if stopped and kinks:
+        # Measured: most ReLU fits on overlapping classes end so (docs/FIT.md, "L-BFGS").
+        return (f"{name} stopped after {steps} steps on a kink of the objective: {kinks} training "
+                f"{'pixel sits' if kinks == 1 else 'pixels sit'} where a hidden unit's ReLU switches (its "
+                f"input within {KINK_TOLERANCE:g} of 0), so the objective has no gradient there and the rule "
+                f"{GRADIENT_RULE} cannot be met (∞-norm {gradient:.3g}). The point may be a minimum that a "
+                "gradient cannot confirm, or a kink the line search cannot cross.")
+    if stopped:
+        return (f"{name} stopped after {steps} steps: its line search found no lower objective at the "
+                f"computer's precision, with the gradient (∞-norm {gradient:.3g}) still above the rule "
+                f"{GRADIENT_RULE}.")
+    advice = ("raise MAX_STEPS" if optimizer == "lbfgs"
+              else "raise MAX_STEPS or the learning rate η, or choose the Exact optimiser")
+    return (f"{name} ran its {max_steps} steps and the gradient (∞-norm {gradient:.3g}) is still above the "
+            f"rule {GRADIENT_RULE}; {advice}.")
+
+
+def _pixels_on_a_kink(network, x):
+    """How many training pixels put some hidden unit's ReLU input within KINK_TOLERANCE of 0."""
+    import torch
+
+    on_a_kink = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    hidden = x
+    with torch.no_grad():
+        for module in network:
+            hidden = module(hidden)
+            if isinstance(module, torch.nn.Linear) and module is not network[-1]:
+                on_a_kink |= (hidden.abs() <= KINK_TOLERANCE).any(dim=1)
+    return int(on_a_kink.sum())
+
+
+def _add_objective_gap(fit, features, labels, l2_penalty, device, log):
+    """How far SGD or Adam ended above the exact optimum: what η and the steps bought."""
+    weight, bias = fit.layers[0][0][0], float(fit.layers[0][1][0])
+    _, _, exact = fit_logistic_regression(features, labels, l2_penalty, "cpu" if device.type == "mps" else device)
+    gap = objective_at(features, labels, l2_penalty, weight, bias) - exact.objective
+    fit.extra["objective_gap"] = _finite_or_none(gap)
+    fit.messages.append(
+        f"Objective gap to the exact optimum: {gap:.3g} (this fit {fit.objective:.10g}, Newton's method "
+        f"{exact.objective:.10g}). More steps or a larger learning rate η shrink it; too large an η diverges.")
+    if exact.note:
+        fit.messages.append(
+            f"The exact fit has no optimum either, so the gap is measured against where it stopped: {exact.note}")
+
+
+def _log_outcome(fit, seconds, log):
+    log(f"{OPTIMIZER_NAMES[fit.optimizer]} after {fit.steps} steps ({seconds:.2f} s): converged: "
+        f"{'yes' if fit.converged else 'no'}; gradient norm {fit.gradient_norm:.3g}, objective "
+        f"{fit.objective:.10g}, final training loss {fit.final_loss:.6f} (stopping rule: {fit.stopping_rule}).")
+    if not fit.converged:
+        log(f"Warning: the fit did not converge. {fit.note}")
+    for message in fit.messages:
+        log(message)
+
+
+def _finite_or_none(number):
+    """JSON has no NaN or infinity: a figure that is not finite is recorded as null."""
+    return float(number) if math.isfinite(number) else None
 
 
 def _check_training_data(values, labels, bands):
@@ -167,25 +327,21 @@ def _check_training_data(values, labels, bands):
 
 
 def _standardization(values, bands, log):
-    """Training mean and standard deviation; a constant band keeps σ = 1 and gets no weight."""
-    mean = values.mean(axis=0)
-    std = values.std(axis=0)
-    for band, band_mean, band_std in zip(bands, mean, std):
-        if not band_std > 0:
-            log(f"Warning: band {band} is constant ({band_mean:g}) over the samples; it cannot "
-                "tell water from land and is ignored by the model.")
-    return mean, np.where(std > 0, std, 1.0)
+    """Training mean and standard deviation, the standardized values, and which bands are constant.
 
-
-def _make_optimizer(name, parameters, learning_rate):
-    import torch
-
-    if name == "lbfgs":
-        # One L-BFGS iteration per step() so every step can be canceled and logged.
-        return torch.optim.LBFGS(
-            parameters, lr=learning_rate, max_iter=1, history_size=20,
-            line_search_fn="strong_wolfe", tolerance_grad=1e-10, tolerance_change=1e-14,
-        )
-    if name == "adam":
-        return torch.optim.Adam(parameters, lr=learning_rate)
-    return torch.optim.SGD(parameters, lr=learning_rate)
+    A band whose spread is within rounding of its mean (σ ≤ 1e-12·|mean|) is constant: it keeps
+    σ = 1, its standardized values are exactly 0, and it gets no weight. The sums are matrix
+    products, 3× faster than numpy's column reductions (1 M × 4, one thread).
+    """
+    count = len(values)
+    mean = np.ones(count) @ values / count
+    deviation = values - mean
+    std = np.sqrt(np.einsum("ij,ij->j", deviation, deviation) / count)
+    constant = ~(std > 1e-12 * np.abs(mean))
+    for band, band_mean in zip(np.asarray(bands)[constant], mean[constant]):
+        log(f"Warning: band {band} is constant ({band_mean:g}) over the samples; it cannot "
+            "tell water from land and is ignored by the model.")
+    std = np.where(constant, 1.0, std)
+    deviation /= std
+    deviation[:, constant] = 0.0
+    return mean, std, deviation, constant

@@ -29,6 +29,7 @@ from ..metrics import FIGURE_TABLE
 from ..raster import atomic_output
 from . import figures as plots
 from . import index_comparison as index_plots
+from .calibration import calibration_curve, reliability_diagram
 
 # Pairs of bands drawn in feature space; a 10-band model has 45 pairs, too many to look at.
 MAX_BAND_PAIRS = 10
@@ -155,21 +156,68 @@ def _accuracy_section(figures, probability, labels, threshold, source):
             f'<p>A pixel is called water where P(water) ≥ '
             f'{_cell_inline("data-setting", "threshold", float(threshold))}.</p>'
             f'<table id="figures"><tr><th class="name">Figure</th><th>Value</th></tr>{rows}</table>'
-            f"<p>Confusion matrix (pixels):</p>{confusion}{histogram}")
+            f"<p>Confusion matrix (pixels):</p>{confusion}{histogram}"
+            + _calibration_section(figures, probability, labels, source))
+
+
+def _calibration_section(figures, probability, labels, source):
+    """The reliability curve and its table (data-reliability per bin); see report/calibration.py."""
+    curve = calibration_curve(probability, labels)
+    if curve is None:
+        return ""
+    rows = "".join(
+        f'<tr data-bin="{number}"><td class="name">{entry.lower:.1f}–{entry.upper:.1f}</td>'
+        f'{_cell("data-reliability", "count", entry.count)}'
+        f'{_cell("data-reliability", "mean_predicted", entry.mean_predicted)}'
+        f'{_cell("data-reliability", "observed", entry.observed)}</tr>'
+        for number, entry in enumerate(curve)
+    )
+    image = _image(
+        reliability_diagram(curve), "plot-reliability",
+        f"Reliability curve: observed water fraction against mean predicted P(water) on the {source}",
+        f"The {len(labels)} pixels of the {source} in {len(curve)} bins of predicted P(water): a calibrated "
+        "model's points lie on the diagonal; above it the map says less water than there is, below it more.",
+    )
+    return (f'<h2 id="calibration">Calibration on the {_text(source)}</h2>'
+            f"<p>Brier score {_shown(figures['brier'])} (mean squared difference between P(water) and the "
+            f"0/1 label) and expected calibration error {_shown(figures['ece'])} (the pixel-weighted mean "
+            "distance of the points below from the diagonal), beside log-loss "
+            f"{_shown(figures['log_loss'])}.</p>"
+            '<table id="reliability-table"><tr><th class="name">P(water) bin</th><th>Pixels</th>'
+            f"<th>Mean predicted P</th><th>Observed water fraction</th></tr>{rows}</table>{image}")
 
 
 def _loss_section(history, model):
-    steps = len(history["loss"])
+    steps = model.training.get("steps", len(history["loss"]))
     image = _image(
         plots.loss_curve(history), "plot-loss",
         "Loss curve: binary cross-entropy of the training and validation pixels over optimiser steps",
-        f"Mean binary cross-entropy after each of the {steps} optimiser steps "
+        f"Mean binary cross-entropy at the start and after each of the {steps} optimiser steps "
         f"({_text(model.training.get('optimizer', '').upper())}); the validation curve is the "
         "held-out polygons' loss. A validation loss that rises while training falls means overfitting.",
     )
     return (f'<h2 id="training">Training</h2><p><span data-count="steps" data-value="{steps}">{steps}</span> '
             "steps, final training loss "
-            f'{_cell_inline("data-figure", "final_loss", model.training.get("final_loss", math.nan))}.</p>{image}')
+            f'{_cell_inline("data-figure", "final_loss", model.training.get("final_loss", math.nan))}.'
+            f"{_convergence(model.training)}</p>{image}")
+
+
+def _convergence(training):
+    """Whether the fit reached its optimum: the stopping rule, the final gradient norm, the note."""
+    if "converged" not in training:
+        return ""
+    converged = bool(training["converged"])
+    gradient_norm = training.get("gradient_norm")
+    text = (f' Converged: <span data-setting="converged" data-value="{converged}">{"yes" if converged else "no"}'
+            "</span> (stopping rule "
+            f'{_text(training.get("stopping_rule", ""))}), final gradient norm '
+            f'{_cell_inline("data-figure", "gradient_norm", math.nan if gradient_norm is None else gradient_norm)}.')
+    if training.get("objective_gap") is not None:
+        text += (" Objective gap to the exact optimum "
+                 f'{_cell_inline("data-figure", "objective_gap", training["objective_gap"])}.')
+    if training.get("note"):
+        text += f'</p><p class="note">{_text(training["note"])}'
+    return text
 
 
 def _feature_space_section(model, samples, train_mask, validation_mask):
