@@ -199,7 +199,7 @@ def training_parameters():
                 QgsProcessingParameterNumber.Double, DEFAULT_L2_PENALTY, minValue=0,
             ),
             "Adds λ/2·Σw² (the weights in standardized units, not the bias) to the mean cross-entropy: "
-            "scikit-learn's C = 1/(λ·pixels). The default 1e-4, chosen by measurement, makes the "
+            "scikit-learn's C = 1/(λ·pixels). The default 1e-5, chosen by measurement, makes the "
             "optimum unique and finite and keeps the probabilities graded where your polygons separate "
             "water from land. 0 is maximum likelihood: where the polygons separate perfectly it has "
             "no finite optimum, and the fit stops saying so (not converged).",

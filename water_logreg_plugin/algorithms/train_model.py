@@ -35,7 +35,7 @@ class TrainModel(WaterLogRegAlgorithm):
         return self.tr(
             "Fits P(water) = σ(Aᵀx + b) with PyTorch on the pixels from 'Sample training "
             "pixels': the bands are standardized with the samples' mean and standard deviation, "
-            "and A, b minimise the mean binary cross-entropy + λ/2·‖A‖² (L2_PENALTY, default 1e-4): "
+            "and A, b minimise the mean binary cross-entropy + λ/2·‖A‖² (L2_PENALTY, default 1e-5): "
             "by default exactly, with Newton's method in float64, on a CUDA GPU when there is one. "
             "The log and the outputs CONVERGED and GRADIENT_NORM say whether the fit reached the "
             "optimum.\n\n"

@@ -17,7 +17,7 @@ OPTIMIZERS = ("exact", "adam", "sgd")
 OPTIMIZER_ALIASES = {"lbfgs": "exact", "newton": "exact"}
 DEFAULT_LEARNING_RATE = {"exact": 1.0, "adam": 0.05, "sgd": 0.5}  # Newton's method takes none
 DEFAULT_MAX_STEPS = 500
-DEFAULT_L2_PENALTY = 1e-4  # measured: docs/FIT.md, "The default L2_PENALTY"
+DEFAULT_L2_PENALTY = 1e-5  # measured: docs/FIT.md, "The default L2_PENALTY"
 MAX_LAYER_SIZE = 4096
 
 

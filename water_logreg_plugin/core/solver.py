@@ -30,8 +30,8 @@ HESSIAN_CHUNK_PIXELS = 65_536
 SEPARATION_NOTE = (
     "The polygons separate water from land perfectly, so maximum likelihood has no finite "
     "optimum: the weights grow without bound and P(water) becomes a 0/1 step. Set L2_PENALTY > 0 "
-    "(e.g. 1e-4) for a finite fit with graded probabilities, or add polygons where water and "
-    "land meet."
+    "(e.g. 1e-5, the default) for a finite fit with graded probabilities, or add polygons where "
+    "water and land meet."
 )
 
 _ARMIJO_SLOPE = 1e-4  # the decrease a step must reach, as a fraction of the linear prediction

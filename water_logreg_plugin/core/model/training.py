@@ -69,7 +69,7 @@ def fit_water_model(values, labels, bands, settings=DEFAULT_SETTINGS, callbacks=
     and after each step.
 
     settings.l2_penalty λ adds λ/2·Σw² over the weights (not the biases, in standardized units);
-    it equals scikit-learn's LogisticRegression(C=1/(λ·pixels)). The default 1e-4 makes the
+    it equals scikit-learn's LogisticRegression(C=1/(λ·pixels)). The default 1e-5 makes the
     optimum unique and finite (docs/FIT.md); 0 is maximum likelihood, which has no finite
     optimum where the polygons separate water from land: the fit then stops with converged
     False and says so. The model's training block records converged, gradient_norm,
