@@ -53,11 +53,6 @@ def test_command_line_overall_accuracy(documented_run):
         len(accuracy.partition(".")[2]), 4))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "docs/COMMAND_LINE.md says WATER_FRACTION: 0.200535 for the bundled clip; classifywater with the documented "
-    "parameters gives 0.200532 here (three pixels of the 1000 × 1000 clip). The document is stale, or the count "
-    "of pixels at P ≥ 0.5 depends on where L-BFGS stops on these separable polygons; update the figure (or "
-    "state it to fewer digits) and remove this mark."))
 def test_command_line_water_fraction(documented_run):
     classified, _ = documented_run
     (fraction,) = stated(r"`WATER_FRACTION: ([0-9.]+)`", document("docs/COMMAND_LINE.md"),
