@@ -3,6 +3,8 @@ does not go through the code under test.
 
 - accuracy figures (core.metrics) against scikit-learn, on 240 label/probability sets with
   strong imbalance, one-class references, all-one-class predictions and ties at the threshold;
+  the Brier score against sklearn.metrics.brier_score_loss and the expected calibration error
+  against a ten-bin loop written here (scikit-learn has no ECE);
 - P(water) of random logistic regressions and MLPs (WaterModel.predict_probability,
   ProbabilityKernel, predict_water) against a float64 numpy formula written here;
 - sampled pixels (core.sampling) against matplotlib's point-in-polygon test on the pixel
@@ -59,6 +61,18 @@ def random_figure_case(seed):
     return np.clip(probability, 1e-6, 1 - 1e-6), labels, threshold
 
 
+def reference_ece(probability, labels, bins=10):
+    """Σ over equal-width bins [k/bins, (k+1)/bins) (the last holding 1) of share · |mean P − water fraction|."""
+    probability = np.asarray(probability, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.float64)
+    error = 0.0
+    for k in range(bins):
+        inside = (probability >= k / bins) & ((probability < (k + 1) / bins) | (k == bins - 1))
+        if inside.any():
+            error += inside.sum() / len(probability) * abs(probability[inside].mean() - labels[inside].mean())
+    return error
+
+
 def sklearn_figures(probability, labels, threshold):
     """The figures as scikit-learn computes them; a tie at the threshold counts as water (P ≥ threshold)."""
     predicted = (np.asarray(probability) >= threshold).astype(np.uint8)
@@ -77,6 +91,8 @@ def sklearn_figures(probability, labels, threshold):
         if (labels.any() or predicted.any()) else math.nan,
         "kappa": kappa,
         "log_loss": reference.log_loss(labels, probability, labels=[0, 1]),
+        "brier": reference.brier_score_loss(labels, probability, pos_label=1),
+        "ece": reference_ece(probability, labels),
         "true_water": true_water, "false_water": false_water, "false_land": false_land, "true_land": true_land,
         "pixels": len(labels),
     }
