@@ -274,7 +274,7 @@ def test_renders_headless_in_threads_without_pyplot(tmp_path):
     completed = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
                                timeout=300)
     assert completed.returncode == 0, completed.stderr
-    for index, plots in ((0, 7), (1, 4)):
+    for index, plots in ((0, 8), (1, 5)):  # each with its reliability curve
         report = read_report(tmp_path / f"r{index}.html")
         assert len(report.images) == plots
         for element_id in report.images:

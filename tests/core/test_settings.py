@@ -13,7 +13,7 @@ def test_defaults_are_logistic_regression_by_the_exact_fit_with_a_small_penalty(
     settings = TrainingSettings()
     assert settings.hidden_layers == () and settings.optimizer == "exact" and settings.max_steps == 500
     assert settings.step_size == DEFAULT_LEARNING_RATE["exact"]
-    assert settings.validation_fraction == 0.2 and settings.threshold == 0.5 and settings.l2_penalty == 1e-4
+    assert settings.validation_fraction == 0.2 and settings.threshold == 0.5 and settings.l2_penalty == 1e-5
 
 
 @pytest.mark.parametrize("earlier_name", ["lbfgs", "newton", "LBFGS"])
