@@ -11,6 +11,7 @@ import pytest
 FIGURE_OUTPUTS = {
     "OVERALL_ACCURACY": "outputNumber", "PRECISION": "outputNumber", "RECALL": "outputNumber",
     "F1": "outputNumber", "IOU": "outputNumber", "KAPPA": "outputNumber", "LOG_LOSS": "outputNumber",
+    "BRIER": "outputNumber", "ECE": "outputNumber",
     "TRUE_WATER": "outputNumber", "FALSE_WATER": "outputNumber", "FALSE_LAND": "outputNumber",
     "TRUE_LAND": "outputNumber", "ASSESSED_PIXELS": "outputNumber", "FIGURES_FROM": "outputString",
 }
@@ -33,7 +34,8 @@ CONTRACT = {
          "OUTPUT_REPORT": "fileDestination"},
         {"OUTPUT": "outputRaster", "OUTPUT_MODEL": "outputFile", "OUTPUT_MASK": "outputRaster",
          "OUTPUT_REPORT": "outputHtml", "DEVICE_USED": "outputString", "FINAL_LOSS": "outputNumber",
-         "WATER_FRACTION": "outputNumber", **FIGURE_OUTPUTS},
+         "WATER_FRACTION": "outputNumber", "CONVERGED": "outputNumber", "GRADIENT_NORM": "outputNumber",
+         **FIGURE_OUTPUTS},
     ),
     "predictscenes": (
         {"MODEL": "file", "SCENES": "multilayer", "FOLDER": "file", "PATTERN": "string", "DEVICE": "enum",
@@ -57,7 +59,8 @@ CONTRACT = {
         {"SAMPLES": "source", "DEVICE": "enum", **TRAINING_PARAMETERS, "OUTPUT_MODEL": "fileDestination",
          "OUTPUT_REPORT": "fileDestination"},
         {"OUTPUT_MODEL": "outputFile", "OUTPUT_REPORT": "outputHtml", "DEVICE_USED": "outputString",
-         "FINAL_LOSS": "outputNumber", "MODEL_LOCATION": "outputHtml", **FIGURE_OUTPUTS},
+         "FINAL_LOSS": "outputNumber", "MODEL_LOCATION": "outputHtml", "CONVERGED": "outputNumber",
+         "GRADIENT_NORM": "outputNumber", **FIGURE_OUTPUTS},
     ),
     "waterindex": (
         {"INPUT": "raster", "GREEN_BAND": "band", "NIR_BAND": "band", "SWIR_BAND": "band", "THRESHOLD": "number",
