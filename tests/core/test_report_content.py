@@ -80,10 +80,10 @@ def test_loss_curve_plots_the_fit_history(tmp_path, drawn_figures):
     assert steps == training.model.training["steps"] + 1 >= 3
 
     plotted = line_labelled(figure, "training")
-    np.testing.assert_array_equal(plotted.get_xdata(), np.arange(1, steps + 1))
+    np.testing.assert_array_equal(plotted.get_xdata(), np.arange(steps))
     np.testing.assert_array_equal(plotted.get_ydata(), history["loss"])
     held_out = line_labelled(figure, "validation (held-out polygons)")
-    np.testing.assert_array_equal(held_out.get_xdata(), np.arange(1, steps + 1))
+    np.testing.assert_array_equal(held_out.get_xdata(), np.arange(steps))
     np.testing.assert_array_equal(held_out.get_ydata(), history["validation_loss"])
 
     # And the history is the loss: a logistic regression starts at A = 0, b = 0, i.e. P = ½ for

@@ -22,14 +22,14 @@ def _figure(width=4.6, height=4.0, projection=None):
 
 def loss_curve(history):
     figure, axes = _figure(5.5, 3.6)
-    steps = np.arange(1, len(history["loss"]) + 1)
+    steps = np.arange(len(history["loss"]))  # 0 is the start, k the point after step k
     axes.plot(steps, history["loss"], color="#444444", label="training")
     if history.get("validation_loss"):
         axes.plot(steps, history["validation_loss"], color="#d62728", label="validation (held-out polygons)")
     if min(history["loss"] + history.get("validation_loss", [])) > 0:
         axes.set_yscale("log")
         _plain_tick_labels(axes.yaxis)
-    axes.set_xlabel("optimiser step")
+    axes.set_xlabel("optimiser steps taken")
     axes.set_ylabel("binary cross-entropy")
     axes.legend()
     figure.tight_layout()
