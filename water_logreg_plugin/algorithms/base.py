@@ -11,7 +11,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
-from ..core.errors import WaterLogRegError
+from ..core.errors import WaterLogRegError, describe_os_error
 from ..core.outputs import OutputSet
 from ..help_page import help_url
 from .parameters import ParameterNames
@@ -130,10 +130,10 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             raise QgsProcessingException(str(error)) from None
         except OSError as error:
             # A disk that fills up or a folder that vanishes mid-run: a message, not a traceback.
-            where = f" ('{error.filename}')" if error.filename else ""
+            description = describe_os_error(error)
             raise QgsProcessingException(
-                f"Reading or writing a file failed{where}: {error.strerror or error}. Check the free disk "
-                "space and that the input and output folders are still there and writable."
+                f"{description[0].upper()}{description[1:]}. Check the free disk space and that the input "
+                "and output folders are still there and writable."
             ) from None
 
     def checkParameterValues(self, parameters, context):  # noqa: N802

@@ -18,7 +18,15 @@ from qgis.core import (
 )
 
 from ..core.metrics import FIGURE_TABLE
-from ..core.settings import DEFAULT_L2_PENALTY, TrainingSettings, parse_hidden_layers
+from ..core.settings import (
+    DEFAULT_L2_PENALTY,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_MAX_STEPS,
+    DEFAULT_SETTINGS,
+    OPTIMIZERS,
+    TrainingSettings,
+    parse_hidden_layers,
+)
 
 DEVICE_OPTIONS = ("Auto (CUDA, else MPS, else CPU)", "CPU", "CUDA")
 DEVICE_VALUES = ("auto", "cpu", "cuda")
@@ -26,7 +34,7 @@ DEVICE_VALUES = ("auto", "cpu", "cuda")
 OPTIMIZER_OPTIONS = (
     "Exact (Newton for logistic regression, L-BFGS for a multi-layer perceptron)", "Adam", "Gradient descent (SGD)",
 )
-OPTIMIZER_VALUES = ("exact", "adam", "sgd")
+OPTIMIZER_VALUES = OPTIMIZERS  # the enum's indices, in OPTIMIZER_OPTIONS' order
 DEFAULT_WATER_VALUES = "water,1"
 
 
@@ -157,7 +165,7 @@ def training_parameters():
         with_help(
             QgsProcessingParameterNumber(
                 Names.VALIDATION_FRACTION, "Fraction of polygons held out for validation",
-                QgsProcessingParameterNumber.Double, 0.2, minValue=0, maxValue=0.9,
+                QgsProcessingParameterNumber.Double, DEFAULT_SETTINGS.validation_fraction, minValue=0, maxValue=0.9,
             ),
             "This share of the polygons of each class is kept out of training and used to "
             "measure the model; 0 trains on all and reports figures on the training pixels.",
@@ -183,12 +191,14 @@ def training_parameters():
                 Names.LEARNING_RATE, "Learning rate η (0 = the optimiser's default)",
                 QgsProcessingParameterNumber.Double, 0.0, minValue=0,
             ),
-            "Step size; 0 takes 0.05 for Adam, 0.5 for gradient descent and 1.0 for the multi-layer "
-            "perceptron's L-BFGS. Newton's method (Exact, logistic regression) takes none.",
+            f"Step size; 0 takes {DEFAULT_LEARNING_RATE['adam']:g} for Adam, {DEFAULT_LEARNING_RATE['sgd']:g} for "
+            f"gradient descent and {DEFAULT_LEARNING_RATE['exact']:g} for the multi-layer perceptron's L-BFGS. "
+            "Newton's method (Exact, logistic regression) takes none.",
         )),
         advanced(with_help(
             QgsProcessingParameterNumber(
-                Names.MAX_STEPS, "Maximum optimiser steps", QgsProcessingParameterNumber.Integer, 500, minValue=1,
+                Names.MAX_STEPS, "Maximum optimiser steps", QgsProcessingParameterNumber.Integer, DEFAULT_MAX_STEPS,
+                minValue=1,
             ),
             "Training stops here, or earlier once the Exact fit has converged; a fit that stops here "
             "unconverged says so.",
@@ -199,7 +209,7 @@ def training_parameters():
                 QgsProcessingParameterNumber.Double, DEFAULT_L2_PENALTY, minValue=0,
             ),
             "Adds λ/2·Σw² (the weights in standardized units, not the bias) to the mean cross-entropy: "
-            "scikit-learn's C = 1/(λ·pixels). The default 1e-5, chosen by measurement, makes the "
+            f"scikit-learn's C = 1/(λ·pixels). The default {DEFAULT_L2_PENALTY:g}, chosen by measurement, makes the "
             "optimum unique and finite and keeps the probabilities graded where your polygons separate "
             "water from land. 0 is maximum likelihood: where the polygons separate perfectly it has "
             "no finite optimum, and the fit stops saying so (not converged).",

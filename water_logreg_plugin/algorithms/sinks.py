@@ -13,8 +13,9 @@ from ..core.raster import left_by_dead_run, run_id
 
 
 def sink_file(algorithm, parameters, name, context):
-    """The file a feature sink parameter writes, checked writable; None for a memory layer,
-    a database table or a layer inside an existing file, which are left to QGIS."""
+    """The file a feature sink parameter writes (core.outputs.check_outputs checks it before any
+    work); None for a memory layer, a database table or a layer inside an existing file, which
+    are left to QGIS."""
     value = parameters.get(name)
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink.valueAsString(context.expressionContext())[0]

@@ -312,8 +312,10 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
                 partial, dataset.RasterXSize, sum(rows for _, rows in windows), 1, gdal.GDT_Float32,
             )
             if output is None:
-                raise WaterLogRegError(f"A chunk cannot be created in '{os.path.dirname(chunk_path)}' "
-                                       f"({gdal.GetLastErrorMsg()}); check the free disk space.")
+                raise WaterLogRegError(
+                    f"A part of '{os.path.basename(scene)}' cannot be written beside the outputs in "
+                    f"'{os.path.dirname(os.path.dirname(chunk_path))}' ({gdal.GetLastErrorMsg()}); check the "
+                    "free disk space.")
             for row, rows in windows:
                 probability, valid = predict_window(dataset, model.bands, kernel, row, rows)
                 water, _ = mark_window(probability, valid)
@@ -370,7 +372,8 @@ def _copy_chunks(scene, output_path, chunks):
             for row, rows in chunk.windows:
                 values = source.GetRasterBand(1).ReadAsArray(0, row - first_row, width, rows)
                 if values is None:
-                    raise WaterLogRegError(f"Reading the chunk '{chunk.path}' failed: {gdal.GetLastErrorMsg()}")
+                    raise WaterLogRegError(f"Reading back a predicted part of '{os.path.basename(scene)}' failed: "
+                                           f"{gdal.GetLastErrorMsg()}")
                 write_rows(output, values, row)
         gdal.ErrorReset()
         output.FlushCache()

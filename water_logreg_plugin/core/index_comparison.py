@@ -17,14 +17,13 @@ from .band_roles import band_roles
 from .callbacks import QUIET
 from .metrics import accuracy_figures
 from .predict import PROBABILITY_NODATA
-from .raster import open_raster, row_windows
+from .raster import open_raster, read_window, row_windows
 from .water_index import (
     OTSU_BINS,
     choose_index_bands,
     index_histogram,
     normalized_difference,
     otsu_threshold,
-    read_index_window,
 )
 
 # Small-map classes; NODATA where either the map or the index has no value.
@@ -97,7 +96,7 @@ def compare_with_index(raster, probability_path, samples, training, threshold=0.
 
 
 def _index_window(dataset, band_list, row, height):
-    values, valid = read_index_window(dataset, band_list, row, height)
+    values, valid = read_window(dataset, band_list, row, height)
     return normalized_difference(values[0], values[1], valid)
 
 

@@ -14,7 +14,7 @@ from osgeo import gdal
 from .callbacks import QUIET
 from .errors import WaterLogRegError
 from .predict import PROBABILITY_NODATA
-from .probability import open_on_grid, read_probability
+from .probability import check_threshold, open_on_grid, read_probability
 from .raster import atomic_output, check_output_folders, check_written, create_like, row_windows, write_rows
 
 MAX_DATES = np.iinfo(np.uint16).max
@@ -35,8 +35,7 @@ def water_occurrence(probability_paths, output_path, count_path=None, threshold=
     paths = [str(path) for path in probability_paths]
     if len(paths) > MAX_DATES:
         raise WaterLogRegError(f"{len(paths)} rasters were given; at most {MAX_DATES} fit the count raster.")
-    if not 0.0 <= threshold <= 1.0:
-        raise WaterLogRegError(f"The water threshold {threshold:g} is not between 0 and 1.")
+    check_threshold(threshold)
     check_output_folders(output_path, count_path)
     rasters = open_on_grid(paths)
     regridded = tuple(raster.path for raster in rasters if raster.regridded)

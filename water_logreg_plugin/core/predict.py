@@ -19,17 +19,15 @@ from osgeo import gdal
 from .callbacks import QUIET
 from .compatibility import check_model_fits_raster
 from .device import resolve_device
-from .errors import WaterLogRegError
 from .raster import (
     SingleStripReader,
     atomic_output,
     check_written,
     create_like,
     open_raster,
-    release_blocks,
+    read_window,
     row_windows,
     single_strip_warning,
-    valid_pixels,
     write_rows,
 )
 
@@ -170,12 +168,12 @@ def predict_water(
         pending_write = None
         valid_pixels = water_pixels = 0
         windows = row_windows(dataset)
-        next_read = reader.submit(_read_window, dataset, model.bands, *windows[0], strip_reader)
+        next_read = reader.submit(read_window, dataset, model.bands, *windows[0], strip_reader)
         for index, (row, _) in enumerate(windows):
             callbacks.check_canceled()
             values, valid = next_read.result()
             if index + 1 < len(windows):
-                next_read = reader.submit(_read_window, dataset, model.bands, *windows[index + 1], strip_reader)
+                next_read = reader.submit(read_window, dataset, model.bands, *windows[index + 1], strip_reader)
             probability, valid = _probability_window(values, valid, kernel)
             water, invalid = mark_window(probability, valid, threshold)
             valid_pixels += int(np.count_nonzero(valid))
@@ -210,7 +208,7 @@ def predict_water(
 
 def predict_window(dataset, bands, kernel, row, rows):
     """(probability float32 (rows, width), valid bool (rows, width)) for one row window."""
-    return _probability_window(*_read_window(dataset, bands, row, rows), kernel)
+    return _probability_window(*read_window(dataset, bands, row, rows), kernel)
 
 
 def mark_window(probability, valid, threshold=WATER_THRESHOLD):
@@ -220,25 +218,6 @@ def mark_window(probability, valid, threshold=WATER_THRESHOLD):
     water = valid & (probability >= threshold)
     np.copyto(probability, PROBABILITY_NODATA, where=invalid)
     return water, invalid
-
-
-def _read_window(dataset, bands, row, rows, strip_reader=None):
-    """The bands' values (bands, rows, width) of one row window and where they are valid
-    (rows, width), read in the same thread."""
-    width = dataset.RasterXSize
-    gdal.ErrorReset()
-    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
-        0, row, width, rows, band_list=bands)
-    if values is None:
-        raise WaterLogRegError(
-            f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
-            "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
-        )
-    values = values.reshape(len(bands), rows, width)
-    valid = valid_pixels(dataset, bands, values, 0, row)
-    # Blocks no later window needs leave GDAL's cache: memory stays flat however large the raster.
-    release_blocks(dataset, row, rows)
-    return values, valid
 
 
 def _probability_window(values, valid, kernel):

@@ -11,7 +11,7 @@ import numpy as np
 from osgeo import gdal, osr
 
 from .errors import WaterLogRegError
-from .raster import open_raster
+from .raster import open_raster, valid_pixels
 
 # Probabilities a hair outside 0…1 come from float rounding; anything further is another kind of raster.
 RANGE_TOLERANCE = 1e-6
@@ -21,8 +21,13 @@ RANGE_TOLERANCE = 1e-6
 class ProbabilityRaster:
     path: str
     dataset: object  # a gdal.Dataset on the reference grid (the file itself, or a warped VRT)
-    nodata: object  # float or None
     regridded: bool
+
+
+def check_threshold(threshold):
+    """A water threshold is a probability."""
+    if not 0.0 <= threshold <= 1.0:
+        raise WaterLogRegError(f"The water threshold {threshold:g} is not between 0 and 1.")
 
 
 def open_probability(path):
@@ -41,15 +46,13 @@ def open_on_grid(paths):
     if not paths:
         raise WaterLogRegError("No probability raster was given; choose at least one.")
     reference = open_probability(paths[0])
-    rasters = [ProbabilityRaster(str(paths[0]), reference, reference.GetRasterBand(1).GetNoDataValue(), False)]
+    rasters = [ProbabilityRaster(str(paths[0]), reference, False)]
     for path in paths[1:]:
         dataset = open_probability(path)
-        nodata = dataset.GetRasterBand(1).GetNoDataValue()
         if same_grid(dataset, reference):
-            rasters.append(ProbabilityRaster(str(path), dataset, nodata, False))
+            rasters.append(ProbabilityRaster(str(path), dataset, False))
         else:
-            warped, nodata = warp_onto(dataset, reference, nodata)
-            rasters.append(ProbabilityRaster(str(path), warped, nodata, True))
+            rasters.append(ProbabilityRaster(str(path), warp_onto(dataset, reference), True))
     return rasters
 
 
@@ -64,11 +67,13 @@ def same_grid(dataset, reference):
     return _same_crs(dataset.GetProjection(), reference.GetProjection())
 
 
-def warp_onto(dataset, reference, nodata):
-    """A warped VRT of `dataset` on the reference grid (nearest neighbour): (dataset, its nodata).
+def warp_onto(dataset, reference):
+    """A warped VRT of `dataset` on the reference grid (nearest neighbour).
 
-    Pixels outside the source's footprint are nodata; a source without a nodata value gets NaN.
+    Pixels outside the source's footprint, or masked in it, are nodata; a source without a
+    nodata value gets NaN.
     """
+    nodata = dataset.GetRasterBand(1).GetNoDataValue()
     transform = reference.GetGeoTransform()
     width, height = reference.RasterXSize, reference.RasterYSize
     bounds = (transform[0], transform[3] + height * transform[5], transform[0] + width * transform[1], transform[3])
@@ -84,7 +89,7 @@ def warp_onto(dataset, reference, nodata):
             f"'{dataset.GetDescription()}' cannot be brought onto the first raster's grid "
             f"({gdal.GetLastErrorMsg() or 'GDAL warp failed'}); check that both have a CRS."
         )
-    return warped, target_nodata
+    return warped
 
 
 def read_probability(raster, row, rows):
@@ -94,11 +99,9 @@ def read_probability(raster, row, rows):
     values = band.ReadAsArray(0, row, raster.dataset.RasterXSize, rows)
     if values is None:
         raise WaterLogRegError(f"Reading '{raster.path}' failed: {gdal.GetLastErrorMsg()}")
+    valid = valid_pixels(raster.dataset, [1], values[np.newaxis], 0, row)
     # Decoded blocks are used once: dropping them keeps memory flat in the number of rasters.
     raster.dataset.FlushCache()
-    valid = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, dtype=bool)
-    if raster.nodata is not None and not math.isnan(raster.nodata):
-        valid &= values != raster.nodata
     observed = values[valid]
     if observed.size and (observed.min() < -RANGE_TOLERANCE or observed.max() > 1 + RANGE_TOLERANCE):
         raise WaterLogRegError(

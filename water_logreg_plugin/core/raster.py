@@ -159,6 +159,25 @@ def valid_pixels(dataset, bands, values, col_off=0, row_off=0):
     return valid
 
 
+def read_window(dataset, bands, row, rows, strip_reader=None):
+    """The bands' values (bands, rows, width) of one row window and where they are valid
+    (rows, width, by valid_pixels), read in the same thread; blocks no later window needs leave
+    GDAL's cache, so memory stays flat however large the raster."""
+    width = dataset.RasterXSize
+    gdal.ErrorReset()
+    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
+        0, row, width, rows, band_list=bands)
+    if values is None:
+        raise WaterLogRegError(
+            f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
+            "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
+        )
+    values = values.reshape(len(bands), rows, width)
+    valid = valid_pixels(dataset, bands, values, 0, row)
+    release_blocks(dataset, row, rows)
+    return values, valid
+
+
 def data_bands(dataset):
     """Every band but alpha bands (transparency, not data): what an empty band selection means."""
     return [number for number in range(1, dataset.RasterCount + 1)

@@ -53,12 +53,6 @@ class Samples:
     def land_count(self):
         return int(np.count_nonzero(self.labels == LAND))
 
-    def subset(self, keep):
-        return Samples(
-            self.bands, self.values[keep], self.labels[keep], self.polygon_ids[keep],
-            self.x[keep], self.y[keep], list(self.messages), dict(self.raster),
-        )
-
 
 def sample_pixels(
     raster_path,

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from osgeo import gdal
 
 from .callbacks import QUIET, Callbacks
-from .errors import Canceled, WaterLogRegError
+from .errors import Canceled, WaterLogRegError, describe_os_error
 from .model import load_model
 from .predict import predict_water
 from .raster import OUTPUT_SOFTWARE
@@ -50,8 +50,7 @@ def failure_reason(error):
     if isinstance(error, WaterLogRegError):
         return str(error)
     if isinstance(error, OSError) and error.strerror:
-        where = f" ('{error.filename}')" if error.filename else ""
-        return f"reading or writing a file failed{where}: {error.strerror}"
+        return describe_os_error(error)
     return f"{type(error).__name__}: {error}"
 
 

@@ -8,6 +8,7 @@ tells how far from it we still are.
 """
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +74,33 @@ def fit_logistic_regression(
     with ties on the plane), no finite optimum exists: the fit stops with converged False and
     SEPARATION_NOTE instead of chasing weights to infinity.
     """
+    import torch
+
+    with _one_thread_on_cpu(torch.device(device)):
+        return _newton(features, labels, l2_penalty, device, callbacks, max_iterations, tolerance)
+
+
+@contextmanager
+def _one_thread_on_cpu(device):
+    """Newton's passes are a few vector operations over the pixels: one CPU thread does them in
+    0.15–0.2 s for 1 M pixels × 4 bands, two threads barely faster. With torch's thread pool,
+    a busy second core (QGIS drawing, another program) stalls every operation at its barrier:
+    on 2 cores with one busy, 0.5 s for two threads against 0.2 s for one, and 3.2 s in a
+    `make bench` run that shared the machine. On a GPU nothing changes."""
+    import torch
+
+    if device.type != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _newton(features, labels, l2_penalty, device, callbacks, max_iterations, tolerance):
     import torch
     import torch.nn.functional as functional
 

@@ -19,7 +19,7 @@ from osgeo import gdal, ogr
 from .areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
 from .callbacks import QUIET
 from .errors import WaterLogRegError
-from .probability import ProbabilityRaster, open_probability, read_probability
+from .probability import check_threshold, open_on_grid, read_probability
 from .raster import atomic_output, check_output_folder, check_written, create_like, row_windows, write_rows
 
 # Formats written as one file, so the output can be moved into place whole.
@@ -47,8 +47,7 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
     min_area_m2: bodies smaller than this are left out. fill_holes_below_m2: holes (islands,
     dry patches) smaller than this are filled and become part of the body; 0 keeps every hole.
     """
-    if not 0.0 <= threshold <= 1.0:
-        raise WaterLogRegError(f"The water threshold {threshold:g} is not between 0 and 1.")
+    check_threshold(threshold)
     if min_area_m2 < 0 or fill_holes_below_m2 < 0:
         raise WaterLogRegError("The minimum area and the hole size cannot be negative.")
     driver_name = VECTOR_DRIVERS.get(os.path.splitext(str(output_path))[1].lower())
@@ -58,8 +57,8 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
             "choose one of those for the water bodies."
         )
     check_output_folder(output_path)
-    dataset = open_probability(probability_path)
-    raster = ProbabilityRaster(str(probability_path), dataset, dataset.GetRasterBand(1).GetNoDataValue(), False)
+    raster = open_on_grid([probability_path])[0]
+    dataset = raster.dataset
     measure = AreaMeasure(dataset)
     callbacks.log(f"Areas are {measure.description}.")
     scratch = tempfile.mkdtemp(prefix=".water-bodies-", dir=os.path.dirname(os.path.abspath(output_path)))
@@ -76,8 +75,8 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
         with atomic_output(output_path) as partial:
             output = ogr.GetDriverByName(driver_name).CreateDataSource(partial)
             if output is None:
-                raise WaterLogRegError(
-                    f"The water bodies cannot be written to '{output_path}': {gdal.GetLastErrorMsg()}")
+                reason = gdal.GetLastErrorMsg().replace(partial, str(output_path))  # the user's name, not ours
+                raise WaterLogRegError(f"The water bodies cannot be written to '{output_path}': {reason}")
             name = os.path.splitext(os.path.basename(str(output_path)))[0]
             water_area = _write_bodies(bodies, means, _new_layer(output, name, bodies.GetSpatialRef()))
             output = bodies = scratch_vectors = None  # closes the files before the output is moved into place

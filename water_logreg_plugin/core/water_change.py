@@ -12,8 +12,7 @@ from osgeo import gdal
 
 from .areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
 from .callbacks import QUIET
-from .errors import WaterLogRegError
-from .probability import open_on_grid, read_probability
+from .probability import check_threshold, open_on_grid, read_probability
 from .raster import atomic_output, check_output_folder, check_written, create_like, row_windows, write_rows
 
 STAYS_DRY, STAYS_WATER, NEW_WATER, LOST_WATER, NO_DATA = 0, 1, 2, 3, 255
@@ -39,8 +38,7 @@ class ChangeSummary:
 
 def water_change(before_path, after_path, output_path, threshold=0.5, callbacks=QUIET):
     """Write the UInt8 change classes (255 no data, with a colour table) on the before raster's grid."""
-    if not 0.0 <= threshold <= 1.0:
-        raise WaterLogRegError(f"The water threshold {threshold:g} is not between 0 and 1.")
+    check_threshold(threshold)
     check_output_folder(output_path)
     before, after = open_on_grid([before_path, after_path])
     if after.regridded:

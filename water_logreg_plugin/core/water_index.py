@@ -32,10 +32,9 @@ from .raster import (
     check_written,
     create_like,
     open_raster,
-    release_blocks,
+    read_window,
     resolve_bands,
     row_windows,
-    valid_pixels,
     write_rows,
 )
 
@@ -186,7 +185,7 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         valid_pixels = water_pixels = 0
         for number, (row, rows) in enumerate(windows):
             callbacks.check_canceled()
-            values, valid = read_index_window(dataset, band_list, row, rows, strip_reader)
+            values, valid = read_window(dataset, band_list, row, rows, strip_reader)
             index, valid = normalized_difference(values[0], values[1], valid)
             write_rows(output, index, row)
             valid_pixels += int(np.count_nonzero(valid))
@@ -220,22 +219,6 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         f"({bands.index} ≥ {summary.threshold:.4f}, {summary.threshold_from} threshold)."
     )
     return summary
-
-
-def read_index_window(dataset, bands, row, rows, strip_reader=None):
-    """The bands' values of rows row… and where they are valid (raster.valid_pixels)."""
-    gdal.ErrorReset()
-    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
-        0, row, dataset.RasterXSize, rows, band_list=bands)
-    if values is None:
-        raise WaterLogRegError(
-            f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
-            "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
-        )
-    values = values.reshape(len(bands), rows, dataset.RasterXSize)
-    valid = valid_pixels(dataset, bands, values, 0, row)
-    release_blocks(dataset, row, rows)  # blocks no later window needs leave GDAL's cache
-    return values, valid
 
 
 def _write_mask_window(mask, index, valid, threshold, row):

@@ -113,12 +113,10 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
                                         callbacks.part(0.9, 1.0))
         if comparison is not None:
             log_comparison(comparison, callbacks)
-        report_settings = {
-            "raster": os.path.basename(str(raster_path)), "bands": samples.bands,
-            "max_pixels_per_class": max_pixels_per_class, "validation_fraction": settings.validation_fraction,
-            "hidden_layers": list(settings.hidden_layers), "max_steps": settings.max_steps,
-            "l2_penalty": settings.l2_penalty, "device_asked": settings.device,
-        }
+        report_settings = dict(
+            settings.as_report(), raster=os.path.basename(str(raster_path)), bands=samples.bands,
+            max_pixels_per_class=max_pixels_per_class, seed=settings.seed, device_asked=settings.device,
+        )
         write_training_report(report_path, samples, training, report_settings, prediction, {
             "training": training.model.training["seconds"], "prediction": prediction.seconds,
             "whole_job": time.perf_counter() - started,
