@@ -16,6 +16,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -731,7 +732,8 @@ def main():
         bench_one_click(table, args.repeats, work)
         print("Memory by design …", flush=True)
         bench_bounded_memory(table, args.work)
-    table.rows.sort(key=lambda row: row[0])
+    # "5b. …" after "5. …", "10. …" after "9. …": by the row's number, then its letter.
+    table.rows.sort(key=lambda row: (int(re.match(r"\d+", row[0]).group()), row[0]))
     print("Dask …", flush=True)
     cluster = bench_cluster()
     write_results(table, cluster, args.repeats, time.perf_counter() - started)
