@@ -20,9 +20,8 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.batch import predict_scenes
+from ..core.batch import predict_scenes, predict_scenes_with_occurrence
 from ..core.cluster import check_scheduler
-from ..core.occurrence import water_occurrence
 from ..core.outputs import check_outputs
 from ..core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 from ..styling import style_occurrence, style_on_load
@@ -141,18 +140,13 @@ class PredictScenes(WaterLogRegAlgorithm):
                     for scene, output in zip(scenes, scene_outputs(scenes, output_folder))}),
             rasters=(self.OUTPUT_OCCURRENCE,), create_folders=(self.OUTPUT_FOLDER,),
         )
-        callbacks = core_callbacks(feedback)
-        results = predict_scenes(
-            model, scenes, output_folder, device=declared.device_choice(self, parameters, context),
-            callbacks=callbacks.part(0.0, 0.9) if occurrence else callbacks, scheduler=scheduler,
-        )
-        predicted = [result.output for result in results if result.status == "ok"]
-        if occurrence and predicted:
-            water_occurrence(predicted, occurrence, callbacks=callbacks.part(0.9, 1.0))
-            style_on_load(context, occurrence, style_occurrence, f"water occurrence ({len(predicted)} scenes)")
-        elif occurrence:
-            occurrence = None
-            feedback.reportError("No scene was predicted, so there is no water occurrence to write.", fatalError=False)
+        device, callbacks = declared.device_choice(self, parameters, context), core_callbacks(feedback)
+        if occurrence:
+            results, occurrence = predict_scenes_with_occurrence(
+                model, scenes, output_folder, occurrence, device, callbacks, scheduler)
+            style_on_load(context, occurrence, style_occurrence, "water occurrence of the batch")
+        else:
+            results = predict_scenes(model, scenes, output_folder, device, callbacks, scheduler)
         summary_id = (self.write_summary(parameters, context, results)
                       if parameters.get(self.OUTPUT_SUMMARY) is not None else None)
         failed = [result for result in results if result.status != "ok"]

@@ -14,7 +14,7 @@ from ..core.outputs import check_outputs
 from ..core.water_bodies import water_bodies
 from ..styling import layer_name, style_on_load, style_water_bodies
 from .base import WaterLogRegAlgorithm, core_callbacks
-from .layers import gdal_file
+from .layers import raster_path
 from .parameters import threshold_parameter, with_help
 
 
@@ -69,8 +69,7 @@ class WaterBodies(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputString("AREA_METHOD", self.tr("How the areas are measured")))
 
     def run_algorithm(self, parameters, context, feedback):
-        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
-        raster = gdal_file(layer, self.INPUT)
+        raster, layer = raster_path(self, parameters, context, self.INPUT)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         check_outputs({self.INPUT: raster}, {self.OUTPUT: output})
         summary = water_bodies(

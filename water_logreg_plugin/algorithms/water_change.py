@@ -11,7 +11,7 @@ from ..core.outputs import check_outputs
 from ..core.water_change import LOST_WATER, NEW_WATER, NO_DATA, STAYS_DRY, STAYS_WATER, water_change
 from ..styling import layer_name, style_change, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
-from .layers import gdal_file
+from .layers import raster_path
 from .parameters import threshold_parameter, with_help
 
 AREA_OUTPUTS = {
@@ -64,9 +64,8 @@ class WaterChange(WaterLogRegAlgorithm):
         self.addOutput(QgsProcessingOutputString("AREA_METHOD", self.tr("How the areas are measured")))
 
     def run_algorithm(self, parameters, context, feedback):
-        before_layer = self.parameterAsRasterLayer(parameters, self.BEFORE, context)
-        after_layer = self.parameterAsRasterLayer(parameters, self.AFTER, context)
-        before, after = gdal_file(before_layer, self.BEFORE), gdal_file(after_layer, self.AFTER)
+        before, before_layer = raster_path(self, parameters, context, self.BEFORE)
+        after, after_layer = raster_path(self, parameters, context, self.AFTER)
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         check_outputs({self.BEFORE: before, self.AFTER: after}, {self.OUTPUT: output}, rasters=(self.OUTPUT,))
         summary = water_change(before, after, output,

@@ -4,6 +4,7 @@ Here the scenes run one after another; with a Dask scheduler or workers they go 
 core.cluster. Both use core.scenes for what one scene is."""
 
 from .callbacks import QUIET
+from .occurrence import water_occurrence
 from .scenes import check_batch, predict_scene, scene_outputs
 
 
@@ -39,3 +40,16 @@ def predict_scenes(
         results.append(result)
         callbacks.progress((index + 1) / len(scenes))
     return results
+
+
+def predict_scenes_with_occurrence(model, scenes, output_folder, occurrence_path, device="auto", callbacks=QUIET,
+                                   scheduler=None):
+    """predict_scenes, then the water occurrence of the scenes it predicted (P ≥ 0.5 is water)
+    into `occurrence_path`; returns ([SceneResult], the path, or None when no scene was predicted)."""
+    results = predict_scenes(model, scenes, output_folder, device, callbacks.part(0.0, 0.9), scheduler)
+    predicted = [result.output for result in results if result.status == "ok"]
+    if not predicted:
+        callbacks.log("Warning: no scene was predicted, so there is no water occurrence to write.")
+        return results, None
+    water_occurrence(predicted, occurrence_path, callbacks=callbacks.part(0.9, 1.0))
+    return results, occurrence_path

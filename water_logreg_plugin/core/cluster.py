@@ -76,13 +76,8 @@ class ChunkResult:
 def dask_client(scheduler=None, workers=0):
     """A distributed.Client: to `scheduler`, else to a LocalCluster of `workers` processes
     on 127.0.0.1, else (workers=0) to one worker thread in this process."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise WaterLogRegError(
-            f"Running on Dask needs Dask's distributed scheduler; install it with "
-            f"pip install '{DASK_REQUIREMENT}'."
-        ) from None
+    distributed = _distributed()
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster  # noqa: N806 — Dask's classes
     if scheduler:
         check_scheduler(scheduler)
         try:
@@ -109,6 +104,18 @@ def dask_client(scheduler=None, workers=0):
         yield client
 
 
+def _distributed():
+    """Dask's distributed package, imported only when a run asks for Dask."""
+    try:
+        import distributed
+    except ImportError:
+        raise WaterLogRegError(
+            f"Running on Dask needs Dask's distributed scheduler; install it with "
+            f"pip install '{DASK_REQUIREMENT}'."
+        ) from None
+    return distributed
+
+
 SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ucx|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}/?$")
 
 
@@ -121,13 +128,7 @@ def check_scheduler(address, timeout=CONNECT_TIMEOUT_S):
             f"'{address}' is not a Dask scheduler address; give one like tcp://host:8786 "
             "(the address `dask scheduler` prints)."
         )
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise WaterLogRegError(
-            f"Running on Dask needs Dask's distributed scheduler; install it with "
-            f"pip install '{DASK_REQUIREMENT}'."
-        ) from None
+    _distributed()
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
             reply = pool.submit(asyncio.run, _scheduler_identity(address, timeout)).result(timeout * 3 + 5)

@@ -18,7 +18,7 @@ def reliability_diagram(curve):
     The line labelled "observed" holds exactly the plotted (mean P, observed fraction) points; the
     grey bars (right axis) give each bin's share of the pixels.
     """
-    figure, axes = plots._figure(4.8, 4.2)
+    figure, axes = plots.new_figure(4.8, 4.2)
     filled = [entry for entry in curve if not entry.empty]
     axes.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="perfect calibration")
     axes.plot([entry.mean_predicted for entry in filled], [entry.observed for entry in filled],

@@ -11,7 +11,7 @@ DPI = 100
 WATER_COLOUR, LAND_COLOUR, BOUNDARY_COLOUR = "#2171b5", "#c2823c", "#202020"
 
 
-def _figure(width=4.6, height=4.0, projection=None):
+def new_figure(width=4.6, height=4.0, projection=None):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -21,7 +21,7 @@ def _figure(width=4.6, height=4.0, projection=None):
 
 
 def loss_curve(history):
-    figure, axes = _figure(5.5, 3.6)
+    figure, axes = new_figure(5.5, 3.6)
     steps = np.arange(len(history["loss"]))  # 0 is the start, k the point after step k
     axes.plot(steps, history["loss"], color="#444444", label="training")
     if history.get("validation_loss"):
@@ -46,7 +46,7 @@ def _plain_tick_labels(axis):
 
 
 def probability_histogram(probability, labels, threshold):
-    figure, axes = _figure(5.5, 3.6)
+    figure, axes = new_figure(5.5, 3.6)
     bins = np.linspace(0, 1, 41)
     labels = np.asarray(labels)
     axes.hist([np.asarray(probability)[labels == 1], np.asarray(probability)[labels == 0]], bins=bins,
@@ -117,7 +117,7 @@ def pair_plot(model, samples, shown, first, second):
     space, so P(water) shading and the boundary are exact; with more, a pixel's P(water) also
     depends on the bands not drawn, so no line or shading in this plane would be true of the
     pixels, and only the samples are drawn (model_plot shows where the model puts them)."""
-    figure, axes = _figure()
+    figure, axes = new_figure()
     x_limits, y_limits = _extent(samples.values[:, first]), _extent(samples.values[:, second])
     if len(model.bands) == 2:
         (x_grid, y_grid), probability = _grid_probability(
@@ -196,7 +196,7 @@ def direction_label(model, direction):
 def model_plot(model, samples, shown):
     """Every drawn pixel where the model puts it: across, its decision value (P(water) = σ of
     it, the boundary exactly at 0); up, the main direction the model ignores."""
-    figure, axes = _figure(5.8, 4.6)
+    figure, axes = new_figure(5.8, 4.6)
     coordinates, direction = model_coordinates(model, samples.values)
     x_limits = _extent(np.append(coordinates[:, 0], 0.0))
     x_limits = (min(x_limits[0], -1.0), max(x_limits[1], 1.0))
@@ -241,7 +241,7 @@ def _line_through_box(weight_x, weight_y, constant, x_limits, y_limits):
 
 
 def one_band_plot(model, samples, shown):
-    figure, axes = _figure()
+    figure, axes = new_figure()
     limits = _extent(samples.values[:, 0])
     bins = np.linspace(*limits, 41)
     for label, colour, name in ((1, WATER_COLOUR, "water"), (0, LAND_COLOUR, "land")):
@@ -260,7 +260,7 @@ def one_band_plot(model, samples, shown):
 
 
 def three_d_plot(model, samples, shown):
-    figure, axes = _figure(5.5, 5.0, projection="3d")
+    figure, axes = new_figure(5.5, 5.0, projection="3d")
     limits = [_extent(samples.values[:, column]) for column in range(3)]
     _scatter(axes, samples.values[:, :3], shown)
     coefficients = model.coefficients_in_band_units()

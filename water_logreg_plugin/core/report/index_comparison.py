@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..index_comparison import BOTH_LAND, BOTH_WATER, INDEX_ONLY, MODEL_ONLY, NODATA
-from .figures import _figure
+from .figures import new_figure
 
 CLASS_COLOURS = {
     NODATA: ("#ffffff", "nodata"),
@@ -21,7 +21,7 @@ def agreement_map(comparison):
 
     height, width = comparison.agreement_map.shape
     figure_width = 7.5
-    figure, axes = _figure(figure_width, figure_width * height / width + 0.7)
+    figure, axes = new_figure(figure_width, figure_width * height / width + 0.7)
     colours = [CLASS_COLOURS[value][0] for value in sorted(CLASS_COLOURS)]
     axes.imshow(comparison.agreement_map, cmap=ListedColormap(colours), vmin=0, vmax=len(colours) - 1,
                 interpolation="nearest")
