@@ -8,12 +8,12 @@ import numpy as np
 from qgis.core import QgsFeatureRequest, QgsGeometry, QgsProcessingException, QgsWkbTypes
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
+from ..core.class_field import FEATURE_ID_NAMES
 from ..core.errors import Canceled
 from ..core.sampling import Samples, TrainingPolygon, check_polygon_classes
 from .parameters import ParameterNames as Names
 
 BAND_FIELD = re.compile(r"^b(\d+)$")
-FEATURE_ID_NAMES = re.compile(r"^(fid|id|gid|ogc_fid|objectid|pk|pkuid|rowid)$", re.IGNORECASE)
 # The raster a samples layer came from: band count and data type (compatibility.raster_description).
 SOURCE_FIELDS = (("src_bands", QVariant.Int), ("src_type", QVariant.String), ("src_scale", QVariant.String))
 

@@ -96,11 +96,15 @@ def polygons_parameter(name=Names.POLYGONS, description="Training polygons"):
 
 
 def class_field_parameter(parent=Names.POLYGONS):
+    parameter = QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent)
+    # By name, so that only the dialog imports the widget (and QGIS's Python wrappers with it).
+    parameter.setMetadata({"widget_wrapper": {"class": f"{__package__}.class_field_widget.ClassFieldWidgetWrapper"}})
     return with_help(
-        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent),
+        parameter,
         "The field of the polygon layer that says what each polygon is, e.g. 'class' holding water and "
-        "land (chosen by default where the layer has it). A field that numbers the polygons, such as a "
-        "GeoPackage's fid, is refused.",
+        "land. The dialog offers the layer's field named like class, label or type, else its first text "
+        "field; scripts and qgis_process take 'class' unless told. A field that numbers the polygons, "
+        "such as a GeoPackage's fid, is refused.",
     )
 
 

@@ -1,0 +1,59 @@
+"""Real QGIS on a virtual screen, plugin from the ZIP: the dialog's CLASS_FIELD is the polygon
+layer's class-like field (class / label / type by name, else the first text field), never its
+fid; the batch panel and the modeler keep QGIS's own field widget."""
+
+import json
+import os
+
+import pytest
+from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, program_environment, run_program
+from osgeo import ogr, osr
+from synthetic import UTM_33N
+
+SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qgis_class_field.py")
+
+
+def polygons_with_fields(path, names):
+    """A GeoPackage (fid added by GDAL) of one square whose text fields are `names`."""
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(UTM_33N)
+    datasource = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    layer = datasource.CreateLayer("polygons", srs, ogr.wkbPolygon)
+    for name in names:
+        layer.CreateField(ogr.FieldDefn(name, ogr.OFTString))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"))
+    for name in names:
+        feature.SetField(name, "water")
+    layer.CreateFeature(feature)
+    datasource = None
+    return str(path)
+
+
+@pytest.mark.slow
+def test_dialog_offers_the_class_like_field(plugin_zip, tmp_path):
+    install_from_zip(plugin_zip, str(tmp_path / "profiles" / "test"))
+    polygons = [polygons_with_fields(tmp_path / f"polygons_{index}.gpkg", names)
+                for index, names in enumerate((["name", "landcover_type"], ["label"], ["notes"], ["name", "class"]))]
+    report_path = tmp_path / "report.json"
+    environment = program_environment(
+        PYTHONPATH=TORCH_SITE_PACKAGES, QT_QPA_PLATFORM="xcb", WATERLOGREG_REPORT=str(report_path),
+        WATERLOGREG_POLYGONS=os.pathsep.join(polygons),
+    )
+
+    finished = run_program([
+        "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
+        "qgis", "--profiles-path", str(tmp_path), "--profile", "test", "--nologo", "--noversioncheck",
+        "--code", SESSION_SCRIPT,
+    ], environment, timeout=300)
+
+    assert report_path.exists(), f"QGIS wrote no report (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
+    report = json.loads(report_path.read_text())
+    assert "error" not in report, report["error"]
+    assert report["fields"] == [["fid", "name", "landcover_type"], ["fid", "label"], ["fid", "notes"],
+                                ["fid", "name", "class"]]
+    assert report["classifywater"] == ["landcover_type", "label", "notes", "class"]
+    assert report["others"] == ["landcover_type", "landcover_type"]
+    assert report["after_pick"] == ["name", "label"]
+    assert report["batch_wrapper"] == "QgsAbstractProcessingParameterWidgetWrapper"  # C++, as Python sees it
+    assert report["modeler_wrapper"] == "QgsProcessingModelerParameterWidget"
