@@ -3,13 +3,11 @@ finished: checked before any work, staged in a hidden folder, moved into place w
 
 import os
 import re
-import shutil
-import tempfile
 
 from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
 
 from ..core.errors import Canceled
-from ..core.raster import left_by_dead_run, run_id
+from ..core.raster import scratch_folder
 
 
 def sink_file(algorithm, parameters, name, context):
@@ -36,27 +34,20 @@ def write_features(algorithm, parameters, name, context, fields, geometry_type, 
     if destination is None:
         return _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback)
     folder, file_name = os.path.split(destination)
-    prefix = f".{os.path.splitext(file_name)[0]}.partial-"
-    for entry in os.listdir(folder):  # what a killed run of this output left
-        if entry.startswith(prefix) and left_by_dead_run(entry):
-            shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
-    staging = tempfile.mkdtemp(prefix=f"{prefix}{run_id()}-", dir=folder)
-    staged = os.path.join(staging, file_name)
-    staged_parameters = dict(parameters)
-    original = parameters.get(name)
-    if isinstance(original, QgsProcessingOutputLayerDefinition):
-        staged_parameters[name] = QgsProcessingOutputLayerDefinition(original)
-        staged_parameters[name].sink = QgsProperty.fromValue(staged)
-    else:
-        staged_parameters[name] = staged
-    try:
+    with scratch_folder(destination) as staging:
+        staged = os.path.join(staging, file_name)
+        staged_parameters = dict(parameters)
+        original = parameters.get(name)
+        if isinstance(original, QgsProcessingOutputLayerDefinition):
+            staged_parameters[name] = QgsProcessingOutputLayerDefinition(original)
+            staged_parameters[name].sink = QgsProperty.fromValue(staged)
+        else:
+            staged_parameters[name] = staged
         staged_id = _add_batches(algorithm, staged_parameters, name, context, fields, geometry_type, crs,
                                  batches, feedback)
         # A shapefile is several files: its sidecars move first, the file users open last.
         for sidecar in sorted(os.listdir(staging), key=lambda entry: entry == file_name):
             os.replace(os.path.join(staging, sidecar), os.path.join(folder, sidecar))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     destination_id = staged_id.replace(staged, destination)
     to_load = context.layersToLoadOnCompletion()
     if staged_id in to_load:

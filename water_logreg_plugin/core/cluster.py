@@ -24,7 +24,6 @@ import asyncio
 import math
 import os
 import re
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,11 +41,10 @@ from .raster import (
     atomic_output,
     check_written,
     create_like,
-    left_by_dead_run,
     open_raster,
     remove_stale_partials,
     row_windows,
-    run_id,
+    scratch_folder,
     write_rows,
 )
 from .scenes import SceneResult, check_batch, failure_reason, predict_scene, scene_outputs
@@ -193,11 +191,9 @@ def predict_scenes_on_cluster(
     output_folder = os.path.abspath(output_folder)
     scenes = [os.path.abspath(scene) for scene in scenes]
     outputs = scene_outputs(scenes, output_folder)
-    _remove_dead_scratch(output_folder)
-    scratch = os.path.join(output_folder, f".waterlogreg-chunks.partial-{run_id()}")
-    os.mkdir(scratch)
     try:
-        with dask_client(scheduler, workers) as client:
+        chunks_beside = os.path.join(output_folder, "waterlogreg-chunks")
+        with scratch_folder(chunks_beside) as scratch, dask_client(scheduler, workers) as client:
             callbacks.log(f"Dask scheduler {client.scheduler.address}, {len(client.nthreads())} workers.")
             slots = [
                 _submit_scene(client, model, scene, output, scratch, index, device, task_pixels)
@@ -216,7 +212,8 @@ def predict_scenes_on_cluster(
             results = [slot if isinstance(slot, SceneResult) else _scene_result(slot, scene, output)
                        for slot, scene, output in zip(slots, scenes, outputs)]
     finally:
-        _remove_leftovers(scratch, outputs)
+        for output in outputs:  # hidden partial outputs of ended processes (a live run's stay)
+            remove_stale_partials(output)
     for result in results:
         callbacks.log(result.describe())
     return results
@@ -270,21 +267,6 @@ def _scene_result(future, scene, output):
     # Dask gives up on a task after its workers died several times running it (KilledWorker).
     error = future.exception()
     return SceneResult(scene=scene, output=output, reason=failure_reason(error))
-
-
-def _remove_leftovers(scratch, outputs):
-    """What killed or canceled tasks left: this run's chunks, and the hidden partial outputs of
-    processes that have ended (another run's, still writing to the same folder, stay)."""
-    shutil.rmtree(scratch, ignore_errors=True)
-    for output in outputs:
-        remove_stale_partials(output)
-
-
-def _remove_dead_scratch(output_folder):
-    """The scratch folders of runs on this machine that were killed before they could clean up."""
-    for name in os.listdir(output_folder):
-        if name.startswith(".waterlogreg-chunks.partial-") and left_by_dead_run(name):
-            shutil.rmtree(os.path.join(output_folder, name), ignore_errors=True)
 
 
 def _worker_address():

@@ -474,11 +474,31 @@ def left_by_dead_run(path):
 
 
 def remove_stale_partials(destination):
-    """Remove the partial files of `destination` that killed runs of this machine left."""
+    """Remove the partial files and scratch folders of `destination` that killed runs of this
+    machine left."""
     pattern = partial_path(destination, "*")
     for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml"):
         if left_by_dead_run(leftover):
-            remove_quietly(leftover)
+            if os.path.isdir(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                remove_quietly(leftover)
+
+
+@contextmanager
+def scratch_folder(destination):
+    """A hidden folder of this run beside `destination`, named as its partial file would be, for
+    work files that are not the output (a staged layer, Dask's chunks, a mask to polygonize);
+    removed on the way out. What killed runs of this machine left there is removed first, and
+    another live run's folder is never touched."""
+    destination = os.path.abspath(destination)
+    remove_stale_partials(destination)
+    folder = partial_path(destination, run_id())
+    os.mkdir(folder)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_quietly(path):

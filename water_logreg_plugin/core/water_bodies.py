@@ -9,8 +9,6 @@ window. The output is in the raster's CRS.
 """
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +18,15 @@ from .areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
 from .callbacks import QUIET
 from .errors import WaterLogRegError
 from .probability import check_threshold, open_on_grid, read_probability
-from .raster import atomic_output, check_output_folder, check_written, create_like, row_windows, write_rows
+from .raster import (
+    atomic_output,
+    check_output_folder,
+    check_written,
+    create_like,
+    row_windows,
+    scratch_folder,
+    write_rows,
+)
 
 # Formats written as one file, so the output can be moved into place whole.
 VECTOR_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf"}
@@ -61,8 +67,7 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
     dataset = raster.dataset
     measure = AreaMeasure(dataset)
     callbacks.log(f"Areas are {measure.description}.")
-    scratch = tempfile.mkdtemp(prefix=".water-bodies-", dir=os.path.dirname(os.path.abspath(output_path)))
-    try:
+    with scratch_folder(output_path) as scratch:
         mask_path = _write_mask(raster, os.path.join(scratch, "mask.tif"), threshold, callbacks.part(0.0, 0.3))
         scratch_vectors = _polygonize(mask_path, os.path.join(scratch, "bodies.gpkg"), dataset,
                                       callbacks.part(0.3, 0.6))
@@ -82,8 +87,6 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
             output = bodies = scratch_vectors = None  # closes the files before the output is moved into place
             check_written()
         callbacks.progress(1.0)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     summary = WaterBodiesSummary(kept, water_area, measure.description, dropped, filled)
     callbacks.log(f"{kept} water bodies, {water_area / SQUARE_METRES_PER_HECTARE:.4f} ha in all; "
                   f"{dropped} smaller than the minimum area left out, {filled} holes filled.")
