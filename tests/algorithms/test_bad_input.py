@@ -18,7 +18,8 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
-from qgis.core import QgsProcessingException, QgsProcessingFeedback
+from qgis.core import QgsProcessingException
+from recording_feedback import RecordingFeedback
 from synthetic import (
     ORIGIN,
     pixel_box,
@@ -577,21 +578,11 @@ def world_readable(folder):
         parent.chmod(parent.stat().st_mode | 0o755)
 
 
-class LogFeedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def pushInfo(self, info):  # noqa: N802
-        self.lines.append(info)
-        super().pushInfo(info)
-
-
 def test_constant_band_trains_with_a_warning_and_no_nan(run_algorithm, files):
     bands, truth = water_scene()
     bands[2] = 1000
     write_raster(files.raster, bands)
-    feedback = LogFeedback()
+    feedback = RecordingFeedback()
     parameters = files.parameters("classifywater")
     result = run_algorithm("classifywater", parameters, feedback=feedback)
     assert ("Warning: band 3 is constant (1000) over the samples; it cannot tell water from land and is "
@@ -604,7 +595,7 @@ def test_constant_band_trains_with_a_warning_and_no_nan(run_algorithm, files):
     assert model["standardization"]["std"][2] == 1.0
     assert model["layers"][0]["weight"][0][2] == 0.0
 
-    feedback = LogFeedback()
+    feedback = RecordingFeedback()
     samples = run_algorithm("samplepixels", files.parameters("samplepixels"))["OUTPUT"]
     run_algorithm("trainmodel", {"SAMPLES": samples, "OUTPUT_MODEL": str(files.output_folder / "m2.json")},
                   feedback=feedback)
@@ -672,7 +663,7 @@ def sample_counts(path):
 def run_checked(run_algorithm, files, algorithm, parameters):
     """Run, and check no input changed; returns (result, logged lines)."""
     before = checksums(files.folder)
-    feedback = LogFeedback()
+    feedback = RecordingFeedback()
     result = run_algorithm(algorithm, parameters, feedback=feedback)
     assert checksums(files.folder) == before
     return result, feedback.lines

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 from osgeo import gdal
+from recording_feedback import RecordingFeedback
 from synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
 
 
@@ -53,22 +54,11 @@ def test_maximum_likelihood_on_separable_polygons_is_reported_not_converged(run_
     """The standard polygons separate water from land: λ = 0 has no finite optimum, the default λ has one."""
     import json
 
-    from qgis.core import QgsProcessingFeedback
-
     from water_logreg_plugin.core.solver import SEPARATION_NOTE
-
-    class LogFeedback(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.lines = []
-
-        def pushInfo(self, info):  # noqa: N802
-            self.lines.append(info)
-            super().pushInfo(info)
 
     raster = write_raster(tmp_path / "scene.tif", water_scene()[0])
     polygons = write_polygons(tmp_path / "p.gpkg", standard_polygons())
-    feedback = LogFeedback()
+    feedback = RecordingFeedback()
     unpenalized = classify(run_algorithm, raster, polygons, tmp_path / "ml", L2_PENALTY=0, feedback=feedback)
     assert unpenalized["CONVERGED"] == 0 and unpenalized["GRADIENT_NORM"] > 0
     assert f"Warning: the fit did not converge. {SEPARATION_NOTE}" in feedback.lines

@@ -6,20 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from qgis.core import QgsProcessingFeedback, QgsProcessingUtils, QgsVectorLayer
+from qgis.core import QgsProcessingUtils, QgsVectorLayer
+from recording_feedback import RecordingFeedback
 from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
-
-
-class RecordingFeedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.infos, self.warnings = [], []
-
-    def pushInfo(self, info):  # noqa: N802
-        self.infos.append(info)
-
-    def pushWarning(self, warning):  # noqa: N802
-        self.warnings.append(warning)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +73,7 @@ def test_trainmodel_warns_that_a_temporary_model_vanishes(run_algorithm, inputs)
     result = run_algorithm("trainmodel", {"SAMPLES": samples}, feedback=feedback)
     model = result["OUTPUT_MODEL"]
     assert in_temporary_folder(model) and os.path.isfile(model)
-    assert f"Model saved to {model}." in feedback.infos
+    assert f"Model saved to {model}." in feedback.lines
     assert feedback.warnings == [
         "The model is a temporary file: QGIS deletes it when it closes. To keep it, copy it to a folder of "
         "yours now, or run again with 'Model file' set to a file (e.g. water_model.json)."]
@@ -97,7 +86,7 @@ def test_trainmodel_says_where_a_kept_model_is(run_algorithm, inputs, tmp_path):
     feedback = RecordingFeedback()
     result = run_algorithm("trainmodel", {"SAMPLES": samples, "OUTPUT_MODEL": str(tmp_path / "kept.json")},
                            feedback=feedback)
-    assert f"Model saved to {tmp_path / 'kept.json'}." in feedback.infos
+    assert f"Model saved to {tmp_path / 'kept.json'}." in feedback.lines
     assert feedback.warnings == []
     assert str(tmp_path / "kept.json") in Path(result["MODEL_LOCATION"]).read_text(encoding="utf-8")
 

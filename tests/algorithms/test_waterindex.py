@@ -7,6 +7,7 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProject
 from qgis.PyQt import sip
+from recording_feedback import RecordingFeedback
 from synthetic import read, write_raster
 
 from water_logreg_plugin import styling
@@ -94,17 +95,7 @@ def test_a_raster_that_names_no_bands_asks_for_them(run_algorithm, tmp_path):
 
 
 def test_the_log_says_which_bands_and_why(run_algorithm, tmp_path):
-    from qgis.core import QgsProcessingFeedback
-
-    class Recorder(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.lines = []
-
-        def pushInfo(self, info):  # noqa: N802
-            self.lines.append(info)
-
-    feedback = Recorder()
+    feedback = RecordingFeedback()
     path, _, _ = scene(tmp_path)
     run_algorithm("waterindex", {"INPUT": path, "OUTPUT": str(tmp_path / "ndwi.tif")}, feedback=feedback)
     assert ("NDWI with green = band 2 (from the band description), NIR = band 4 (from the band description)."
