@@ -110,16 +110,14 @@ def say_where_the_model_is(model_path, feedback):
     """Log where the model file is, warn when it is temporary, and write the same words to a
     small HTML page for the Results Viewer (which lists HTML outputs only); returns its path."""
     lines = [f"Model saved to {model_path}."]
+    feedback.pushInfo(lines[0])
     if is_temporary(model_path):
         warning = (
             "The model is a temporary file: QGIS deletes it when it closes. To keep it, copy it to "
             "a folder of yours now, or run again with 'Model file' set to a file (e.g. water_model.json)."
         )
-        feedback.pushInfo(lines[0])
         feedback.pushWarning(warning)
         lines.append(warning)
-    else:
-        feedback.pushInfo(lines[0])
     page = QgsProcessingUtils.generateTempFilename("model_location.html")
     link = QUrl.fromLocalFile(model_path).toString()
     with open(page, "w", encoding="utf-8") as handle:
