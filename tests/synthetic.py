@@ -119,3 +119,60 @@ def write_masked_raster(path, bands, invalid, kind, options=("TILED=YES",)):
     finally:
         gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", None)
     return str(path)
+
+
+# ---------------------------------------------------------------- training samples without a raster
+
+def standardized(values):
+    """As the model standardizes: training mean and σ, σ = 1 for a constant band."""
+    std = values.std(axis=0)
+    return (values - values.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def random_dataset(seed, rows=None):
+    """(standardized features, labels, description) of one random training set.
+
+    3–12 correlated bands, each as DN (~10 000s), reflectance (0–1) or Byte (0–255, with ties);
+    classes overlapping, steep or separable; balanced, 1:20 or 1:100 (so a class may hold a
+    handful of pixels); sometimes a constant band and sometimes a duplicated (collinear) one.
+    """
+    rng = np.random.default_rng(seed)
+    bands = int(rng.integers(3, 13))
+    rows = rows or int(rng.integers(200, 3001))
+    mixing = np.eye(bands) + rng.uniform(0, 2) * rng.normal(size=(bands, bands))
+    latent = standardized(rng.normal(size=(rows, bands)) @ mixing)
+    score = latent @ rng.normal(size=bands)
+    water_fraction = float(rng.choice([0.5, 1 / 21, 1 / 101]))
+    classes = str(rng.choice(["overlapping", "steep", "separable"]))
+    threshold = np.quantile(score, 1 - water_fraction)
+    if classes == "separable":
+        labels = score > threshold
+    else:
+        steepness = 1.0 if classes == "overlapping" else 10.0
+        labels = rng.random(rows) < 1 / (1 + np.exp(-steepness * (score - threshold) / score.std()))
+    order = np.argsort(score)
+    labels[order[-2:]] = True  # at least two pixels of each class
+    labels[order[:2]] = False
+
+    scales = rng.choice(["DN", "reflectance", "Byte"], size=bands)
+    values = np.empty_like(latent)
+    for band, scale in enumerate(scales):
+        if scale == "DN":
+            values[:, band] = 10_000 + 2_000 * latent[:, band]
+        elif scale == "reflectance":
+            values[:, band] = 1 / (1 + np.exp(-latent[:, band]))
+        else:
+            values[:, band] = np.clip(np.round(100 + 30 * latent[:, band]), 0, 255)
+    extras = []
+    if rng.random() < 0.25:
+        values[:, rng.integers(bands)] = 7.0
+        extras.append("constant band")
+    if rng.random() < 0.25:
+        source, target = rng.choice(bands, 2, replace=False)
+        values[:, target] = 3 * values[:, source] + 5
+        extras.append("duplicated band")
+    description = (
+        f"seed {seed}: {rows}×{bands} {'/'.join(scales)}, {classes}, water {water_fraction:.3f} "
+        f"({int(labels.sum())} pixels) {', '.join(extras)}"
+    )
+    return standardized(values), labels.astype(np.float64), description

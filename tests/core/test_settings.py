@@ -6,7 +6,14 @@ import pytest
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
-from water_logreg_plugin.core.settings import DEFAULT_LEARNING_RATE, TrainingSettings, parse_hidden_layers
+from water_logreg_plugin.core.settings import (
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_MAX_STEPS,
+    DEFAULT_MLP_L2_PENALTY,
+    DEFAULT_MLP_MAX_STEPS,
+    TrainingSettings,
+    parse_hidden_layers,
+)
 
 
 def test_defaults_are_logistic_regression_by_the_exact_fit_with_a_small_penalty():
@@ -14,6 +21,15 @@ def test_defaults_are_logistic_regression_by_the_exact_fit_with_a_small_penalty(
     assert settings.hidden_layers == () and settings.optimizer == "exact" and settings.max_steps == 500
     assert settings.step_size == DEFAULT_LEARNING_RATE["exact"]
     assert settings.validation_fraction == 0.2 and settings.threshold == 0.5 and settings.l2_penalty == 1e-5
+
+
+def test_a_multi_layer_perceptron_gets_its_own_measured_defaults():
+    settings = TrainingSettings(hidden_layers=[16, 16])
+    assert settings.l2_penalty == DEFAULT_MLP_L2_PENALTY == 1e-3 and settings.max_steps == DEFAULT_MLP_MAX_STEPS
+    adam = TrainingSettings(hidden_layers=[16, 16], optimizer="adam")
+    assert adam.l2_penalty == 1e-3 and adam.max_steps == DEFAULT_MAX_STEPS == 500  # Adam runs them all
+    given = TrainingSettings(hidden_layers=[16, 16], l2_penalty=0, max_steps=7)
+    assert given.l2_penalty == 0 and given.max_steps == 7  # 0 is maximum likelihood, not "not set"
 
 
 @pytest.mark.parametrize("earlier_name", ["lbfgs", "newton", "LBFGS"])

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 from sklearn.linear_model import LogisticRegression
+from synthetic import random_dataset, standardized
 
+from water_logreg_plugin.core import solver
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
 from water_logreg_plugin.core.solver import (
@@ -25,61 +27,6 @@ DATASETS = 240
 MATCH = 1e-6  # ours must end at most this far above the better of scikit-learn's two solvers
 
 
-def standardized(values):
-    """As the model standardizes: training mean and σ, σ = 1 for a constant band."""
-    std = values.std(axis=0)
-    return (values - values.mean(axis=0)) / np.where(std > 0, std, 1.0)
-
-
-def random_dataset(seed):
-    """(standardized features, labels, description) of one random training set.
-
-    3–12 correlated bands, each as DN (~10 000s), reflectance (0–1) or Byte (0–255, with ties);
-    classes overlapping, steep or separable; balanced, 1:20 or 1:100 (so a class may hold a
-    handful of pixels); sometimes a constant band and sometimes a duplicated (collinear) one.
-    """
-    rng = np.random.default_rng(seed)
-    bands = int(rng.integers(3, 13))
-    rows = int(rng.integers(200, 3001))
-    mixing = np.eye(bands) + rng.uniform(0, 2) * rng.normal(size=(bands, bands))
-    latent = standardized(rng.normal(size=(rows, bands)) @ mixing)
-    score = latent @ rng.normal(size=bands)
-    water_fraction = float(rng.choice([0.5, 1 / 21, 1 / 101]))
-    classes = str(rng.choice(["overlapping", "steep", "separable"]))
-    threshold = np.quantile(score, 1 - water_fraction)
-    if classes == "separable":
-        labels = score > threshold
-    else:
-        steepness = 1.0 if classes == "overlapping" else 10.0
-        labels = rng.random(rows) < 1 / (1 + np.exp(-steepness * (score - threshold) / score.std()))
-    order = np.argsort(score)
-    labels[order[-2:]] = True  # at least two pixels of each class
-    labels[order[:2]] = False
-
-    scales = rng.choice(["DN", "reflectance", "Byte"], size=bands)
-    values = np.empty_like(latent)
-    for band, scale in enumerate(scales):
-        if scale == "DN":
-            values[:, band] = 10_000 + 2_000 * latent[:, band]
-        elif scale == "reflectance":
-            values[:, band] = 1 / (1 + np.exp(-latent[:, band]))
-        else:
-            values[:, band] = np.clip(np.round(100 + 30 * latent[:, band]), 0, 255)
-    extras = []
-    if rng.random() < 0.25:
-        values[:, rng.integers(bands)] = 7.0
-        extras.append("constant band")
-    if rng.random() < 0.25:
-        source, target = rng.choice(bands, 2, replace=False)
-        values[:, target] = 3 * values[:, source] + 5
-        extras.append("duplicated band")
-    description = (
-        f"seed {seed}: {rows}×{bands} {'/'.join(scales)}, {classes}, water {water_fraction:.3f} "
-        f"({int(labels.sum())} pixels) {', '.join(extras)}"
-    )
-    return standardized(values), labels.astype(np.float64), description
-
-
 def separates(features, labels):
     """Whether a plane separates the classes, ties on the plane allowed (Konis's linear program)."""
     signed = (2 * labels - 1)[:, None] * np.column_stack([features, np.ones(len(labels))])
@@ -87,11 +34,11 @@ def separates(features, labels):
     return -result.fun > 1e-3
 
 
-def best_scikit_learn_objective(features, labels, l2_penalty):
+def best_scikit_learn_objective(features, labels, l2_penalty, solvers=("lbfgs", "newton-cholesky")):
     objectives = []
-    for solver in ("lbfgs", "newton-cholesky"):
+    for name in solvers:
         model = LogisticRegression(
-            C=1 / (l2_penalty * len(labels)) if l2_penalty else np.inf, solver=solver, tol=1e-12, max_iter=10_000,
+            C=1 / (l2_penalty * len(labels)) if l2_penalty else np.inf, solver=name, tol=1e-12, max_iter=10_000,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # collinear bands: scikit-learn warns, then solves anyway
@@ -118,6 +65,29 @@ def test_matches_scikit_learn_or_reports_separation(seed):
     else:
         assert report.converged and not report.note, description
         assert report.objective <= best_scikit_learn_objective(features, labels, 0.0) + MATCH, description
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_many_pixels_start_from_a_subsample_and_reach_the_same_optimum(seed, monkeypatch):
+    """Above WARM_START_PIXELS the steps start at a subsample's optimum; the end must not move."""
+    features, labels, description = random_dataset(1000 + seed, rows=solver.WARM_START_PIXELS + 40_000)
+    l2_penalty = 10 ** np.random.default_rng(seed).uniform(-6, -2)
+
+    weight, bias, report = fit_logistic_regression(features, labels, l2_penalty)
+    assert report.converged and not report.note, description
+    assert report.warm_start.startswith("every "), description
+    assert report.objective <= best_scikit_learn_objective(features, labels, l2_penalty, ("newton-cholesky",)) + MATCH
+    assert report.objective == pytest.approx(objective_at(features, labels, l2_penalty, weight, bias), abs=1e-12)
+
+    # λ = 0: a separable subsample gives no start, so separation is still decided on all pixels,
+    # and the end is where the steps from no weights end.
+    warm = fit_logistic_regression(features, labels, 0.0)[2]
+    monkeypatch.setattr(solver, "WARM_START_PIXELS", 10**12)
+    cold = fit_logistic_regression(features, labels, 0.0)[2]
+    assert (warm.converged, warm.note) == (cold.converged, cold.note), description
+    if cold.converged:
+        assert warm.objective == pytest.approx(cold.objective, abs=1e-9), description
+    assert cold.warm_start == ""
 
 
 def test_the_datasets_cover_separable_and_overlapping_classes():

@@ -22,6 +22,8 @@ from ..core.settings import (
     DEFAULT_L2_PENALTY,
     DEFAULT_LEARNING_RATE,
     DEFAULT_MAX_STEPS,
+    DEFAULT_MLP_L2_PENALTY,
+    DEFAULT_MLP_MAX_STEPS,
     DEFAULT_SETTINGS,
     OPTIMIZERS,
     TrainingSettings,
@@ -179,7 +181,7 @@ def training_parameters():
                 Names.HIDDEN_LAYERS, "Hidden layers (empty = logistic regression)", "", optional=True
             ),
             "Empty: logistic regression, σ(Aᵀx + b). '16,16': a multi-layer perceptron with two "
-            "hidden layers of 16 units (ReLU), for water a plane cannot separate from land.",
+            "hidden layers of 16 units (tanh), for water a plane cannot separate from land.",
         ),
         advanced(with_help(
             QgsProcessingParameterEnum(Names.OPTIMIZER, "Optimiser", list(OPTIMIZER_OPTIONS), defaultValue=0),
@@ -201,22 +203,25 @@ def training_parameters():
         )),
         advanced(with_help(
             QgsProcessingParameterNumber(
-                Names.MAX_STEPS, "Maximum optimiser steps", QgsProcessingParameterNumber.Integer, DEFAULT_MAX_STEPS,
-                minValue=1,
+                Names.MAX_STEPS, "Maximum optimiser steps (not set = the fit's default)",
+                QgsProcessingParameterNumber.Integer, None, optional=True, minValue=1,
             ),
             "Training stops here, or earlier once the Exact fit has converged; a fit that stops here "
-            "unconverged says so.",
+            f"unconverged says so. Not set: {DEFAULT_MLP_MAX_STEPS} for a multi-layer perceptron's L-BFGS, "
+            f"{DEFAULT_MAX_STEPS} otherwise (Newton's method needs 15 at most; Adam and gradient descent "
+            "run them all).",
         )),
         advanced(with_help(
             QgsProcessingParameterNumber(
-                Names.L2_PENALTY, "L2 penalty λ (0 = maximum likelihood)",
-                QgsProcessingParameterNumber.Double, DEFAULT_L2_PENALTY, minValue=0,
+                Names.L2_PENALTY, "L2 penalty λ (not set = the model's default; 0 = maximum likelihood)",
+                QgsProcessingParameterNumber.Double, None, optional=True, minValue=0,
             ),
-            "Adds λ/2·Σw² (the weights in standardized units, not the bias) to the mean cross-entropy: "
-            f"scikit-learn's C = 1/(λ·pixels). The default {DEFAULT_L2_PENALTY:g}, chosen by measurement, makes the "
-            "optimum unique and finite and keeps the probabilities graded where your polygons separate "
-            "water from land. 0 is maximum likelihood: where the polygons separate perfectly it has "
-            "no finite optimum, and the fit stops saying so (not converged).",
+            "Adds λ/2·Σw² (the weights in standardized units, not the biases) to the mean cross-entropy: "
+            f"for a logistic regression scikit-learn's C = 1/(λ·pixels). Not set: {DEFAULT_L2_PENALTY:g} for a "
+            f"logistic regression and {DEFAULT_MLP_L2_PENALTY:g} for a multi-layer perceptron, both chosen by "
+            "measurement: they make the optimum unique and finite and keep the probabilities graded where "
+            "your polygons separate water from land. 0 is maximum likelihood: where the polygons separate "
+            "perfectly it has no finite optimum, and the fit stops saying so (not converged).",
         ), decimals=8),
     ]
 
@@ -242,12 +247,19 @@ def training_settings(algorithm, parameters, context, threshold=0.5):
         hidden_layers=parse_hidden_layers(algorithm.parameterAsString(parameters, Names.HIDDEN_LAYERS, context)),
         optimizer=OPTIMIZER_VALUES[algorithm.parameterAsEnum(parameters, Names.OPTIMIZER, context)],
         learning_rate=algorithm.parameterAsDouble(parameters, Names.LEARNING_RATE, context) or None,
-        max_steps=algorithm.parameterAsInt(parameters, Names.MAX_STEPS, context),
-        l2_penalty=algorithm.parameterAsDouble(parameters, Names.L2_PENALTY, context),
+        max_steps=optional_number(algorithm, parameters, Names.MAX_STEPS, context, int),
+        l2_penalty=optional_number(algorithm, parameters, Names.L2_PENALTY, context),
         device=device_choice(algorithm, parameters, context),
         seed=algorithm.parameterAsInt(parameters, Names.SEED, context),
         threshold=threshold,
     )
+
+
+def optional_number(algorithm, parameters, name, context, kind=float):
+    """The number given, or None where it was left unset (parameterAsDouble would read 0)."""
+    if parameters.get(name) is None:
+        return None
+    return kind(algorithm.parameterAsDouble(parameters, name, context))
 
 
 def device_choice(algorithm, parameters, context):

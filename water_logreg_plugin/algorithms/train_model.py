@@ -46,7 +46,7 @@ class TrainModel(WaterLogRegAlgorithm):
             "accuracy and calibration figures (Brier score, ECE), and "
             "optionally an HTML report with the loss curve, the samples and the decision boundary "
             "in feature space, the coefficients, the confusion matrix and the reliability curve.\n\n"
-            "HIDDEN_LAYERS, e.g. '16,16', stacks dense layers with ReLU: a multi-layer perceptron "
+            "HIDDEN_LAYERS, e.g. '16,16', stacks dense layers with tanh: a multi-layer perceptron "
             "for water that no plane separates from land."
         )
 

@@ -72,6 +72,7 @@ class ProbabilityKernel:
         largest = max(max(np.abs(weight).max(), np.abs(bias).max()) for weight, bias in folded)
         self.dtype = torch.float32 if largest <= FLOAT32_SAFE_WEIGHT else torch.float64
         self.numpy_dtype = np.float32 if self.dtype == torch.float32 else np.float64
+        self.activation = {"tanh": torch.tanh_, "relu": torch.relu_}[model.activation]
         widest = max(weight.shape[0] for weight, _ in folded)
         bytes_per_pixel = np.dtype(self.numpy_dtype).itemsize * 2 * max(widest, len(model.bands))
         self.pass_pixels = max(1, KERNEL_BUDGET_BYTES // bytes_per_pixel)
@@ -98,7 +99,7 @@ class ProbabilityKernel:
                 for index, (weight, bias) in enumerate(self.layers):
                     hidden = torch.addmm(bias, weight, hidden)
                     if index < len(self.layers) - 1:
-                        hidden = torch.relu_(hidden)
+                        hidden = self.activation(hidden)
                 probability[start:start + self.pass_pixels] = torch.sigmoid(hidden[0]).cpu()
             return probability.numpy().astype(np.float32, copy=False)
 

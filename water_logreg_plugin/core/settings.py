@@ -16,9 +16,25 @@ from .errors import WaterLogRegError
 OPTIMIZERS = ("exact", "adam", "sgd")
 OPTIMIZER_ALIASES = {"lbfgs": "exact", "newton": "exact"}
 DEFAULT_LEARNING_RATE = {"exact": 1.0, "adam": 0.05, "sgd": 0.5}  # Newton's method takes none
-DEFAULT_MAX_STEPS = 500
-DEFAULT_L2_PENALTY = 1e-5  # measured: docs/FIT.md, "The default L2_PENALTY"
+DEFAULT_MAX_STEPS = 500  # Newton's method (it needs 15 at most), Adam and gradient descent
+DEFAULT_MLP_MAX_STEPS = 3000  # L-BFGS on a multi-layer perceptron; measured: docs/FIT.md
+DEFAULT_L2_PENALTY = 1e-5  # logistic regression; measured: docs/FIT.md, "The default L2_PENALTY"
+DEFAULT_MLP_L2_PENALTY = 1e-3  # multi-layer perceptron; measured: docs/FIT.md, "The multi-layer perceptron"
 MAX_LAYER_SIZE = 4096
+
+
+def default_l2_penalty(hidden_layers):
+    """λ when none is given. An MLP's weights keep sharpening its boundary where the classes
+    nearly separate: at the logistic regression's 1e-5 its fit needed thousands of L-BFGS steps
+    to reach a small gradient, and its probabilities were further from the truth on synthetic
+    shores (docs/FIT.md, "The multi-layer perceptron")."""
+    return DEFAULT_MLP_L2_PENALTY if hidden_layers else DEFAULT_L2_PENALTY
+
+
+def default_max_steps(optimizer, hidden_layers):
+    """MAX_STEPS when none is given: L-BFGS on an MLP needed up to 2 000 steps to a small
+    gradient on the tests' random datasets (docs/FIT.md); the others stop or run 500."""
+    return DEFAULT_MLP_MAX_STEPS if hidden_layers and optimizer == "exact" else DEFAULT_MAX_STEPS
 
 
 @dataclass(frozen=True)
@@ -26,8 +42,8 @@ class TrainingSettings:
     hidden_layers: tuple = ()  # () is logistic regression; (16, 16) a multi-layer perceptron
     optimizer: str = "exact"
     learning_rate: float = None  # None (or 0): the optimiser's DEFAULT_LEARNING_RATE
-    max_steps: int = DEFAULT_MAX_STEPS
-    l2_penalty: float = DEFAULT_L2_PENALTY  # λ of λ/2·Σw²; 0 is maximum likelihood
+    max_steps: int = None  # None: the fit's default (default_max_steps)
+    l2_penalty: float = None  # λ of λ/2·Σw²; 0 is maximum likelihood; None: the model's default
     validation_fraction: float = 0.2  # share of each class's polygons held out
     device: str = "auto"
     seed: int = 0
@@ -37,6 +53,10 @@ class TrainingSettings:
         object.__setattr__(self, "hidden_layers", tuple(int(size) for size in self.hidden_layers or ()))
         optimizer = (self.optimizer or "exact").lower()
         object.__setattr__(self, "optimizer", OPTIMIZER_ALIASES.get(optimizer, optimizer))
+        if self.l2_penalty is None:
+            object.__setattr__(self, "l2_penalty", default_l2_penalty(self.hidden_layers))
+        if self.max_steps is None:
+            object.__setattr__(self, "max_steps", default_max_steps(self.optimizer, self.hidden_layers))
         if self.optimizer not in OPTIMIZERS:
             raise WaterLogRegError(f"Unknown optimiser '{self.optimizer}'; choose one of {', '.join(OPTIMIZERS)}.")
         if self.max_steps < 1:
@@ -61,6 +81,7 @@ class TrainingSettings:
 
 
 DEFAULT_SETTINGS = TrainingSettings()
+
 
 
 def parse_hidden_layers(text):

@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import WaterLogRegError
 from ..raster import check_regular_file
 from ..settings import MAX_LAYER_SIZE
-from .network import WaterModel
+from .network import ACTIVATIONS, WaterModel
 
 MODEL_FORMAT = "water_logreg_plugin model"
 FORMAT_VERSION = 2  # 1: logistic regression only ("weights", "bias"); 2: "layers"
@@ -23,7 +23,7 @@ def save_model(model, path):
         "format_version": FORMAT_VERSION,
         "bands": [int(band) for band in model.bands],
         "standardization": {"mean": model.mean.tolist(), "std": model.std.tolist()},
-        "activation": "relu",
+        "activation": model.activation,
         "layers": [{"weight": weight.tolist(), "bias": bias.tolist()} for weight, bias in model.layers],
         "training": model.training,
     }
@@ -90,12 +90,13 @@ def _model_from_document(document):
     std = _float_array(standardization.get("std"), (len(bands),), "std")
     if not np.all(std > 0):
         raise WaterLogRegError("its standard deviations must be greater than 0")
+    activation = document.get("activation", "relu")  # files before 0.3.0 hold ReLU networks
+    if activation not in ACTIVATIONS:
+        raise WaterLogRegError(f"its activation is not one of {', '.join(map(repr, ACTIVATIONS))}")
     if version == 1:
         layer_documents = [{"weight": [document.get("weights")], "bias": [document.get("bias")]}]
     else:
         layer_documents = document.get("layers")
-        if document.get("activation", "relu") != "relu":
-            raise WaterLogRegError("its activation is not 'relu'")
     if not isinstance(layer_documents, list) or not layer_documents or len(layer_documents) > 64:
         raise WaterLogRegError("its layers are missing")
     layers = []
@@ -121,7 +122,7 @@ def _model_from_document(document):
             f"a layer has {widest} units; this plugin predicts with layers of at most {MAX_LAYER_SIZE} "
             "units, so that a map fits in memory. Train a narrower model (HIDDEN_LAYERS)."
         )
-    model = WaterModel(bands, mean, std, layers, training)
+    model = WaterModel(bands, mean, std, layers, training, activation)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         folded = model.folded_layers()[0]
     if not all(np.all(np.isfinite(array)) for array in folded):

@@ -1,14 +1,20 @@
-"""The water model's maths: y = σ(Aᵀx + b) on standardized bands, or dense layers with ReLU.
+"""The water model's maths: y = σ(Aᵀx + b) on standardized bands, or dense layers with tanh.
 
 Logistic regression is one dense layer; HIDDEN_LAYERS stacks more (a multi-layer perceptron)
-without changing anything else. WaterModel holds numpy arrays only, so predicting a few pixels
-(figures, reports) needs no torch; build_network makes the torch layers the fit trains.
+without changing anything else. Between the layers sits tanh, smooth everywhere, so the fit's
+gradient rule can hold at its end; ReLU's kinks left most fits without a gradient to test
+(docs/FIT.md, "The multi-layer perceptron"); model files from before, with ReLU, still
+predict. WaterModel holds numpy arrays only, so predicting a few pixels (figures, reports)
+needs no torch; build_network makes the torch layers the fit trains.
 """
 
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+ACTIVATIONS = {"tanh": np.tanh, "relu": lambda hidden: np.maximum(hidden, 0)}
+"""The functions between dense layers, by the name a model file gives: new fits use tanh."""
 
 
 @dataclass
@@ -20,6 +26,7 @@ class WaterModel:
     std: np.ndarray
     layers: list  # [(weight (out, in), bias (out,)), ...]; the last has one output
     training: dict = field(default_factory=dict)
+    activation: str = "tanh"  # between the layers; a key of ACTIVATIONS
 
     @property
     def hidden_layers(self):
@@ -53,10 +60,11 @@ class WaterModel:
         """The output before σ (Aᵀx + b for logistic regression) for (pixels, bands) values, in
         float64 numpy (for figures, not maps): P(water) = σ(it), 0 on the decision boundary."""
         hidden = np.asarray(values, dtype=np.float64).T
+        activation = ACTIVATIONS[self.activation]
         for index, (weight, bias) in enumerate(self.folded_layers()):
             hidden = weight @ hidden + bias[:, np.newaxis]
             if index < len(self.layers) - 1:
-                hidden = np.maximum(hidden, 0)
+                hidden = activation(hidden)
         return hidden[0]
 
     def predict_probability(self, values):
@@ -66,7 +74,7 @@ class WaterModel:
 
 
 def build_network(band_count, hidden_layers, generator):
-    """Dense layers with ReLU between them; a plain logistic regression starts at zero."""
+    """Dense layers with tanh between them; a plain logistic regression starts at zero."""
     import torch
 
     sizes = [band_count] + hidden_layers + [1]
@@ -75,14 +83,16 @@ def build_network(band_count, hidden_layers, generator):
         linear = torch.nn.Linear(inputs, outputs, dtype=torch.float32)
         with torch.no_grad():
             if hidden_layers:
-                # He initialisation, drawn from our own generator so seeded runs repeat.
-                linear.weight.copy_(torch.randn(outputs, inputs, generator=generator) * math.sqrt(2.0 / inputs))
+                # Glorot's initialisation for tanh (unit gain on each layer's inputs), drawn from
+                # our own generator so seeded runs repeat.
+                linear.weight.copy_(torch.randn(outputs, inputs, generator=generator)
+                                    * math.sqrt(2.0 / (inputs + outputs)))
                 linear.bias.zero_()
             else:
                 linear.weight.zero_()
                 linear.bias.zero_()
         modules.append(linear)
         if index < len(sizes) - 2:
-            modules.append(torch.nn.ReLU())
+            modules.append(torch.nn.Tanh())
     return torch.nn.Sequential(*modules)
 

@@ -30,13 +30,14 @@ from ..solver import (
     lbfgs_step,
     make_lbfgs,
     objective_at,
+    one_thread_on_cpu,
 )
 from .network import WaterModel, build_network
 
 NEWTON_RULE = f"Newton decrement²/2 ≤ {NEWTON_TOLERANCE:g}"
 GRADIENT_RULE = f"‖∇f‖∞ ≤ {LBFGS_GRADIENT_TOLERANCE:g} · max(1, |f|)"
+WIDE_LAYER = 64  # units; an MLP with a wider layer fits on all of torch's CPU threads
 OPTIMIZER_NAMES = {"newton": "Newton's method", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "Gradient descent (SGD)"}
-KINK_TOLERANCE = 1e-6  # a ReLU input this close to 0 (standardized units) sits on its kink
 
 
 @dataclass
@@ -91,7 +92,10 @@ def fit_water_model(values, labels, bands, settings=DEFAULT_SETTINGS, callbacks=
     if not settings.hidden_layers and settings.optimizer == "exact":
         fit = _newton_fit(features, labels, validation, settings, device, callbacks)
     else:
-        fit = _torch_fit(features, labels, validation, settings, device, callbacks)
+        # Narrow layers make small operations, where a busy core stalls torch's threads at
+        # every barrier; wide ones are matrix products that threads share well.
+        with one_thread_on_cpu(device, wanted=max(settings.hidden_layers, default=0) <= WIDE_LAYER):
+            fit = _torch_fit(features, labels, validation, settings, device, callbacks)
     seconds = time.perf_counter() - started
     fit.layers[0][0][:, constant] = 0.0  # a constant band tells nothing; rounding may leave 1e-16
     _log_outcome(fit, seconds, callbacks.log)
@@ -242,22 +246,14 @@ def _torch_fit(features, labels, validation, settings, device, callbacks):
         stopping_rule=GRADIENT_RULE, device=device.type, extra={"learning_rate": learning_rate},
     )
     if not converged:
-        kinks = _pixels_on_a_kink(network, x) if stopped else 0
-        fit.note = _torch_note(optimizer, steps, settings.max_steps, stopped, gradient, kinks)
+        fit.note = _torch_note(optimizer, steps, settings.max_steps, stopped, gradient)
     if optimizer != "lbfgs" and not settings.hidden_layers:
         _add_objective_gap(fit, features, labels, l2_penalty, device, log)
     return fit
 
 
-def _torch_note(optimizer, steps, max_steps, stopped, gradient, kinks):
+def _torch_note(optimizer, steps, max_steps, stopped, gradient):
     name = OPTIMIZER_NAMES[optimizer]
-    if stopped and kinks:
-        # Measured: most ReLU fits on overlapping classes end so (docs/FIT.md, "L-BFGS").
-        return (f"{name} stopped after {steps} steps on a kink of the objective: {kinks} training "
-                f"{'pixel sits' if kinks == 1 else 'pixels sit'} where a hidden unit's ReLU switches (its "
-                f"input within {KINK_TOLERANCE:g} of 0), so the objective has no gradient there and the rule "
-                f"{GRADIENT_RULE} cannot be met (∞-norm {gradient:.3g}). The point may be a minimum that a "
-                "gradient cannot confirm, or a kink the line search cannot cross.")
     if stopped:
         return (f"{name} stopped after {steps} steps: its line search found no lower objective at the "
                 f"computer's precision, with the gradient (∞-norm {gradient:.3g}) still above the rule "
@@ -266,20 +262,6 @@ def _torch_note(optimizer, steps, max_steps, stopped, gradient, kinks):
               else "raise MAX_STEPS or the learning rate η, or choose the Exact optimiser")
     return (f"{name} ran its {max_steps} steps and the gradient (∞-norm {gradient:.3g}) is still above the "
             f"rule {GRADIENT_RULE}; {advice}.")
-
-
-def _pixels_on_a_kink(network, x):
-    """How many training pixels put some hidden unit's ReLU input within KINK_TOLERANCE of 0."""
-    import torch
-
-    on_a_kink = torch.zeros(len(x), dtype=torch.bool, device=x.device)
-    hidden = x
-    with torch.no_grad():
-        for module in network:
-            hidden = module(hidden)
-            if isinstance(module, torch.nn.Linear) and module is not network[-1]:
-                on_a_kink |= (hidden.abs() <= KINK_TOLERANCE).any(dim=1)
-    return int(on_a_kink.sum())
 
 
 def _add_objective_gap(fit, features, labels, l2_penalty, device, log):
