@@ -125,7 +125,7 @@ def assert_same_raster(output, reference):
 
 def formula_probability(model_path, scene):
     """P(water) of every pixel from the model file's numbers and the scene's bands, in float64
-    numpy (dense layers on (x − μ)/σ, ReLU between them, σ at the end), and the nodata mask
+    numpy (dense layers on (x − μ)/σ, the file's activation between them, σ at the end), and the nodata mask
     (any band used at the raster's nodata value): a reference that does not go through core.predict."""
     with open(model_path, encoding="utf-8") as handle:
         stored = json.load(handle)
@@ -141,7 +141,7 @@ def formula_probability(model_path, scene):
     for index, layer in enumerate(stored["layers"]):
         hidden = hidden @ np.array(layer["weight"]).T + np.array(layer["bias"])
         if index < len(stored["layers"]) - 1:
-            hidden = np.maximum(hidden, 0)
+            hidden = np.tanh(hidden) if stored["activation"] == "tanh" else np.maximum(hidden, 0)
     probability = 1 / (1 + np.exp(-hidden[:, 0]))
     return probability.reshape(values.shape[1:]), nodata
 
