@@ -78,6 +78,18 @@ def test_default_fit_is_the_exact_optimum(case):
     assert not any(line.startswith("Warning: the fit") for line in lines)
 
 
+def test_a_large_sample_set_says_where_newton_started():
+    values, labels = overlapping_classes(300_000, seed=5)
+    lines = []
+    model, history = fit_water_model(values, labels, [1, 2, 3], callbacks=Callbacks(log=lines.append))
+    training = model.training
+    assert training["converged"] is True and training["warm_start"].startswith("every 4th pixel of each class")
+    assert f"Newton's method started from the optimum of {training['warm_start']}." in lines
+    assert len(history["loss"]) == training["steps"] + 1 and training["steps"] <= 3
+    small, _ = fit_water_model(values[:1000], labels[:1000], [1, 2, 3])
+    assert "warm_start" not in small.training
+
+
 def test_l2_penalty_is_scikit_learns_c():
     """λ/2·Σw² on the mean cross-entropy is LogisticRegression(C = 1/(λ·n))."""
     from sklearn.linear_model import LogisticRegression

@@ -142,12 +142,17 @@ def _newton_fit(features, labels, validation, settings, device, callbacks):
     if validation is not None:
         history["validation_loss"] = [objective_at(*validation, 0.0, point[:-1], point[-1])
                                       for point in report.parameter_history]
-    return _Fit(
+    fit = _Fit(
         optimizer="newton", layers=[(weight[np.newaxis, :].copy(), np.array([bias]))], history=history,
         steps=report.iterations, converged=report.converged, gradient_norm=report.gradient_norm,
         objective=report.objective, final_loss=report.loss_history[-1], stopping_rule=NEWTON_RULE,
         device=device.type, note=report.note,
     )
+    if report.warm_start:
+        # The steps and the loss curve are those on all pixels, from the subsample's optimum.
+        fit.extra["warm_start"] = report.warm_start
+        fit.messages.append(f"Newton's method started from the optimum of {report.warm_start}.")
+    return fit
 
 
 def _torch_fit(features, labels, validation, settings, device, callbacks):
