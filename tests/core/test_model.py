@@ -195,10 +195,11 @@ def test_model_files_say_their_activation_and_older_relu_files_still_predict(tmp
     expected = 1 / (1 + np.exp(-(hidden @ second[0].T + second[1])[:, 0]))
     np.testing.assert_allclose(older.predict_probability(values), expected, rtol=0, atol=1e-12)
 
-    document["activation"] = "sigmoid"
-    path.write_text(json.dumps(document))
-    with pytest.raises(WaterLogRegError, match="its activation is not one of 'tanh', 'relu'"):
-        load_model(path)
+    for unknown in ("sigmoid", ["tanh"], None):
+        document["activation"] = unknown
+        path.write_text(json.dumps(document))
+        with pytest.raises(WaterLogRegError, match="its activation is not one of 'tanh', 'relu'"):
+            load_model(path)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])

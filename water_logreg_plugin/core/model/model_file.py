@@ -91,7 +91,7 @@ def _model_from_document(document):
     if not np.all(std > 0):
         raise WaterLogRegError("its standard deviations must be greater than 0")
     activation = document.get("activation", "relu")  # files before 0.3.0 hold ReLU networks
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise WaterLogRegError(f"its activation is not one of {', '.join(map(repr, ACTIVATIONS))}")
     if version == 1:
         layer_documents = [{"weight": [document.get("weights")], "bias": [document.get("bias")]}]

@@ -36,6 +36,11 @@ from .network import WaterModel, build_network
 
 NEWTON_RULE = f"Newton decrement²/2 ≤ {NEWTON_TOLERANCE:g}"
 GRADIENT_RULE = f"‖∇f‖∞ ≤ {LBFGS_GRADIENT_TOLERANCE:g} · max(1, |f|)"
+FIT_BLOCK_BYTES = 64 * 2**20
+"""About the most the activations autograd keeps for one block of pixels take: an MLP's pass over
+the samples goes block by block, accumulating the gradient, so its memory is bounded by this
+whatever the pixel count (one layer of 256 units on 1 M pixels would keep 6 GB at once)."""
+
 WIDE_LAYER = 64  # units; an MLP with a wider layer fits on all of torch's CPU threads
 OPTIMIZER_NAMES = {"newton": "Newton's method", "lbfgs": "L-BFGS", "adam": "Adam", "sgd": "Gradient descent (SGD)"}
 
@@ -175,7 +180,21 @@ def _torch_fit(features, labels, validation, settings, device, callbacks):
     if validation is not None:
         validation = (torch.as_tensor(validation[0], dtype=dtype, device=device),
                       torch.as_tensor(validation[1], dtype=dtype, device=device))
-    loss_function = torch.nn.BCEWithLogitsLoss()
+    summed_loss = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    # Each layer keeps its input and its output (and tanh's) for the backward pass.
+    block = max(1024, FIT_BLOCK_BYTES // (3 * x.element_size() * (features.shape[1] + sum(settings.hidden_layers) + 1)))
+
+    def mean_loss(inputs, targets, backward):
+        """The mean cross-entropy, block by block; with backward, its gradient added to .grad."""
+        total = 0.0
+        for start in range(0, len(targets), block):
+            part = summed_loss(network(inputs[start:start + block]).squeeze(1), targets[start:start + block])
+            part = part / len(targets)
+            if backward:
+                part.backward()
+            total = total + part.detach()
+        return total
+
     parameters = list(network.parameters())
     weights = [module.weight for module in network if isinstance(module, torch.nn.Linear)]
     if optimizer == "lbfgs":
@@ -195,9 +214,10 @@ def _torch_fit(features, labels, validation, settings, device, callbacks):
                 parameter.grad = gradient.clone()
             return last["objective"]
         step_optimizer.zero_grad()
-        loss = loss_function(network(x).squeeze(1), y)
-        objective = loss + 0.5 * l2_penalty * sum(weight.square().sum() for weight in weights)
-        objective.backward()
+        loss = mean_loss(x, y, backward=True)
+        penalty = 0.5 * l2_penalty * sum(weight.square().sum() for weight in weights)
+        penalty.backward()
+        objective = loss + penalty.detach()
         last.update(at=[parameter.detach().clone() for parameter in parameters], objective=objective.detach(),
                     loss=float(loss.detach()), gradients=[parameter.grad.detach().clone() for parameter in parameters])
         return objective
@@ -209,7 +229,7 @@ def _torch_fit(features, labels, validation, settings, device, callbacks):
         history["loss"].append(last["loss"])
         if validation is not None:
             with torch.no_grad():
-                held_out = loss_function(network(validation[0]).squeeze(1), validation[1])
+                held_out = mean_loss(*validation, backward=False)
             history["validation_loss"].append(float(held_out))
 
     def checked(objective, step):
