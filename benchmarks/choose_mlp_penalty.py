@@ -43,15 +43,17 @@ import sys
 import time
 
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from choose_l2_penalty import read_polygons  # noqa: E402  (beside this file)
+
 from water_logreg_plugin.core.calibration import brier_score, expected_calibration_error  # noqa: E402
 from water_logreg_plugin.core.metrics import log_loss  # noqa: E402
 from water_logreg_plugin.core.model.training import fit_water_model  # noqa: E402
-from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels  # noqa: E402
+from water_logreg_plugin.core.sampling import sample_pixels  # noqa: E402
 from water_logreg_plugin.core.settings import TrainingSettings  # noqa: E402
 from water_logreg_plugin.core.split import split_by_polygon  # noqa: E402
 
@@ -114,26 +116,6 @@ class Tally:
 
 def progress(text, started):
     print(f"[{time.perf_counter() - started:6.0f} s] {text}", file=sys.stderr, flush=True)
-
-
-def read_polygons(path, raster_wkt):
-    """TrainingPolygon list in the raster's CRS; class 'water' is water."""
-    source = ogr.Open(path)
-    layer = source.GetLayer()
-    target = osr.SpatialReference()
-    target.ImportFromWkt(raster_wkt)
-    target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    own = layer.GetSpatialRef()
-    own.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = None if own.IsSame(target) else osr.CoordinateTransformation(own, target)
-    polygons = []
-    for feature in layer:
-        geometry = feature.GetGeometryRef().Clone()
-        if transform:
-            geometry.Transform(transform)
-        polygons.append(TrainingPolygon(feature.GetFID(), bytes(geometry.ExportToWkb()),
-                                        feature.GetField("class") == "water"))
-    return polygons
 
 
 def sentinel2_rows(options, started):
