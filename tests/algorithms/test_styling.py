@@ -2,16 +2,8 @@
 their scene, on every run of a session: a rerun, the next scene, a model run."""
 
 import pytest
-from qgis.core import (
-    QgsProcessingModelAlgorithm,
-    QgsProcessingModelChildAlgorithm,
-    QgsProcessingModelChildParameterSource,
-    QgsProcessingModelOutput,
-    QgsProcessingModelParameter,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterRasterLayer,
-    QgsProject,
-)
+from processing_models import predict_model
+from qgis.core import QgsProject
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 
@@ -94,25 +86,6 @@ def test_waterindex_loads_styled_named_layers_on_every_run(provider, qgis_new_pr
         assert sorted(loaded) == ["south_shore — NDWI", "south_shore — water mask"]
         assert loaded["south_shore — NDWI"].renderer().type() == "singlebandpseudocolor"
         assert_mask_style(loaded["south_shore — water mask"])
-
-
-def predict_model():
-    """A Processing model built as the Model Designer would: scene and model file in,
-    predictwater as its one child, the probability map as the model's output."""
-    model = QgsProcessingModelAlgorithm("Predict one scene", "tests")
-    model.addModelParameter(QgsProcessingParameterRasterLayer("scene", "Scene"), QgsProcessingModelParameter("scene"))
-    model.addModelParameter(QgsProcessingParameterFile("model", "Model file", extension="json"),
-                            QgsProcessingModelParameter("model"))
-    child = QgsProcessingModelChildAlgorithm("waterlogreg:predictwater")
-    child.setChildId("predict")
-    child.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("scene")])
-    child.addParameterSources("MODEL", [QgsProcessingModelChildParameterSource.fromModelParameter("model")])
-    output = QgsProcessingModelOutput("water", "Water")
-    output.setChildOutputName("OUTPUT")
-    child.setModelOutputs({"water": output})
-    model.addChildAlgorithm(child)
-    model.updateDestinationParameters()
-    return model
 
 
 def test_a_model_with_predictwater_loads_styled_layers_on_every_run(provider, qgis_new_project, scenes):

@@ -7,6 +7,7 @@ only there to catch a hang (a program that never ends), never a speed limit: a s
 that takes minutes to start QGIS still passes.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -16,7 +17,9 @@ import zipfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DESKTOP_TESTS = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(DESKTOP_TESTS)
+ROOT = os.path.dirname(TESTS)
 PLUGIN_ZIP = os.path.join(ROOT, "dist", "water_logreg_plugin.zip")
 PLUGIN = "water_logreg_plugin"
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # /usr/bin/qgis_process adds --noversioncheck, which it refuses
@@ -62,6 +65,28 @@ def program_environment(**variables):
     environment["QT_QPA_PLATFORM"] = "offscreen"
     environment.update(variables)
     return environment
+
+
+def run_in_qgis(script, profiles_path, report_path, python_path, *arguments, timeout=HANG_LIMIT_S, **variables):
+    """QGIS on a virtual screen, profile "test" under `profiles_path`, running `script` (a file of
+    tests/desktop, ended by qgis_script.report_after_start) with `arguments`; waits until the script
+    quits QGIS and returns the report it wrote to `report_path`, which must hold no error.
+
+    QGIS's Python gets `python_path` first (torch, or a blocker of it), then tests/desktop and
+    tests/ for the modules the scripts share; `variables` are further environment variables."""
+    environment = program_environment(
+        PYTHONPATH=os.pathsep.join([python_path, DESKTOP_TESTS, TESTS]), QT_QPA_PLATFORM="xcb",
+        WATERLOGREG_REPORT=str(report_path), **variables,
+    )
+    finished = run_program([
+        "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
+        "qgis", "--profiles-path", str(profiles_path), "--profile", "test", "--nologo", "--noversioncheck",
+        "--code", os.path.join(DESKTOP_TESTS, script), *arguments,
+    ], environment, timeout=timeout)
+    assert report_path.exists(), f"QGIS wrote no report (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
+    report = json.loads(report_path.read_text())
+    assert "error" not in report, report["error"]
+    return report
 
 
 def run_program(command, environment, timeout=HANG_LIMIT_S, cwd=None):

@@ -9,14 +9,11 @@ Environment: WATERLOGREG_REPORT (the JSON file to write), WATERLOGREG_POLYGONS (
 joined by os.pathsep).
 """
 
-import json
 import os
-import traceback
 
 from qgis.core import QgsApplication, QgsProject
-from qgis.PyQt.QtCore import QTimer
+from qgis_script import report_after_start
 
-REPORT = os.environ["WATERLOGREG_REPORT"]
 POLYGONS = os.environ["WATERLOGREG_POLYGONS"].split(os.pathsep)
 
 
@@ -68,18 +65,4 @@ def batch_and_modeler(report):
     modeler.close()
 
 
-def run():
-    report = {"steps": []}
-    try:
-        for step in (dialogs, batch_and_modeler):
-            step(report)
-            report["steps"].append(step.__name__)
-    except Exception:  # noqa: BLE001 — the test reads the traceback from the report
-        report["error"] = traceback.format_exc()
-    finally:
-        with open(REPORT, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=1)
-        os._exit(0)
-
-
-QTimer.singleShot(1000, run)
+report_after_start([dialogs, batch_and_modeler])

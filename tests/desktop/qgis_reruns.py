@@ -8,14 +8,11 @@ Environment: WATERLOGREG_REPORT (the JSON file to write), WATERLOGREG_SCENES (pa
 os.pathsep), WATERLOGREG_POLYGONS, WATERLOGREG_MODEL (a model file for the scenes).
 """
 
-import json
 import os
-import traceback
 
 from qgis.core import QgsApplication, QgsProject
-from qgis.PyQt.QtCore import QTimer
+from qgis_script import report_after_start
 
-REPORT = os.environ["WATERLOGREG_REPORT"]
 SCENES = os.environ["WATERLOGREG_SCENES"].split(os.pathsep)
 POLYGONS = os.environ["WATERLOGREG_POLYGONS"]
 MODEL = os.environ["WATERLOGREG_MODEL"]
@@ -66,29 +63,9 @@ def batch_with_loading(report):
 
 def model_twice(report):
     import processing
-    from qgis.core import (
-        QgsProcessingModelAlgorithm,
-        QgsProcessingModelChildAlgorithm,
-        QgsProcessingModelChildParameterSource,
-        QgsProcessingModelOutput,
-        QgsProcessingModelParameter,
-        QgsProcessingParameterFile,
-        QgsProcessingParameterRasterLayer,
-    )
+    from processing_models import predict_model
 
-    model = QgsProcessingModelAlgorithm("Predict one scene", "tests")
-    model.addModelParameter(QgsProcessingParameterRasterLayer("scene", "Scene"), QgsProcessingModelParameter("scene"))
-    model.addModelParameter(QgsProcessingParameterFile("model", "Model file", extension="json"),
-                            QgsProcessingModelParameter("model"))
-    child = QgsProcessingModelChildAlgorithm("waterlogreg:predictwater")
-    child.setChildId("predict")
-    child.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("scene")])
-    child.addParameterSources("MODEL", [QgsProcessingModelChildParameterSource.fromModelParameter("model")])
-    output = QgsProcessingModelOutput("water", "Water")
-    output.setChildOutputName("OUTPUT")
-    child.setModelOutputs({"water": output})
-    model.addChildAlgorithm(child)
-    model.updateDestinationParameters()
+    model = predict_model()
     report["model"] = [added_by(lambda scene=scene: processing.runAndLoadResults(model, {
         "scene": scene, "model": MODEL, "predict:water": "TEMPORARY_OUTPUT"})) for scene in SCENES[1:]]
 
@@ -117,18 +94,4 @@ def class_field(report):
         report["fid_error"] = str(error)
 
 
-def run():
-    report = {"steps": []}
-    try:
-        for step in (classify_three_times, predict_each_scene, batch_with_loading, model_twice, class_field):
-            step(report)
-            report["steps"].append(step.__name__)
-    except Exception:  # noqa: BLE001 — the test reads the traceback from the report
-        report["error"] = traceback.format_exc()
-    finally:
-        with open(REPORT, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=1)
-        os._exit(0)
-
-
-QTimer.singleShot(1000, run)
+report_after_start([classify_three_times, predict_each_scene, batch_with_loading, model_twice, class_field])

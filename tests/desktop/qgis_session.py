@@ -1,20 +1,18 @@
 """Run inside real QGIS by `qgis --code`: what a user sees, written to a JSON report, then quit.
 
 Environment: WATERLOGREG_REPORT (the JSON file to write) and WATERLOGREG_SCREENSHOTS (a folder).
-The work waits for QGIS's event loop (a timer), and the process always ends with os._exit so
-that no "save the project?" question or slow shutdown can keep it open.
+The work waits for QGIS's event loop, and the process always ends with os._exit so that no
+"save the project?" question or slow shutdown can keep it open (qgis_script.report_after_start).
 """
 
 import importlib.util
-import json
 import os
-import traceback
 
 from qgis.core import QgsApplication, QgsProject
 from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import QApplication
+from qgis_script import report_after_start
 
-REPORT = os.environ["WATERLOGREG_REPORT"]
 SCREENSHOTS = os.environ["WATERLOGREG_SCREENSHOTS"]
 PROVIDER_ID = "waterlogreg"
 
@@ -142,22 +140,16 @@ def screenshot_classify_dialog(report):
     dialog.close()
 
 
-def run():
-    report = {}
-    try:
-        from qgis.utils import iface
+def sized_main_window(_report):
+    from qgis.utils import iface
 
-        iface.mainWindow().resize(1280, 800)
-        inspect_plugin(report)
-        toolbox, items = screenshot_toolbox(report)
-        screenshot_classify_dialog(report)
-        screenshot_torch_missing(report, toolbox, items)
-    except Exception:  # noqa: BLE001 — the test reads the traceback from the report
-        report["error"] = traceback.format_exc()
-    finally:
-        with open(REPORT, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=1)
-        os._exit(0)
+    iface.mainWindow().resize(1280, 800)
 
 
-QTimer.singleShot(2000, run)
+def screenshots(report):
+    toolbox, items = screenshot_toolbox(report)
+    screenshot_classify_dialog(report)
+    screenshot_torch_missing(report, toolbox, items)
+
+
+report_after_start([sized_main_window, inspect_plugin, screenshots], delay_ms=2000)

@@ -2,15 +2,12 @@
 layer's class-like field (class / label / type by name, else the first text field), never its
 fid; the batch panel and the modeler keep QGIS's own field widget."""
 
-import json
 import os
 
 import pytest
-from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, program_environment, run_program
+from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, run_in_qgis
 from osgeo import ogr, osr
 from synthetic import UTM_33N
-
-SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qgis_class_field.py")
 
 
 def polygons_with_fields(path, names):
@@ -35,21 +32,8 @@ def test_dialog_offers_the_class_like_field(plugin_zip, tmp_path):
     install_from_zip(plugin_zip, str(tmp_path / "profiles" / "test"))
     polygons = [polygons_with_fields(tmp_path / f"polygons_{index}.gpkg", names)
                 for index, names in enumerate((["name", "landcover_type"], ["label"], ["notes"], ["name", "class"]))]
-    report_path = tmp_path / "report.json"
-    environment = program_environment(
-        PYTHONPATH=TORCH_SITE_PACKAGES, QT_QPA_PLATFORM="xcb", WATERLOGREG_REPORT=str(report_path),
-        WATERLOGREG_POLYGONS=os.pathsep.join(polygons),
-    )
-
-    finished = run_program([
-        "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
-        "qgis", "--profiles-path", str(tmp_path), "--profile", "test", "--nologo", "--noversioncheck",
-        "--code", SESSION_SCRIPT,
-    ], environment, timeout=300)
-
-    assert report_path.exists(), f"QGIS wrote no report (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
-    report = json.loads(report_path.read_text())
-    assert "error" not in report, report["error"]
+    report = run_in_qgis("qgis_class_field.py", tmp_path, tmp_path / "report.json", TORCH_SITE_PACKAGES,
+                         timeout=300, WATERLOGREG_POLYGONS=os.pathsep.join(polygons))
     assert report["fields"] == [["fid", "name", "landcover_type"], ["fid", "label"], ["fid", "notes"],
                                 ["fid", "name", "class"]]
     assert report["classifywater"] == ["landcover_type", "label", "notes", "class"]

@@ -3,7 +3,6 @@
 Set WATERLOGREG_SCREENSHOTS_TO to a folder (docs/img for the README) to keep the screenshots.
 """
 
-import json
 import os
 import re
 import shutil
@@ -16,12 +15,10 @@ from desktop_programs import (
     demo_scene,
     install_from_zip,
     pip_user_flags_for,
-    program_environment,
-    run_program,
+    run_in_qgis,
 )
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
-SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qgis_session.py")
 SCREENSHOTS = ("processing_toolbox.png", "classifywater_dialog.png", "torch_missing.png")
 
 
@@ -52,21 +49,8 @@ def test_qgis_with_the_plugin_from_the_zip_and_no_torch(plugin_zip, torch_blocke
     scene, polygons = scene_for_screenshots(tmp_path)
     screenshots = tmp_path / "screenshots"
     screenshots.mkdir()
-    report_path = tmp_path / "report.json"
-    environment = program_environment(
-        PYTHONPATH=torch_blocker, QT_QPA_PLATFORM="xcb",
-        WATERLOGREG_REPORT=str(report_path), WATERLOGREG_SCREENSHOTS=str(screenshots),
-    )
-
-    finished = run_program([
-        "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
-        "qgis", "--profiles-path", str(tmp_path), "--profile", "test", "--nologo", "--noversioncheck",
-        "--code", SESSION_SCRIPT, scene, polygons,
-    ], environment)  # waits until QGIS quits (the session script ends it); HANG_LIMIT_S catches a hang
-
-    assert report_path.exists(), f"QGIS wrote no report (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
-    report = json.loads(report_path.read_text())
-    assert "error" not in report, report["error"]
+    report = run_in_qgis("qgis_session.py", tmp_path, tmp_path / "report.json", torch_blocker, scene, polygons,
+                         WATERLOGREG_SCREENSHOTS=str(screenshots))
     assert report["plugin_loaded"] and report["plugin_active"]
     assert report["provider"] == "Water mapping (logistic regression)"
     assert report["algorithms"] == [f"waterlogreg:{name}" for name in ALGORITHMS]

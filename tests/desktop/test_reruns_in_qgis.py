@@ -2,14 +2,12 @@
 user reruns tools, runs the batch dialog and a model, all loading their results. Every result
 loads styled and named after its scene, every time (not only the first run of the session)."""
 
-import json
 import os
 
 import pytest
-from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, program_environment, run_program
+from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, run_in_qgis
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
-SESSION_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qgis_reruns.py")
 SCENES = ("north_shore", "south_shore", "east_bay")
 PROBABILITY, MASK = "singlebandpseudocolor", "paletted"
 
@@ -21,21 +19,9 @@ def test_every_run_of_a_session_loads_styled_named_layers(plugin_zip, run_algori
     polygons = write_polygons(tmp_path / "training_polygons.gpkg", standard_polygons())
     model = run_algorithm("classifywater", {"INPUT": scenes[0], "POLYGONS": polygons, "CLASS_FIELD": "class",
                                             "OUTPUT_MODEL": str(tmp_path / "model.json")})["OUTPUT_MODEL"]
-    report_path = tmp_path / "report.json"
-    environment = program_environment(
-        PYTHONPATH=TORCH_SITE_PACKAGES, QT_QPA_PLATFORM="xcb", WATERLOGREG_REPORT=str(report_path),
-        WATERLOGREG_SCENES=os.pathsep.join(scenes), WATERLOGREG_POLYGONS=polygons, WATERLOGREG_MODEL=model,
-    )
-
-    finished = run_program([
-        "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
-        "qgis", "--profiles-path", str(tmp_path), "--profile", "test", "--nologo", "--noversioncheck",
-        "--code", SESSION_SCRIPT,
-    ], environment, timeout=300)
-
-    assert report_path.exists(), f"QGIS wrote no report (exit {finished.returncode}):\n{finished.stderr[-3000:]}"
-    report = json.loads(report_path.read_text())
-    assert "error" not in report, report["error"]
+    report = run_in_qgis("qgis_reruns.py", tmp_path, tmp_path / "report.json", TORCH_SITE_PACKAGES, timeout=300,
+                         WATERLOGREG_SCENES=os.pathsep.join(scenes), WATERLOGREG_POLYGONS=polygons,
+                         WATERLOGREG_MODEL=model)
     # [layer name, renderer type] of the layers each run added
     assert report["classify"] == [[["north_shore — P(water)", PROBABILITY],
                                    ["north_shore — water mask", MASK]]] * 3
