@@ -23,14 +23,16 @@ import os
 import sys
 
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from run_bench import read_polygons  # noqa: E402  (beside this file)
+
 from water_logreg_plugin.core.calibration import brier_score, expected_calibration_error  # noqa: E402
 from water_logreg_plugin.core.metrics import log_loss  # noqa: E402
-from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels  # noqa: E402
+from water_logreg_plugin.core.sampling import sample_pixels  # noqa: E402
 from water_logreg_plugin.core.solver import fit_logistic_regression  # noqa: E402
 from water_logreg_plugin.core.split import split_by_polygon  # noqa: E402
 
@@ -98,33 +100,12 @@ def synthetic_rows(seeds, training_pixels):
     return rows
 
 
-def read_polygons(path, raster_wkt):
-    """TrainingPolygon list in the raster's CRS; class 'water' is water."""
-    source = ogr.Open(path)
-    layer = source.GetLayer()
-    target = osr.SpatialReference()
-    target.ImportFromWkt(raster_wkt)
-    target.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    own = layer.GetSpatialRef()
-    own.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    transform = None if own.IsSame(target) else osr.CoordinateTransformation(own, target)
-    polygons = []
-    for feature in layer:
-        geometry = feature.GetGeometryRef().Clone()
-        if transform:
-            geometry.Transform(transform)
-        polygons.append(TrainingPolygon(feature.GetFID(), bytes(geometry.ExportToWkb()),
-                                        feature.GetField("class") == "water"))
-    return polygons
-
-
 def real_rows(seeds):
     raster = os.path.join(DEMO, "landsat8_reservoir.tif")
     wkt = gdal.Open(raster).GetProjection()
-    training = sample_pixels(raster, [], read_polygons(os.path.join(DEMO, "training_polygons.gpkg"), wkt),
-                             max_pixels_per_class=0)
-    validation = sample_pixels(raster, [], read_polygons(os.path.join(DEMO, "validation_polygons.gpkg"), wkt),
-                               max_pixels_per_class=0)
+    training, validation = (
+        sample_pixels(raster, [], read_polygons(os.path.join(DEMO, name), raster_crs_wkt=wkt), max_pixels_per_class=0)
+        for name in ("training_polygons.gpkg", "validation_polygons.gpkg"))
     print(f"Landsat scene: {training.water_count} water and {training.land_count} land training pixels, "
           f"{validation.water_count} water and {validation.land_count} land validation pixels.")
     rows = []

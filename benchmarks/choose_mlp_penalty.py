@@ -48,7 +48,7 @@ from osgeo import gdal
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from choose_l2_penalty import read_polygons  # noqa: E402  (beside this file)
+from run_bench import read_polygons  # noqa: E402  (beside this file)
 
 from water_logreg_plugin.core.calibration import brier_score, expected_calibration_error  # noqa: E402
 from water_logreg_plugin.core.metrics import log_loss  # noqa: E402
@@ -120,8 +120,8 @@ def progress(text, started):
 
 def sentinel2_rows(options, started):
     wkt = gdal.Open(RASTER).GetProjection()
-    training_polygons = read_polygons(os.path.join(DEMO, "sentinel2_training.gpkg"), wkt)
-    validation_polygons = read_polygons(os.path.join(DEMO, "sentinel2_validation.gpkg"), wkt)
+    training_polygons = read_polygons(os.path.join(DEMO, "sentinel2_training.gpkg"), raster_crs_wkt=wkt)
+    validation_polygons = read_polygons(os.path.join(DEMO, "sentinel2_validation.gpkg"), raster_crs_wkt=wkt)
     rows = []
     for bands, name in (([2, 3, 4], "green, red, NIR"), ([1, 2, 3, 4], "all 4 bands")):
         training = sample_pixels(RASTER, bands, training_polygons, max_pixels_per_class=0)
