@@ -83,7 +83,7 @@ def test_a_large_sample_set_says_where_newton_started():
     lines = []
     model, history = fit_water_model(values, labels, [1, 2, 3], callbacks=Callbacks(log=lines.append))
     training = model.training
-    assert training["converged"] is True and training["warm_start"].startswith("every 4th pixel of each class")
+    assert training["converged"] is True and training["warm_start"].startswith("one pixel in 4 of each class (")
     assert f"Newton's method started from the optimum of {training['warm_start']}." in lines
     assert len(history["loss"]) == training["steps"] + 1 and training["steps"] <= 3
     small, _ = fit_water_model(values[:1000], labels[:1000], [1, 2, 3])

@@ -136,7 +136,7 @@ def _warm_start(features, labels, l2_penalty, device, callbacks, max_iterations,
     if not report.converged:
         return None, ""
     return (np.append(weight, bias),
-            f"every {stride}th pixel of each class ({len(chosen)} pixels, {report.iterations} Newton steps)")
+            f"one pixel in {stride} of each class ({len(chosen)} pixels, {report.iterations} Newton steps)")
 
 
 @contextmanager
