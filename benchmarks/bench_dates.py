@@ -5,7 +5,7 @@
 Builds once (cached under benchmarks/work/dates/) 20 Float32 probability rasters of 4096 ×
 4096, tiled 256², DEFLATE with the floating-point predictor, as predictwater writes them: a
 smooth wetness field of lakes and rivers, a water level that rises and falls over the dates,
-noise, and a cloud strip of nodata on every fourth date. Then times core.occurrence's
+noise, and a cloud strip of nodata on every fourth date. Then times core.dates.occurrence's
 water_occurrence (occurrence and count written) in a child process per run, so each peak RSS
 is that run's alone (VmHWM); the same for the first 5 and 10 dates (memory flat in the number of
 dates) and for 20 dates of a 2048² corner (memory flat in scene size), each beside the time it
@@ -109,7 +109,7 @@ def peak_rss_mb():
 
 def measure(paths):
     """Run in the child: one water_occurrence; prints seconds and peak RSS (MB)."""
-    from water_logreg_plugin.core.occurrence import water_occurrence
+    from water_logreg_plugin.core.dates.occurrence import water_occurrence
 
     folder = tempfile.mkdtemp(prefix="occurrence-", dir=os.path.dirname(paths[0]))
     started = time.perf_counter()
@@ -123,7 +123,8 @@ def measure(paths):
 
 def read_floor(paths):
     """Run in the child: only decode every date, window by window as occurrence reads them."""
-    from water_logreg_plugin.core.raster import open_raster, row_windows
+    from water_logreg_plugin.core.raster.reading import open_raster
+    from water_logreg_plugin.core.raster.windows import row_windows
 
     datasets = [open_raster(path, decode_threads=True) for path in paths]
     started = time.perf_counter()
@@ -136,7 +137,7 @@ def read_floor(paths):
 
 def at_rest():
     """Peak RSS (MB) of a child that imports the core and GDAL and does nothing."""
-    import water_logreg_plugin.core.occurrence  # noqa: F401
+    import water_logreg_plugin.core.dates.occurrence  # noqa: F401
 
     print(f"0 {peak_rss_mb():.1f}")
 

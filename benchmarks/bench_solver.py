@@ -1,4 +1,4 @@
-"""The exact fit (core.solver) against scikit-learn's lbfgs and newton-cholesky on 1 M samples.
+"""The exact fit (core.learning.solver) against scikit-learn's lbfgs and newton-cholesky on 1 M samples.
 
     .venv/bin/python benchmarks/bench_solver.py [--pixels 1000000] [--bands 4] [--repeats 3]
 
@@ -25,7 +25,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from water_logreg_plugin.core.solver import fit_logistic_regression, objective_at  # noqa: E402
+from water_logreg_plugin.core.learning.solver import fit_logistic_regression, objective_at  # noqa: E402
 
 SOLVERS = {
     # name: (scikit-learn solver or None for ours, scikit-learn tol)

@@ -13,7 +13,7 @@
 (b) The bundled Landsat 8 scene with its training polygons (30 % of the polygons of each
     class held out, by polygon, --seeds splits) and its independent validation polygons.
 
-Every fit is core.solver.fit_logistic_regression on standardized bands, as the plugin fits.
+Every fit is core.learning.solver.fit_logistic_regression on standardized bands, as the plugin fits.
 A λ = 0 fit that stops on separation (no finite optimum) is scored where it stopped and
 counted in the "separated" column.
 """
@@ -30,11 +30,11 @@ sys.path.insert(0, ROOT)
 
 from run_bench import read_polygons  # noqa: E402  (beside this file)
 
-from water_logreg_plugin.core.calibration import brier_score, expected_calibration_error  # noqa: E402
-from water_logreg_plugin.core.metrics import log_loss  # noqa: E402
-from water_logreg_plugin.core.sampling import sample_pixels  # noqa: E402
-from water_logreg_plugin.core.solver import fit_logistic_regression  # noqa: E402
-from water_logreg_plugin.core.split import split_by_polygon  # noqa: E402
+from water_logreg_plugin.core.learning.calibration import brier_score, expected_calibration_error  # noqa: E402
+from water_logreg_plugin.core.learning.metrics import log_loss  # noqa: E402
+from water_logreg_plugin.core.learning.sampling import sample_pixels  # noqa: E402
+from water_logreg_plugin.core.learning.solver import fit_logistic_regression  # noqa: E402
+from water_logreg_plugin.core.learning.split import split_by_polygon  # noqa: E402
 
 PENALTIES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 DEMO = os.path.join(ROOT, "demo", "data")

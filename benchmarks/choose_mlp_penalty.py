@@ -17,9 +17,9 @@ log-loss, Brier score, ECE (10 bins) and accuracy at P ≥ 0.5 against the label
 
 (a) The bundled Sentinel-2 clip demo/data/sentinel2_havel.tif (B02, B03, B04, B08), with bands
     2, 3, 4 (green, red, NIR, as the demo classifies) and with all 4 bands; pixels sampled by
-    core.sampling.sample_pixels under demo/data/sentinel2_training.gpkg and
+    core.learning.sampling.sample_pixels under demo/data/sentinel2_training.gpkg and
     sentinel2_validation.gpkg (field "class", "water" is water, anything else land).
-    (i) 30 % of each class's training polygons held out, by polygon (core.split.split_by_polygon,
+    (i) 30 % of each class's training polygons held out, by polygon (core.learning.split.split_by_polygon,
     one split a seed), the fit on the rest; (ii) the fit on all training polygons, scored on
     every pixel of the independent validation polygons. The training polygons hold 3 498 pixels,
     under the --max-training-pixels cap (20 000, a seeded subsample were it exceeded).
@@ -50,12 +50,12 @@ sys.path.insert(0, ROOT)
 
 from run_bench import read_polygons  # noqa: E402  (beside this file)
 
-from water_logreg_plugin.core.calibration import brier_score, expected_calibration_error  # noqa: E402
-from water_logreg_plugin.core.metrics import log_loss  # noqa: E402
+from water_logreg_plugin.core.learning.calibration import brier_score, expected_calibration_error  # noqa: E402
+from water_logreg_plugin.core.learning.metrics import log_loss  # noqa: E402
+from water_logreg_plugin.core.learning.sampling import sample_pixels  # noqa: E402
+from water_logreg_plugin.core.learning.split import split_by_polygon  # noqa: E402
 from water_logreg_plugin.core.model.training import fit_water_model  # noqa: E402
-from water_logreg_plugin.core.sampling import sample_pixels  # noqa: E402
 from water_logreg_plugin.core.settings import TrainingSettings  # noqa: E402
-from water_logreg_plugin.core.split import split_by_polygon  # noqa: E402
 
 PENALTIES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 HIDDEN_LAYERS = (16, 16)

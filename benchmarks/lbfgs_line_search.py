@@ -5,9 +5,9 @@
 On the random datasets of tests/core/test_solver.py (λ = 1e-3), a torch linear layer fit
 one L-BFGS iteration per step: "before" is torch.optim.LBFGS(max_iter=1) without max_eval
 (so its strong-Wolfe search gets no evaluation) stopped when the objective changed by
-≤ 1e-7 relatively for 3 steps, as core/model.py did; "make_lbfgs" is core.solver's optimizer
-stopped by core.solver.lbfgs_step. The gap is the objective minus the exact optimum's
-(core.solver.fit_logistic_regression).
+≤ 1e-7 relatively for 3 steps, as core/model.py did; "make_lbfgs" is core.learning.solver's optimizer
+stopped by core.learning.solver.lbfgs_step. The gap is the objective minus the exact optimum's
+(core.learning.solver.fit_logistic_regression).
 """
 
 import argparse
@@ -22,12 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "core"))
 
 from test_solver import random_dataset  # noqa: E402
 
-from water_logreg_plugin.core.solver import (  # noqa: E402
-    fit_logistic_regression,
-    lbfgs_step,
-    make_lbfgs,
-    objective_at,
-)
+from water_logreg_plugin.core.learning.solver import fit_logistic_regression, lbfgs_step, make_lbfgs, objective_at  # noqa: E402
 
 L2_PENALTY = 1e-3
 MAX_STEPS = 500

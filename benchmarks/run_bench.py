@@ -34,11 +34,13 @@ sys.path.insert(0, BENCH)
 
 from build_inputs import build_inputs  # noqa: E402
 
-from water_logreg_plugin.core.metrics import accuracy_figures  # noqa: E402
+from water_logreg_plugin.core.learning.metrics import accuracy_figures  # noqa: E402
+from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels  # noqa: E402
+from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA  # noqa: E402
 from water_logreg_plugin.core.model import fit_water_model, save_model  # noqa: E402
-from water_logreg_plugin.core.predict import PROBABILITY_NODATA  # noqa: E402
-from water_logreg_plugin.core.raster import GEOTIFF_OPTIONS, open_raster, row_windows  # noqa: E402
-from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels  # noqa: E402
+from water_logreg_plugin.core.raster.reading import open_raster  # noqa: E402
+from water_logreg_plugin.core.raster.windows import row_windows  # noqa: E402
+from water_logreg_plugin.core.raster.writing import GEOTIFF_OPTIONS  # noqa: E402
 from water_logreg_plugin.standalone import start_qgis  # noqa: E402
 
 DEMO = os.path.join(ROOT, "demo", "data")
@@ -218,8 +220,8 @@ def peak_memory_child(scene, model_path, output):
     so the peak is reset after the start: writing 5 to clear_refs sets VmHWM to VmRSS.
     """
     application = start_qgis()  # noqa: F841 — held so QGIS lives to the end
+    from water_logreg_plugin.core.maps.predict import ProbabilityKernel
     from water_logreg_plugin.core.model import load_model
-    from water_logreg_plugin.core.predict import ProbabilityKernel
 
     ProbabilityKernel(load_model(model_path))  # torch's import counts as QGIS's, not as predict's
     baseline = memory_status_mb("VmRSS")
@@ -276,8 +278,8 @@ def spatial_reference_wkt():
 def bounded_memory_child(kind, scene, output):
     """In a fresh process (no QGIS): sample one land polygon over 7/8 of `scene` and a water box, or
     predict `scene`; print resident MB before and the peak during (VmHWM reset after the imports)."""
+    from water_logreg_plugin.core.maps.predict import ProbabilityKernel, predict_water
     from water_logreg_plugin.core.model import TrainingSettings, WaterModel
-    from water_logreg_plugin.core.predict import ProbabilityKernel, predict_water
 
     dataset = gdal.Open(scene)
     side = dataset.RasterXSize
@@ -422,8 +424,8 @@ def bench_fit(table, values, labels, bands, repeats, work):
     on the same objective (C = 1/(λ·n)); the gap is each objective minus the best of the three."""
     from sklearn.linear_model import LogisticRegression
 
+    from water_logreg_plugin.core.learning.solver import objective_at
     from water_logreg_plugin.core.settings import DEFAULT_L2_PENALTY
-    from water_logreg_plugin.core.solver import objective_at
 
     info = {"band_count": 4, "data_type": "UInt16", "source_raster": "scene_full.tif"}
     standardized = (values - values.mean(axis=0)) / values.std(axis=0)

@@ -21,7 +21,7 @@ TRAINING = os.path.join(DATA, "sentinel2_training.gpkg")
 VALIDATION = os.path.join(DATA, "sentinel2_validation.gpkg")
 
 sys.path.insert(0, ROOT)
-from water_logreg_plugin.core.metrics import accuracy_figures  # noqa: E402
+from water_logreg_plugin.core.learning.metrics import accuracy_figures  # noqa: E402
 from water_logreg_plugin.standalone import start_qgis  # noqa: E402
 
 

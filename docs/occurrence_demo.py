@@ -18,7 +18,7 @@ import numpy as np
 from osgeo import gdal
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from water_logreg_plugin.core.occurrence import water_occurrence  # noqa: E402
+from water_logreg_plugin.core.dates.occurrence import water_occurrence
 
 LEVELS = (-6.0, -3.0, 0.0, 4.0, 9.0)  # shore shift of each date, in pixels (negative: lower water)
 NODATA = -9999.0

@@ -14,12 +14,12 @@ import csv
 import os
 import sys
 
-from .core.cluster import TASK_PIXELS, check_scheduler, predict_scenes_on_cluster
 from .core.device import DEVICE_CHOICES
 from .core.errors import WaterLogRegError
-from .core.outputs import check_outputs
-from .core.raster import atomic_output
-from .core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
+from .core.raster.outputs import check_outputs
+from .core.raster.writing import atomic_output
+from .core.scale.cluster import TASK_PIXELS, check_scheduler, predict_scenes_on_cluster
+from .core.scale.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 
 SUMMARY_NAME = "summary.csv"
 

@@ -74,7 +74,7 @@ def style_occurrence(layer):
 
 
 def style_change(layer):
-    from .core.water_change import CHANGE_CLASSES
+    from .core.dates.water_change import CHANGE_CLASSES
 
     classes = [QgsPalettedRasterRenderer.Class(value, QColor(colour), name)
                for value, (name, colour) in CHANGE_CLASSES.items()]

@@ -54,7 +54,7 @@ def test_maximum_likelihood_on_separable_polygons_is_reported_not_converged(run_
     """The standard polygons separate water from land: λ = 0 has no finite optimum, the default λ has one."""
     import json
 
-    from water_logreg_plugin.core.solver import SEPARATION_NOTE
+    from water_logreg_plugin.core.learning.solver import SEPARATION_NOTE
 
     raster = write_raster(tmp_path / "scene.tif", water_scene()[0])
     polygons = write_polygons(tmp_path / "p.gpkg", standard_polygons())

@@ -131,7 +131,7 @@ def test_sampled_points_appear_whole_and_load_from_their_final_name(run_algorith
 
 
 def test_a_killed_runs_staging_folder_is_removed_and_a_live_runs_kept(run_algorithm, scene, out):
-    from water_logreg_plugin.core.raster import run_id
+    from water_logreg_plugin.core.raster.writing import run_id
 
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
@@ -176,7 +176,7 @@ def test_a_later_output_failing_removes_the_earlier_ones(run_algorithm, scene, o
     import errno
 
     from water_logreg_plugin.core import workflow
-    from water_logreg_plugin.core.raster import atomic_output
+    from water_logreg_plugin.core.raster.writing import atomic_output
 
     def report_on_a_full_disk(path, *args, **kwargs):
         with atomic_output(path) as partial:
@@ -210,7 +210,7 @@ import os, sys, time
 sys.path.insert(0, {root!r})
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.model import load_model
-from water_logreg_plugin.core.predict import predict_water
+from water_logreg_plugin.core.maps.predict import predict_water
 
 def progress(fraction):
     print("window written", flush=True)
@@ -235,8 +235,8 @@ def test_a_kill_mid_prediction_leaves_no_finished_looking_file(scene, model, out
     assert not output.exists()
     assert all(name.startswith(".p.partial-") for name in os.listdir(out))
     # The next run of the same output recognises the killed run's partial and removes it.
+    from water_logreg_plugin.core.maps.predict import predict_water
     from water_logreg_plugin.core.model import load_model
-    from water_logreg_plugin.core.predict import predict_water
 
     predict_water(raster, load_model(model), str(output))
     assert os.listdir(out) == ["p.tif"]

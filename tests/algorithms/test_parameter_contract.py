@@ -122,6 +122,6 @@ def test_output_names_and_types(provider, name):
 
 def test_the_figure_outputs_are_the_metrics_table():
     """FIGURE_TABLE names the outputs the algorithms declare; the contract pins those names."""
-    from water_logreg_plugin.core.metrics import FIGURE_TABLE
+    from water_logreg_plugin.core.learning.metrics import FIGURE_TABLE
 
     assert {figure.output for figure in FIGURE_TABLE} | {"FIGURES_FROM"} == set(FIGURE_OUTPUTS)

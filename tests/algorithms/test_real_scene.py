@@ -12,7 +12,7 @@ import pytest
 from osgeo import gdal
 from synthetic import read
 
-from water_logreg_plugin.core.band_roles import band_roles, default_training_bands
+from water_logreg_plugin.core.raster.band_roles import band_roles, default_training_bands
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO_DATA = os.path.join(ROOT, "demo", "data")

@@ -9,7 +9,7 @@ from qgis.core import QgsApplication, QgsProcessingOutputHtml
 from report_html import png_size, read_report
 from synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
-from water_logreg_plugin.core.metrics import FIGURE_TABLE
+from water_logreg_plugin.core.learning.metrics import FIGURE_TABLE
 
 
 def four_band_scene():

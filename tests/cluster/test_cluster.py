@@ -1,4 +1,4 @@
-"""The command line and core.cluster on real Dask processes bound to 127.0.0.1.
+"""The command line and core.scale.cluster on real Dask processes bound to 127.0.0.1.
 
 Every Dask process and every command-line run here gets a PYTHONPATH whose first entry holds
 `qgis` and `PyQt5` packages that raise ImportError, so they run in a Python where QGIS
@@ -20,10 +20,10 @@ import pytest
 from osgeo import gdal
 from synthetic import read, water_scene, write_raster
 
-from water_logreg_plugin.core.batch import predict_scenes
 from water_logreg_plugin.core.callbacks import Callbacks
-from water_logreg_plugin.core.cluster import split_scene
 from water_logreg_plugin.core.model import WaterModel, fit_water_model, load_model, save_model
+from water_logreg_plugin.core.scale.batch import predict_scenes
+from water_logreg_plugin.core.scale.cluster import split_scene
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 START_TIMEOUT_S = 60
@@ -126,7 +126,7 @@ def assert_same_raster(output, reference):
 def formula_probability(model_path, scene):
     """P(water) of every pixel from the model file's numbers and the scene's bands, in float64
     numpy (dense layers on (x − μ)/σ, the file's activation between them, σ at the end), and the nodata mask
-    (any band used at the raster's nodata value): a reference that does not go through core.predict."""
+    (any band used at the raster's nodata value): a reference that does not go through core.maps.predict."""
     with open(model_path, encoding="utf-8") as handle:
         stored = json.load(handle)
     dataset = gdal.Open(str(scene))
@@ -216,7 +216,7 @@ def test_scheduler_outputs_equal_predictwater(dask_cluster, qgis_free_env, four_
 
 @pytest.mark.slow
 def test_predict_scenes_takes_a_scheduler_address(dask_cluster, four_scenes, tmp_path):
-    """The path waterlogreg:predictscenes takes: core.batch.predict_scenes(scheduler=…)."""
+    """The path waterlogreg:predictscenes takes: core.scale.batch.predict_scenes(scheduler=…)."""
     model_path = trained_model(tmp_path / "model.json")
     (tmp_path / "out").mkdir()
     fractions = []

@@ -1,11 +1,11 @@
-"""core.areas: the two ellipsoidal ways (cells between parallels, polygons in LAEA) agree."""
+"""core.raster.areas: the two ellipsoidal ways (cells between parallels, polygons in LAEA) agree."""
 
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
 from synthetic import write_raster
 
-from water_logreg_plugin.core.areas import AreaMeasure
+from water_logreg_plugin.core.raster.areas import AreaMeasure
 
 
 @pytest.mark.parametrize("latitude", [-70.0, 0.5, 45.0, 60.0])

@@ -5,7 +5,7 @@ import pytest
 from osgeo import gdal
 from synthetic import write_raster
 
-from water_logreg_plugin.core.band_roles import (
+from water_logreg_plugin.core.raster.band_roles import (
     band_roles,
     central_wavelength_um,
     default_training_bands,

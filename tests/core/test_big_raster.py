@@ -16,8 +16,8 @@ import pytest
 from osgeo import gdal
 from synthetic import water_scene, write_raster
 
+from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA
 from water_logreg_plugin.core.model import fit_water_model, save_model
-from water_logreg_plugin.core.predict import PROBABILITY_NODATA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TILE = 512
@@ -29,7 +29,7 @@ import resource, sys
 import numpy as np
 sys.path.insert(0, {root!r})
 from water_logreg_plugin.core.model import load_model
-from water_logreg_plugin.core.predict import predict_water
+from water_logreg_plugin.core.maps.predict import predict_water
 
 model = load_model({model!r})
 resource.setrlimit(resource.RLIMIT_DATA, ({cap}, {cap}))

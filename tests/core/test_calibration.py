@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
 
-from water_logreg_plugin.core.calibration import brier_score, expected_calibration_error, reliability_curve
+from water_logreg_plugin.core.learning.calibration import brier_score, expected_calibration_error, reliability_curve
 
 # Bins of 0.1: 0.05 → [0, 0.1); both 0.15 → [0.1, 0.2); 0.85 → [0.8, 0.9); 0.95 and 1.0 → [0.9, 1].
 PROBABILITY = [0.05, 0.15, 0.15, 0.85, 0.95, 1.0]

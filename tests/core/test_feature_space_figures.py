@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from water_logreg_plugin.core.learning.sampling import Samples
 from water_logreg_plugin.core.model import WaterModel
 from water_logreg_plugin.core.report import figures
-from water_logreg_plugin.core.sampling import Samples
 
 
 def three_band_model():

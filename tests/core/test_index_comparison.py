@@ -8,9 +8,9 @@ from report_html import read_report
 from synthetic import standard_polygons, water_scene, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
-from water_logreg_plugin.core.index_comparison import BOTH_LAND, BOTH_WATER, NODATA
-from water_logreg_plugin.core.raster import row_windows
-from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels
+from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels
+from water_logreg_plugin.core.maps.index_comparison import BOTH_LAND, BOTH_WATER, NODATA
+from water_logreg_plugin.core.raster.windows import row_windows
 from water_logreg_plugin.core.workflow import classify_water
 
 
@@ -87,7 +87,7 @@ def test_no_comparison_where_the_file_names_no_nir(tmp_path):
 
 
 def test_the_small_map_keeps_the_classes_and_the_nodata(tmp_path):
-    from water_logreg_plugin.core.index_comparison import compare_with_index
+    from water_logreg_plugin.core.maps.index_comparison import compare_with_index
 
     path, truth = named_scene(tmp_path, ["green", "red", "NIR"])
     result = classify_water(path, [], polygons(), str(tmp_path / "probability.tif"))
@@ -100,7 +100,7 @@ def test_the_small_map_keeps_the_classes_and_the_nodata(tmp_path):
 
 
 def test_the_small_map_takes_every_kth_row_and_column_across_windows(tmp_path, monkeypatch):
-    import water_logreg_plugin.core.index_comparison as index_comparison
+    import water_logreg_plugin.core.maps.index_comparison as index_comparison
 
     monkeypatch.setattr(index_comparison, "MAP_SIZE", 200)
     # Windows of 256 rows: the map's rows must stay every third row of the scene across them.

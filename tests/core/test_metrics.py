@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as reference
 
-from water_logreg_plugin.core.metrics import FIGURES, accuracy_figures, format_figures, log_loss
+from water_logreg_plugin.core.learning.metrics import FIGURES, accuracy_figures, format_figures, log_loss
 
 
 def random_case(seed, count=5000):

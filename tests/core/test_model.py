@@ -8,6 +8,7 @@ from synthetic import random_dataset
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError
+from water_logreg_plugin.core.learning.solver import SEPARATION_NOTE, objective_at
 from water_logreg_plugin.core.model import (
     FORMAT_VERSION,
     TrainingSettings,
@@ -17,7 +18,6 @@ from water_logreg_plugin.core.model import (
     save_model,
 )
 from water_logreg_plugin.core.settings import DEFAULT_L2_PENALTY, DEFAULT_MLP_L2_PENALTY
-from water_logreg_plugin.core.solver import SEPARATION_NOTE, objective_at
 
 
 def overlapping_classes(count=4000, seed=1):

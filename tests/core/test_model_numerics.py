@@ -8,11 +8,11 @@ import pytest
 from osgeo import gdal
 from synthetic import read, water_scene, write_raster
 
-from water_logreg_plugin.core import predict
-from water_logreg_plugin.core.compatibility import check_model_fits_raster
 from water_logreg_plugin.core.errors import WaterLogRegError
+from water_logreg_plugin.core.maps import predict
+from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA, ProbabilityKernel, predict_water
 from water_logreg_plugin.core.model import WaterModel, load_model, save_model
-from water_logreg_plugin.core.predict import PROBABILITY_NODATA, ProbabilityKernel, predict_water
+from water_logreg_plugin.core.model.compatibility import check_model_fits_raster
 
 
 def logistic(weights=(0.0, 0.0, -0.01), bias=14.5, std=(1.0, 1.0, 1.0), training=None):
@@ -97,7 +97,7 @@ def test_wide_layers_go_through_in_passes(monkeypatch):
 
 
 def test_scale_and_offset_are_recorded_and_checked(tmp_path):
-    from water_logreg_plugin.core.compatibility import raster_description
+    from water_logreg_plugin.core.model.compatibility import raster_description
 
     bands, _ = water_scene(rows=20, cols=20)
     scaled = write_raster(tmp_path / "scaled.tif", bands)

@@ -1,4 +1,4 @@
-"""core.occurrence: how often each pixel was water over dates, with known truth."""
+"""core.dates.occurrence: how often each pixel was water over dates, with known truth."""
 
 import os
 
@@ -8,8 +8,8 @@ from osgeo import gdal
 from synthetic import read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
+from water_logreg_plugin.core.dates.occurrence import water_occurrence
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
-from water_logreg_plugin.core.occurrence import water_occurrence
 
 ROWS, COLS = 120, 150
 NODATA = -9999.0

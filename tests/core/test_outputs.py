@@ -1,6 +1,6 @@
 """Outputs: checked before any work, partials per run, all or nothing, odd files and addresses.
 
-Everything here runs without QGIS: core.outputs, raster.atomic_output, the scene names of a
+Everything here runs without QGIS: core.raster.outputs, raster.atomic_output, the scene names of a
 batch, the scheduler check and the command line's refusals.
 """
 
@@ -18,13 +18,13 @@ from synthetic import water_scene, write_raster
 
 from water_logreg_plugin import cli
 from water_logreg_plugin.core.callbacks import Callbacks
-from water_logreg_plugin.core.cluster import check_scheduler
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
+from water_logreg_plugin.core.maps.predict import predict_water
 from water_logreg_plugin.core.model import fit_water_model, load_model, save_model
-from water_logreg_plugin.core.outputs import OutputSet, check_outputs
-from water_logreg_plugin.core.predict import predict_water
-from water_logreg_plugin.core.raster import atomic_output, partial_path, run_id
-from water_logreg_plugin.core.scenes import expand_scenes, scene_outputs
+from water_logreg_plugin.core.raster.outputs import OutputSet, check_outputs
+from water_logreg_plugin.core.raster.writing import atomic_output, partial_path, run_id
+from water_logreg_plugin.core.scale.cluster import check_scheduler
+from water_logreg_plugin.core.scale.scenes import expand_scenes, scene_outputs
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +263,7 @@ def test_cli_scenes_of_one_name_each_keep_their_result(tmp_path, model_file, cap
 
 
 def test_a_named_pipe_as_model_or_raster_is_refused_at_once(tmp_path):
-    from water_logreg_plugin.core.raster import open_raster
+    from water_logreg_plugin.core.raster.reading import open_raster
 
     pipe = str(tmp_path / "model.json")
     os.mkfifo(pipe)
@@ -278,7 +278,7 @@ def test_a_named_pipe_as_model_or_raster_is_refused_at_once(tmp_path):
 
 def test_a_batch_leaves_another_live_runs_partials_alone(tmp_path, model_file):
     """Two runs writing to one folder: the end of one removes only what ended processes left."""
-    from water_logreg_plugin.core.batch import predict_scenes
+    from water_logreg_plugin.core.scale.batch import predict_scenes
 
     scene = write_raster(tmp_path / "scene.tif", water_scene(rows=30, cols=40)[0])
     out = tmp_path / "out"
@@ -288,7 +288,7 @@ def test_a_batch_leaves_another_live_runs_partials_alone(tmp_path, model_file):
     open(other_run, "w").close()
     results = predict_scenes(model_file, [scene], str(out), workers=0, scheduler=None)
     assert [result.status for result in results] == ["ok"]
-    from water_logreg_plugin.core.cluster import predict_scenes_on_cluster
+    from water_logreg_plugin.core.scale.cluster import predict_scenes_on_cluster
 
     predict_scenes_on_cluster(model_file, [scene], str(out))
     assert sorted(os.listdir(out)) == sorted([os.path.basename(other_run), "scene_water.tif"])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from water_logreg_plugin.core.class_field import preferred_class_field
+from water_logreg_plugin.core.learning.class_field import preferred_class_field
 
 TEXT, NUMBER = True, False
 

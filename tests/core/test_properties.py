@@ -1,15 +1,15 @@
 """Property tests: many seeded random cases, each result checked against a reference that
 does not go through the code under test.
 
-- accuracy figures (core.metrics) against scikit-learn, on 240 label/probability sets with
+- accuracy figures (core.learning.metrics) against scikit-learn, on 240 label/probability sets with
   strong imbalance, one-class references, all-one-class predictions and ties at the threshold;
   the Brier score against sklearn.metrics.brier_score_loss and the expected calibration error
   against a ten-bin loop written here (scikit-learn has no ECE);
 - P(water) of random logistic regressions and MLPs (WaterModel.predict_probability,
   ProbabilityKernel, predict_water) against a float64 numpy formula written here;
-- sampled pixels (core.sampling) against matplotlib's point-in-polygon test on the pixel
+- sampled pixels (core.learning.sampling) against matplotlib's point-in-polygon test on the pixel
   centres and against gdal.Rasterize over the whole grid, on random polygons;
-- holding out whole polygons (core.split) against properties stated here: whole polygons, both
+- holding out whole polygons (core.learning.split) against properties stated here: whole polygons, both
   classes where possible, the fraction within rounding.
 """
 
@@ -24,11 +24,11 @@ from sklearn import metrics as reference
 from synthetic import ORIGIN, PIXEL, UTM_33N, read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
-from water_logreg_plugin.core.metrics import FIGURES, accuracy_figures
+from water_logreg_plugin.core.learning.metrics import FIGURES, accuracy_figures
+from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels
+from water_logreg_plugin.core.learning.split import split_by_polygon
+from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA, ProbabilityKernel, predict_water
 from water_logreg_plugin.core.model import WaterModel
-from water_logreg_plugin.core.predict import PROBABILITY_NODATA, ProbabilityKernel, predict_water
-from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels
-from water_logreg_plugin.core.split import split_by_polygon
 
 # ---------------------------------------------------------------- accuracy figures vs scikit-learn
 

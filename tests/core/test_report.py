@@ -11,9 +11,9 @@ import pytest
 from report_html import png_size, read_report
 
 from water_logreg_plugin.core.errors import WaterLogRegError
-from water_logreg_plugin.core.metrics import FIGURES, accuracy_figures
+from water_logreg_plugin.core.learning.metrics import FIGURES, accuracy_figures
+from water_logreg_plugin.core.learning.sampling import Samples
 from water_logreg_plugin.core.report import MAX_BAND_PAIRS, write_assessment_report, write_training_report
-from water_logreg_plugin.core.sampling import Samples
 from water_logreg_plugin.core.settings import TrainingSettings
 from water_logreg_plugin.core.workflow import train_water_model
 
@@ -106,7 +106,7 @@ def test_training_report(tmp_path, bands, hidden_layers):
 
 
 def test_map_section_and_no_held_out_polygons(tmp_path):
-    from water_logreg_plugin.core.predict import PredictionSummary
+    from water_logreg_plugin.core.maps.predict import PredictionSummary
 
     samples = polygon_samples(2, polygons_per_class=1)
     training = train_water_model(samples, TrainingSettings(validation_fraction=0.2))
@@ -160,7 +160,7 @@ KNOWN_BINS = {0: (2, 0.05, 0.0), 3: (3, 0.35, 1 / 3), 7: (1, 0.72, 1.0), 9: (2, 
 
 
 def test_the_reliability_curve_plots_the_hand_computed_bin_means():
-    from water_logreg_plugin.core.report.calibration import calibration_curve, reliability_diagram
+    from water_logreg_plugin.core.report.reliability import calibration_curve, reliability_diagram
 
     figure = reliability_diagram(calibration_curve(KNOWN_PROBABILITY, KNOWN_LABELS))
     (observed,) = [line for line in figure.axes[0].lines if line.get_label() == "observed"]

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
+from water_logreg_plugin.core.learning.sampling import Samples
 from water_logreg_plugin.core.report import html, write_training_report
-from water_logreg_plugin.core.sampling import Samples
 from water_logreg_plugin.core.settings import TrainingSettings
 from water_logreg_plugin.core.workflow import train_water_model
 

@@ -7,7 +7,7 @@ from synthetic import ORIGIN, PIXEL, pixel_box, water_scene, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError
-from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels
+from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels
 
 
 def polygon(polygon_id, wkt, is_water):
@@ -108,7 +108,7 @@ def test_float_raster_with_nan_nodata_and_infinities(tmp_path):
 
 
 def test_the_draw_does_not_depend_on_windows_or_polygon_order(scene, monkeypatch):
-    from water_logreg_plugin.core import sampling
+    from water_logreg_plugin.core.learning import sampling
 
     path, _ = scene
     polygons = [polygon(1, pixel_box(0, 1, 40, 60), False), polygon(2, pixel_box(40, 1, 80, 60), True),

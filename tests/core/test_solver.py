@@ -9,10 +9,10 @@ from scipy.optimize import linprog
 from sklearn.linear_model import LogisticRegression
 from synthetic import random_dataset, standardized
 
-from water_logreg_plugin.core import solver
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
-from water_logreg_plugin.core.solver import (
+from water_logreg_plugin.core.learning import solver
+from water_logreg_plugin.core.learning.solver import (
     SEPARATION_NOTE,
     fit_logistic_regression,
     gradient_norm_of,

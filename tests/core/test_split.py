@@ -5,9 +5,9 @@ import pytest
 from sklearn import metrics as reference
 
 from water_logreg_plugin.core.callbacks import Callbacks
-from water_logreg_plugin.core.sampling import Samples
+from water_logreg_plugin.core.learning.sampling import Samples
+from water_logreg_plugin.core.learning.split import split_by_polygon
 from water_logreg_plugin.core.settings import TrainingSettings
-from water_logreg_plugin.core.split import split_by_polygon
 from water_logreg_plugin.core.workflow import train_water_model
 
 

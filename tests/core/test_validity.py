@@ -6,11 +6,11 @@ import pytest
 from osgeo import gdal, ogr
 from synthetic import ORIGIN, PIXEL, pixel_box, read, water_scene
 
-from water_logreg_plugin.core import water_index as wi
+from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels
+from water_logreg_plugin.core.maps import water_index as wi
+from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA, predict_water
 from water_logreg_plugin.core.model.network import WaterModel
-from water_logreg_plugin.core.predict import PROBABILITY_NODATA, predict_water
-from water_logreg_plugin.core.raster import open_raster, resolve_bands, valid_pixels
-from water_logreg_plugin.core.sampling import TrainingPolygon, sample_pixels
+from water_logreg_plugin.core.raster.reading import open_raster, resolve_bands, valid_pixels
 
 ROWS, COLS = 60, 80
 MASKED_ROWS = slice(20, 30)  # invalid by the mask, over both the land and the water polygons

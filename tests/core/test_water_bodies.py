@@ -1,4 +1,4 @@
-"""core.water_bodies: polygons of water bodies of known size, holes, small bodies, CRSs."""
+"""core.maps.water_bodies: polygons of water bodies of known size, holes, small bodies, CRSs."""
 
 import os
 
@@ -9,7 +9,7 @@ from synthetic import write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
-from water_logreg_plugin.core.water_bodies import water_bodies
+from water_logreg_plugin.core.maps.water_bodies import water_bodies
 
 NODATA = -9999.0
 

@@ -1,4 +1,4 @@
-"""core.water_change: classes and areas on a constructed pair of dates."""
+"""core.dates.water_change: classes and areas on a constructed pair of dates."""
 
 import os
 
@@ -8,8 +8,7 @@ from osgeo import gdal
 from synthetic import read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
-from water_logreg_plugin.core.errors import Canceled
-from water_logreg_plugin.core.water_change import (
+from water_logreg_plugin.core.dates.water_change import (
     LOST_WATER,
     NEW_WATER,
     NO_DATA,
@@ -17,6 +16,7 @@ from water_logreg_plugin.core.water_change import (
     STAYS_WATER,
     water_change,
 )
+from water_logreg_plugin.core.errors import Canceled
 
 NODATA = -9999.0
 

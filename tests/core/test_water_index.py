@@ -7,10 +7,10 @@ import pytest
 from osgeo import gdal
 from synthetic import read, write_raster
 
-from water_logreg_plugin.core import water_index as wi
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
-from water_logreg_plugin.core.raster import row_windows
+from water_logreg_plugin.core.maps import water_index as wi
+from water_logreg_plugin.core.raster.windows import row_windows
 
 NDWI_2_3 = wi.IndexBands(green=1, infrared=2, index="NDWI", reason="green = band 1, NIR = band 2 (test)")
 

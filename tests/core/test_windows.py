@@ -5,9 +5,10 @@ import pytest
 from osgeo import gdal
 from synthetic import read, water_scene, write_raster
 
+from water_logreg_plugin.core.maps.predict import predict_water
 from water_logreg_plugin.core.model import WaterModel
-from water_logreg_plugin.core.predict import predict_water
-from water_logreg_plugin.core.raster import open_raster, row_windows
+from water_logreg_plugin.core.raster.reading import open_raster
+from water_logreg_plugin.core.raster.windows import row_windows
 
 LAYOUTS = {"tiled": ("TILED=YES",), "one-row strips": ("BLOCKYSIZE=1",), "strips of 255": ("BLOCKYSIZE=255",),
            "single strip": ("BLOCKYSIZE=1000", "COMPRESS=DEFLATE"), "strips of 7": ("BLOCKYSIZE=7",)}
@@ -33,9 +34,9 @@ def test_windows_cover_the_raster_within_the_target(tmp_path, layout):
 
 
 def test_a_big_single_compressed_strip_is_named_in_the_log(tmp_path, monkeypatch):
-    from water_logreg_plugin.core import predict
     from water_logreg_plugin.core.callbacks import Callbacks
-    from water_logreg_plugin.core.raster import single_strip_warning
+    from water_logreg_plugin.core.maps import predict
+    from water_logreg_plugin.core.raster.windows import single_strip_warning
 
     bands, _ = water_scene(rows=1000, cols=300)
     # One DEFLATE strip is streamed (SingleStripReader); other compressions GDAL decompresses whole.
@@ -59,7 +60,7 @@ def test_a_big_single_compressed_strip_is_named_in_the_log(tmp_path, monkeypatch
 ], ids=["pixel", "pixel-predictor", "band", "band-predictor-big-endian"])
 @pytest.mark.parametrize("data_type", [gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_Float32], ids=["u16", "i16", "f32"])
 def test_a_single_deflate_strip_streams_the_same_values_as_gdal(tmp_path, options, data_type):
-    from water_logreg_plugin.core.raster import SingleStripReader
+    from water_logreg_plugin.core.raster.windows import SingleStripReader
 
     if data_type == gdal.GDT_Float32 and "PREDICTOR=2" in options:
         pytest.skip("horizontal differencing is for integers")
@@ -75,8 +76,8 @@ def test_a_single_deflate_strip_streams_the_same_values_as_gdal(tmp_path, option
 
 
 def test_prediction_through_the_stream_equals_gdals(tmp_path, monkeypatch):
-    from water_logreg_plugin.core import predict
-    from water_logreg_plugin.core.raster import SingleStripReader
+    from water_logreg_plugin.core.maps import predict
+    from water_logreg_plugin.core.raster.windows import SingleStripReader
 
     bands, truth = water_scene(rows=1000, cols=300)
     bands[:, 500:520] = 0  # nodata rows
@@ -99,8 +100,8 @@ def test_prediction_through_the_stream_equals_gdals(tmp_path, monkeypatch):
 
 
 def test_the_index_through_the_stream_equals_gdals(tmp_path, monkeypatch):
-    from water_logreg_plugin.core import water_index as wi
-    from water_logreg_plugin.core.raster import SingleStripReader
+    from water_logreg_plugin.core.maps import water_index as wi
+    from water_logreg_plugin.core.raster.windows import SingleStripReader
 
     bands, _ = water_scene(rows=1000, cols=300)
     index_bands = wi.IndexBands(green=1, infrared=3, index="NDWI", reason="test")

@@ -1,6 +1,6 @@
 """waterlogreg:assessaccuracy — how good is a water map, against independent polygons."""
 
-from ..core.outputs import check_outputs
+from ..core.raster.outputs import check_outputs
 from ..core.workflow import assess_accuracy
 from . import layers
 from . import parameters as declared

@@ -12,7 +12,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError, describe_os_error
-from ..core.outputs import OutputSet
+from ..core.raster.outputs import OutputSet
 from ..help_page import help_url
 from .parameters import ParameterNames
 
@@ -73,7 +73,7 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
     """Subclasses define name/displayName/help/initAlgorithm and run(); errors become messages.
 
     A run is all or nothing: when it fails or is canceled, the outputs it had already moved
-    into place are removed again (core.outputs.OutputSet). A batch of scenes keeps the scenes
+    into place are removed again (core.raster.outputs.OutputSet). A batch of scenes keeps the scenes
     that were done (all_or_nothing False).
     """
 
@@ -139,7 +139,7 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it.
         An omitted output with a default is checked as its default."""
-        from ..core.raster import check_regular_file, open_raster
+        from ..core.raster.reading import check_regular_file, open_raster
 
         parameters = self.with_default_outputs(parameters)
         # QGIS would open a named pipe or a device given as a file, and wait on it for ever.

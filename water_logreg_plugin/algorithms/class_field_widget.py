@@ -1,5 +1,5 @@
 """The Processing dialog's CLASS_FIELD widget: when the polygon layer changes, it offers the
-layer's class-like field (core.class_field.preferred_class_field) instead of leaving it empty.
+layer's class-like field (core.learning.class_field.preferred_class_field) instead of leaving it empty.
 
 QGIS 3.22's own field widget (C++) only knows the parameter's static default, 'class', and
 shows nothing where the layer lacks it. Only the standard dialog gets this wrapper (QGIS's
@@ -13,7 +13,7 @@ from processing.gui.wrappers import DIALOG_MODELER, DIALOG_STANDARD, TableFieldW
 from qgis.gui import QgsGui
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.class_field import preferred_class_field
+from ..core.learning.class_field import preferred_class_field
 
 
 class ClassFieldWidgetWrapper(TableFieldWidgetWrapper):

@@ -6,7 +6,7 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
-from ..core.outputs import check_outputs
+from ..core.raster.outputs import check_outputs
 from ..core.workflow import classify_water
 from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers

@@ -8,9 +8,9 @@ import numpy as np
 from qgis.core import QgsFeatureRequest, QgsGeometry, QgsProcessingException, QgsWkbTypes
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
-from ..core.class_field import FEATURE_ID_NAMES
 from ..core.errors import Canceled
-from ..core.sampling import Samples, TrainingPolygon, check_polygon_classes
+from ..core.learning.class_field import FEATURE_ID_NAMES
+from ..core.learning.sampling import Samples, TrainingPolygon, check_polygon_classes
 from .parameters import ParameterNames as Names
 
 BAND_FIELD = re.compile(r"^b(\d+)$")

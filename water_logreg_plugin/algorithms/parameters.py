@@ -17,7 +17,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.metrics import FIGURE_TABLE
+from ..core.learning.metrics import FIGURE_TABLE
 from ..core.settings import (
     DEFAULT_L2_PENALTY,
     DEFAULT_LEARNING_RATE,

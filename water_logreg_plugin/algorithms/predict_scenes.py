@@ -20,10 +20,10 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.batch import predict_scenes, predict_scenes_with_occurrence
-from ..core.cluster import check_scheduler
-from ..core.outputs import check_outputs
-from ..core.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
+from ..core.raster.outputs import check_outputs
+from ..core.scale.batch import predict_scenes, predict_scenes_with_occurrence
+from ..core.scale.cluster import check_scheduler
+from ..core.scale.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 from ..styling import style_occurrence, style_on_load
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks

@@ -6,9 +6,9 @@ from qgis.core import (
     QgsProcessingParameterFile,
 )
 
+from ..core.maps.predict import predict_water
 from ..core.model import load_model
-from ..core.outputs import check_outputs
-from ..core.predict import predict_water
+from ..core.raster.outputs import check_outputs
 from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers
 from . import parameters as declared

@@ -14,9 +14,9 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.compatibility import raster_description
-from ..core.outputs import check_outputs
-from ..core.sampling import sample_pixels
+from ..core.learning.sampling import sample_pixels
+from ..core.model.compatibility import raster_description
+from ..core.raster.outputs import check_outputs
 from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks

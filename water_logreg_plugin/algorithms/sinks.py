@@ -7,11 +7,11 @@ import re
 from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
 
 from ..core.errors import Canceled
-from ..core.raster import scratch_folder
+from ..core.raster.writing import scratch_folder
 
 
 def sink_file(algorithm, parameters, name, context):
-    """The file a feature sink parameter writes (core.outputs.check_outputs checks it before any
+    """The file a feature sink parameter writes (core.raster.outputs.check_outputs checks it before any
     work); None for a memory layer, a database table or a layer inside an existing file, which
     are left to QGIS."""
     value = parameters.get(name)
@@ -21,7 +21,7 @@ def sink_file(algorithm, parameters, name, context):
     if (value in ("", "TEMPORARY_OUTPUT") or "|" in value or re.match(r"^\w{2,}:", value)
             or not (os.path.splitext(value)[1] or os.path.lexists(value))):
         return None
-    return os.path.abspath(value)  # checked by core.outputs.check_outputs before any work
+    return os.path.abspath(value)  # checked by core.raster.outputs.check_outputs before any work
 
 
 def write_features(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback):

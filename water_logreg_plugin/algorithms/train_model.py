@@ -15,7 +15,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QUrl
 
-from ..core.outputs import check_outputs
+from ..core.raster.outputs import check_outputs
 from ..core.workflow import train_and_save
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks

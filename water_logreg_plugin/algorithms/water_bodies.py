@@ -9,9 +9,9 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from ..core.areas import SQUARE_METRES_PER_HECTARE
-from ..core.outputs import check_outputs
-from ..core.water_bodies import water_bodies
+from ..core.maps.water_bodies import water_bodies
+from ..core.raster.areas import SQUARE_METRES_PER_HECTARE
+from ..core.raster.outputs import check_outputs
 from ..styling import layer_name, style_on_load, style_water_bodies
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path

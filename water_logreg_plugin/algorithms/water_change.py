@@ -7,8 +7,8 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ..core.outputs import check_outputs
-from ..core.water_change import LOST_WATER, NEW_WATER, NO_DATA, STAYS_DRY, STAYS_WATER, water_change
+from ..core.dates.water_change import LOST_WATER, NEW_WATER, NO_DATA, STAYS_DRY, STAYS_WATER, water_change
+from ..core.raster.outputs import check_outputs
 from ..styling import layer_name, style_change, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path

@@ -11,9 +11,9 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from ..core.outputs import check_outputs
-from ..core.raster import open_raster
-from ..core.water_index import choose_index_bands, water_index
+from ..core.maps.water_index import choose_index_bands, water_index
+from ..core.raster.outputs import check_outputs
+from ..core.raster.reading import open_raster
 from ..styling import layer_name, style_index, style_mask, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path

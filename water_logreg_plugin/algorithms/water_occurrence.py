@@ -8,8 +8,8 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from ..core.occurrence import water_occurrence
-from ..core.outputs import check_outputs
+from ..core.dates.occurrence import water_occurrence
+from ..core.raster.outputs import check_outputs
 from ..styling import style_occurrence, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import gdal_file

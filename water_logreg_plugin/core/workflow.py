@@ -12,18 +12,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .callbacks import QUIET
-from .compatibility import raster_description
 from .errors import WaterLogRegError
-from .index_comparison import compare_with_index
-from .metrics import accuracy_figures, format_figures
+from .learning.metrics import accuracy_figures, format_figures
+from .learning.sampling import sample_pixels
+from .learning.split import split_by_polygon
+from .maps.index_comparison import compare_with_index
+from .maps.predict import predict_water
 from .model import fit_water_model, save_model
-from .outputs import all_or_nothing
-from .predict import predict_water
-from .raster import atomic_output, check_output_folders, open_raster
+from .model.compatibility import raster_description
+from .raster.outputs import all_or_nothing
+from .raster.reading import open_raster
+from .raster.writing import atomic_output, check_output_folders
 from .report import write_assessment_report, write_training_report
-from .sampling import sample_pixels
 from .settings import DEFAULT_SETTINGS
-from .split import split_by_polygon
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from ..errors import WaterLogRegError
-from ..raster import check_regular_file
+from ..raster.reading import check_regular_file
 from ..settings import MAX_LAYER_SIZE
 from .network import ACTIVATIONS, WaterModel
 

@@ -2,7 +2,7 @@
 
 "PyTorch is numpy with gradients": the binary cross-entropy of the training pixels is a
 function of A and b, and autograd gives its gradient. By default (optimizer "exact") a
-logistic regression is fitted by Newton's method in float64 (core.solver), which reaches the
+logistic regression is fitted by Newton's method in float64 (core.learning.solver), which reaches the
 optimum to rounding and stops on the Newton decrement; a multi-layer perceptron by L-BFGS with
 a strong-Wolfe line search, stopping when the gradient is small. Plain gradient descent (SGD,
 learning rate η) and Adam, the course's optimisers, run their steps and are told how far they
@@ -19,9 +19,8 @@ import numpy as np
 from ..callbacks import QUIET
 from ..device import resolve_device
 from ..errors import WaterLogRegError
-from ..sampling import missing_class
-from ..settings import DEFAULT_SETTINGS
-from ..solver import (
+from ..learning.sampling import missing_class
+from ..learning.solver import (
     LBFGS_GRADIENT_TOLERANCE,
     NEWTON_TOLERANCE,
     fit_logistic_regression,
@@ -32,6 +31,7 @@ from ..solver import (
     objective_at,
     one_thread_on_cpu,
 )
+from ..settings import DEFAULT_SETTINGS
 from .network import WaterModel, build_network
 
 NEWTON_RULE = f"Newton decrement²/2 ≤ {NEWTON_TOLERANCE:g}"
@@ -131,7 +131,7 @@ def fit_water_model(values, labels, bands, settings=DEFAULT_SETTINGS, callbacks=
 
 
 def _newton_fit(features, labels, validation, settings, device, callbacks):
-    """Logistic regression by Newton's method in float64 (core.solver)."""
+    """Logistic regression by Newton's method in float64 (core.learning.solver)."""
     if device.type == "mps":
         # MPS has no float64; the solver's work beyond one pass over the pixels is a (d+1)² system.
         callbacks.log("Newton's method runs on the CPU: MPS (the Apple GPU) computes no float64.")

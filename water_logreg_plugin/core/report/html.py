@@ -25,11 +25,11 @@ import threading
 
 import numpy as np
 
-from ..metrics import FIGURE_TABLE
-from ..raster import atomic_output
+from ..learning.metrics import FIGURE_TABLE
+from ..raster.writing import atomic_output
 from . import figures as plots
-from . import index_comparison as index_plots
-from .calibration import calibration_curve, reliability_diagram
+from . import index_map as index_plots
+from .reliability import calibration_curve, reliability_diagram
 
 # Pairs of bands drawn in feature space; a 10-band model has 45 pairs, too many to look at.
 MAX_BAND_PAIRS = 10

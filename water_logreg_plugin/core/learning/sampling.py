@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from osgeo import gdal, ogr
 
-from .band_roles import default_training_bands
-from .callbacks import QUIET
-from .errors import WaterLogRegError
-from .raster import open_raster, resolve_bands, single_strip_warning, valid_pixels
+from ..callbacks import QUIET
+from ..errors import WaterLogRegError
+from ..raster.band_roles import default_training_bands
+from ..raster.reading import open_raster, resolve_bands, valid_pixels
+from ..raster.windows import single_strip_warning
 
 WATER, LAND = 1, 0
 # A polygon is read in windows of at most this many pixels (16 MB of 4 UInt16 bands).

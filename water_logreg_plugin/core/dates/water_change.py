@@ -2,7 +2,7 @@
 
 The after raster is read on the before raster's grid (warped when it differs). A pixel is
 classed only where both dates observed it; the area of each class is measured on the ground
-(planar in a projected CRS, ellipsoidal in a geographic one; see core.areas).
+(planar in a projected CRS, ellipsoidal in a geographic one; see core.raster.areas).
 """
 
 from dataclasses import dataclass
@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
-from .callbacks import QUIET
-from .probability import check_threshold, open_on_grid, read_probability
-from .raster import atomic_output, check_output_folder, check_written, create_like, row_windows, write_rows
+from ..callbacks import QUIET
+from ..raster.areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
+from ..raster.probability import check_threshold, open_on_grid, read_probability
+from ..raster.windows import row_windows
+from ..raster.writing import atomic_output, check_output_folder, check_written, create_like, write_rows
 
 STAYS_DRY, STAYS_WATER, NEW_WATER, LOST_WATER, NO_DATA = 0, 1, 2, 3, 255
 # value: (name, colour) — the GeoTIFF's colour table and category names, and the QGIS palette.

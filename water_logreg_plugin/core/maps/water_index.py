@@ -22,21 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .band_roles import ROLE_NAMES, band_role_sources, band_roles
-from .callbacks import QUIET
-from .errors import WaterLogRegError
-from .raster import (
-    SingleStripReader,
-    atomic_output,
-    check_output_folders,
-    check_written,
-    create_like,
-    open_raster,
-    read_window,
-    resolve_bands,
-    row_windows,
-    write_rows,
-)
+from ..callbacks import QUIET
+from ..errors import WaterLogRegError
+from ..raster.band_roles import ROLE_NAMES, band_role_sources, band_roles
+from ..raster.reading import open_raster, resolve_bands
+from ..raster.windows import SingleStripReader, read_window, row_windows
+from ..raster.writing import atomic_output, check_output_folders, check_written, create_like, write_rows
 
 INDEX_NODATA = -9999.0
 MASK_NODATA = 255

@@ -1,4 +1,4 @@
-"""core.scenes's per-scene work on a Dask cluster: in this process, local worker processes, or
+"""core.scale.scenes's per-scene work on a Dask cluster: in this process, local worker processes, or
 an existing scheduler (SLURM, Kubernetes, machines of your own).
 
 Dask does the scheduling, the retries when a worker dies and the progress bar; this module
@@ -32,18 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .callbacks import QUIET
-from .compatibility import check_model_fits_raster
-from .errors import WaterLogRegError
-from .predict import PROBABILITY_NODATA, ProbabilityKernel, mark_window, predict_window
-from .raster import (
-    WINDOW_PIXELS,
+from ..callbacks import QUIET
+from ..errors import WaterLogRegError
+from ..maps.predict import PROBABILITY_NODATA, ProbabilityKernel, mark_window, predict_window
+from ..model.compatibility import check_model_fits_raster
+from ..raster.reading import open_raster
+from ..raster.windows import WINDOW_PIXELS, row_windows
+from ..raster.writing import (
     atomic_output,
     check_written,
     create_like,
-    open_raster,
     remove_stale_partials,
-    row_windows,
     scratch_folder,
     write_rows,
 )

@@ -22,7 +22,7 @@ import re
 
 from osgeo import gdal
 
-from .raster import data_bands
+from .reading import data_bands
 
 ROLES = ("blue", "green", "red", "nir", "swir1", "swir2")
 ROLE_NAMES = {"blue": "blue", "green": "green", "red": "red", "nir": "NIR", "swir1": "SWIR1", "swir2": "SWIR2"}

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .callbacks import QUIET
-from .errors import WaterLogRegError
+from ..callbacks import QUIET
+from ..errors import WaterLogRegError
 
 NEWTON_TOLERANCE = 1e-10
 """Stop when the Newton decrement²/2 — the objective's predicted excess over the optimum — is below this."""

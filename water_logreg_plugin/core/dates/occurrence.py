@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .callbacks import QUIET
-from .errors import WaterLogRegError
-from .predict import PROBABILITY_NODATA
-from .probability import check_threshold, open_on_grid, read_probability
-from .raster import atomic_output, check_output_folders, check_written, create_like, row_windows, write_rows
+from ..callbacks import QUIET
+from ..errors import WaterLogRegError
+from ..maps.predict import PROBABILITY_NODATA
+from ..raster.probability import check_threshold, open_on_grid, read_probability
+from ..raster.windows import row_windows
+from ..raster.writing import atomic_output, check_output_folders, check_written, create_like, write_rows
 
 MAX_DATES = np.iinfo(np.uint16).max
 

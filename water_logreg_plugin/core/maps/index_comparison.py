@@ -13,18 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .band_roles import band_roles
-from .callbacks import QUIET
-from .metrics import accuracy_figures
+from ..callbacks import QUIET
+from ..learning.metrics import accuracy_figures
+from ..raster.band_roles import band_roles
+from ..raster.reading import open_raster
+from ..raster.windows import read_window, row_windows
 from .predict import PROBABILITY_NODATA
-from .raster import open_raster, read_window, row_windows
-from .water_index import (
-    OTSU_BINS,
-    choose_index_bands,
-    index_histogram,
-    normalized_difference,
-    otsu_threshold,
-)
+from .water_index import OTSU_BINS, choose_index_bands, index_histogram, normalized_difference, otsu_threshold
 
 # Small-map classes; NODATA where either the map or the index has no value.
 NODATA, BOTH_LAND, BOTH_WATER, MODEL_ONLY, INDEX_ONLY = 0, 1, 2, 3, 4

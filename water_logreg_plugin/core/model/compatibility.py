@@ -7,8 +7,8 @@ import os
 
 from osgeo import gdal
 
-from .errors import WaterLogRegError
-from .raster import open_raster
+from ..errors import WaterLogRegError
+from ..raster.reading import open_raster
 
 
 def raster_description(raster):

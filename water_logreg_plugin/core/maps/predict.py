@@ -16,20 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal
 
-from .callbacks import QUIET
-from .compatibility import check_model_fits_raster
-from .device import resolve_device
-from .raster import (
-    SingleStripReader,
-    atomic_output,
-    check_written,
-    create_like,
-    open_raster,
-    read_window,
-    row_windows,
-    single_strip_warning,
-    write_rows,
-)
+from ..callbacks import QUIET
+from ..device import resolve_device
+from ..model.compatibility import check_model_fits_raster
+from ..raster.reading import open_raster
+from ..raster.windows import SingleStripReader, read_window, row_windows, single_strip_warning
+from ..raster.writing import atomic_output, check_written, create_like, write_rows
 
 PROBABILITY_NODATA = -9999.0
 MASK_NODATA = 255

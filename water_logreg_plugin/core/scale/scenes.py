@@ -1,6 +1,6 @@
 """One scene of a batch: where its output goes, what it reports, why it failed.
 
-The in-process batch (core.batch) and the Dask path (core.cluster) both build on this module
+The in-process batch (core.scale.batch) and the Dask path (core.scale.cluster) both build on this module
 and on nothing of each other, so the same scene gives the same row whichever runs it.
 """
 
@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 
 from osgeo import gdal
 
-from .callbacks import QUIET, Callbacks
-from .errors import Canceled, WaterLogRegError, describe_os_error
-from .model import load_model
-from .predict import predict_water
-from .raster import OUTPUT_SOFTWARE
+from ..callbacks import QUIET, Callbacks
+from ..errors import Canceled, WaterLogRegError, describe_os_error
+from ..maps.predict import predict_water
+from ..model import load_model
+from ..raster.writing import OUTPUT_SOFTWARE
 
 SUMMARY_COLUMNS = ("scene", "output", "pixels", "water_fraction", "seconds", "worker", "status", "reason")
 

@@ -1,10 +1,10 @@
 """One model over many scenes: each scene predicted on its own, a failure never stops the rest.
 
 Here the scenes run one after another; with a Dask scheduler or workers they go to
-core.cluster. Both use core.scenes for what one scene is."""
+core.scale.cluster. Both use core.scale.scenes for what one scene is."""
 
-from .callbacks import QUIET
-from .occurrence import water_occurrence
+from ..callbacks import QUIET
+from ..dates.occurrence import water_occurrence
 from .scenes import check_batch, predict_scene, scene_outputs
 
 
@@ -22,7 +22,7 @@ def predict_scenes(
 
     `model` is a WaterModel or a model-file path. With a Dask `scheduler` address, or
     `workers` > 0 for a local Dask cluster of that many processes, the same per-scene work
-    runs there (core.cluster, which needs dask[distributed]); otherwise here, one scene
+    runs there (core.scale.cluster, which needs dask[distributed]); otherwise here, one scene
     after another.
     """
     model = check_batch(model, scenes, output_folder)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..index_comparison import BOTH_LAND, BOTH_WATER, INDEX_ONLY, MODEL_ONLY, NODATA
+from ..maps.index_comparison import BOTH_LAND, BOTH_WATER, INDEX_ONLY, MODEL_ONLY, NODATA
 from .figures import new_figure
 
 CLASS_COLOURS = {

@@ -8,7 +8,7 @@ figures table above it (metrics.FIGURE_TABLE).
 
 import numpy as np
 
-from ..calibration import CALIBRATION_BINS, reliability_curve
+from ..learning.calibration import CALIBRATION_BINS, reliability_curve
 from . import figures as plots
 
 

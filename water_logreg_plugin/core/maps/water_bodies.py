@@ -3,7 +3,7 @@
 Pixels at or above the threshold form a 0/1 mask (written blockwise to a temporary file);
 GDAL polygonizes it with 4-connectedness, only the water pixels (the mask is its own mask
 band). Bodies smaller than a minimum area are dropped and holes smaller than a size are filled,
-both measured on the ground (core.areas). The mean P(water) of each body comes from its pixels'
+both measured on the ground (core.raster.areas). The mean P(water) of each body comes from its pixels'
 probabilities: the bodies are rasterized by id and the probabilities summed per id, window by
 window. The output is in the raster's CRS.
 """
@@ -14,16 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal, ogr
 
-from .areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
-from .callbacks import QUIET
-from .errors import WaterLogRegError
-from .probability import check_threshold, open_on_grid, read_probability
-from .raster import (
+from ..callbacks import QUIET
+from ..errors import WaterLogRegError
+from ..raster.areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
+from ..raster.probability import check_threshold, open_on_grid, read_probability
+from ..raster.windows import row_windows
+from ..raster.writing import (
     atomic_output,
     check_output_folder,
     check_written,
     create_like,
-    row_windows,
     scratch_folder,
     write_rows,
 )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from osgeo import gdal, osr
 
-from .errors import WaterLogRegError
-from .raster import open_raster, valid_pixels
+from ..errors import WaterLogRegError
+from .reading import open_raster, valid_pixels
 
 # Probabilities a hair outside 0…1 come from float rounding; anything further is another kind of raster.
 RANGE_TOLERANCE = 1e-6

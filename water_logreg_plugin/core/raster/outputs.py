@@ -10,8 +10,9 @@ When a later output of a run fails, the ones already moved into place are remove
 import functools
 import os
 
-from .errors import WaterLogRegError
-from .raster import RUN_OUTPUTS, check_output_folder, remove_quietly, special_file_kind
+from ..errors import WaterLogRegError
+from .reading import special_file_kind
+from .writing import RUN_OUTPUTS, check_output_folder, remove_quietly
 
 # The rasters are written by GDAL's GTiff driver (tiled, compressed, BIGTIFF when needed).
 RASTER_EXTENSIONS = (".tif", ".tiff")

@@ -1,0 +1,140 @@
+"""Reading rasters with GDAL: opening in plain words, the bands asked for, and the one rule for valid pixels.
+
+GDAL's Python bindings are used without `gdal.UseExceptions()`, because that switch is
+process-wide and would change the behaviour of every other plugin in the same QGIS.
+"""
+
+import math
+import os
+import stat
+
+import numpy as np
+from osgeo import gdal
+
+from ..errors import WaterLogRegError
+
+
+def open_raster(path, decode_threads=False):
+    """Open a raster read-only or say in plain words why it cannot be opened.
+
+    decode_threads: let a GeoTIFF decompress the blocks of one read on every core (the
+    GTiff driver's NUM_THREADS; other drivers read as before). A dataset open_raster gave
+    already comes back as it is, so a job that passes it on opens its raster once.
+    """
+    if isinstance(path, gdal.Dataset):
+        return path
+    if not path:
+        raise WaterLogRegError("No raster was given; choose a raster layer or file.")
+    check_regular_file(str(path), "raster")
+    # NUM_THREADS is an open option of the GTiff driver only; others would warn about it.
+    driver = gdal.IdentifyDriverEx(str(path), gdal.OF_RASTER) if decode_threads else None
+    options = ["NUM_THREADS=ALL_CPUS"] if driver is not None and driver.ShortName == "GTiff" else []
+    gdal.ErrorReset()
+    dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
+    if dataset is None:
+        reason = gdal.GetLastErrorMsg() or "GDAL does not recognise it as a raster"
+        raise WaterLogRegError(
+            f"The raster '{path}' cannot be opened ({reason}). "
+            "Check that the file exists, is readable and is a raster format GDAL knows."
+        )
+    if dataset.RasterCount == 0:
+        raise WaterLogRegError(f"The raster '{path}' has no bands.")
+    return dataset
+
+
+def special_file_kind(path):
+    """'a named pipe (FIFO)', 'a device' or 'a socket' for such a path; None for a file, a
+    folder, or nothing there."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return ("a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
+def check_regular_file(path, what="file"):
+    """Refuse a FIFO, a device or a socket given as a file: opening one can wait for ever."""
+    kind = special_file_kind(path)
+    if kind is None:
+        return  # a file or folder, or missing or unreadable: the open that follows says so
+    raise WaterLogRegError(
+        f"The {what} '{path}' is {kind}, not a regular file, and reading it could wait for ever; "
+        f"choose a {what} saved on disk."
+    )
+
+
+def resolve_bands(dataset, bands):
+    """Check the 1-based band numbers asked for; an empty selection means every band."""
+    band_count = dataset.RasterCount
+    if not bands:
+        return data_bands(dataset)
+    bands = [int(band) for band in bands]
+    out_of_range = [band for band in bands if band < 1 or band > band_count]
+    if out_of_range:
+        raise WaterLogRegError(
+            f"Band {', '.join(map(str, out_of_range))} does not exist: the raster has "
+            f"{band_count} band{'s' if band_count != 1 else ''} (1 to {band_count}). "
+            "Choose band numbers within that range."
+        )
+    repeated = sorted({band for band in bands if bands.count(band) > 1})
+    if repeated:
+        raise WaterLogRegError(
+            f"Band {', '.join(map(str, repeated))} is chosen more than once; "
+            "choose each band only once."
+        )
+    return bands
+
+
+def valid_pixels(dataset, bands, values, col_off=0, row_off=0):
+    """True where GDAL calls the pixel valid in every band: the one rule for validity.
+
+    `values` is (bands, rows, cols) as read from `dataset` at (col_off, row_off). A pixel is
+    invalid where a band is NaN or ±inf, equals the band's nodata value, or is 0 in the band's
+    mask as GDAL gives it (`GetMaskBand()`): an internal or external mask (.msk), per band or
+    per dataset, or an alpha band (0 transparent; any other alpha counts as valid). Call it in
+    the thread that read `values`: a GDAL dataset is not to be read from two threads at once.
+    """
+    rows, cols = values.shape[1:]
+    valid = np.ones((rows, cols), dtype=bool)
+    masks_read = set()
+    for number, band_values in zip(bands, values):
+        band = dataset.GetRasterBand(number)
+        if band_values.dtype.kind == "f":
+            valid &= np.isfinite(band_values)
+        nodata = band.GetNoDataValue()
+        if nodata is not None and not math.isnan(nodata):
+            valid &= band_values != nodata
+        flags = band.GetMaskFlags()
+        if flags & (gdal.GMF_ALL_VALID | gdal.GMF_NODATA):
+            continue
+        # A per-dataset mask (or alpha) is the same for every band: read it once.
+        key = "dataset" if flags & gdal.GMF_PER_DATASET else number
+        if key in masks_read:
+            continue
+        masks_read.add(key)
+        gdal.ErrorReset()
+        mask = band.GetMaskBand().ReadAsArray(col_off, row_off, cols, rows)
+        if mask is None:
+            raise WaterLogRegError(
+                f"Reading the mask of band {number} failed ({gdal.GetLastErrorMsg()}); the file may be "
+                "damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
+            )
+        valid &= mask != 0
+    return valid
+
+
+def data_bands(dataset):
+    """Every band but alpha bands (transparency, not data): what an empty band selection means."""
+    return [number for number in range(1, dataset.RasterCount + 1)
+            if dataset.GetRasterBand(number).GetColorInterpretation() != gdal.GCI_AlphaBand]
+
+
+def gdal_array_type(data_type):
+    """numpy's type for a GDAL data type."""
+    from osgeo import gdal_array
+
+    return gdal_array.GDALTypeCodeToNumericTypeCode(data_type)

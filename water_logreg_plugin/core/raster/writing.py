@@ -1,0 +1,255 @@
+"""Writing outputs: a tiled, compressed GeoTIFF on a template's grid, written under a hidden
+partial name and moved into place only when complete (atomic_output); scratch folders.
+"""
+
+import contextlib
+import contextvars
+import glob
+import os
+import re
+import shutil
+import socket
+import tempfile
+import uuid
+from contextlib import contextmanager
+
+from osgeo import gdal
+
+from ..callbacks import QUIET
+from ..errors import WaterLogRegError
+
+# Output layout: tiled and compressed so a country-sized mosaic stays usable, BIGTIFF
+# when it might pass 4 GB, and several threads for DEFLATE, which is the costly part.
+GEOTIFF_OPTIONS = (
+    "TILED=YES",
+    "BLOCKXSIZE=256",
+    "BLOCKYSIZE=256",
+    "COMPRESS=DEFLATE",
+    "ZLEVEL=1",
+    "NUM_THREADS=ALL_CPUS",
+    "BIGTIFF=IF_SAFER",
+)
+
+
+OUTPUT_BLOCK_ROWS = 256
+
+
+# TIFFTAG_SOFTWARE of every raster create_like makes: how a batch knows a result of this plugin
+# from a scene (core.scale.scenes.expand_scenes).
+OUTPUT_SOFTWARE = "water_logreg_plugin"
+
+
+def check_output_folder(destination):
+    """Refuse early, before any work, when the output cannot be written where asked."""
+    folder = os.path.dirname(os.path.abspath(destination))
+    if not os.path.isdir(folder):
+        raise WaterLogRegError(
+            f"The output folder '{folder}' does not exist; create it or choose another output path."
+        )
+    # A write is checked against the effective user, which access() alone does not look at.
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise WaterLogRegError(
+            f"The output folder '{folder}' cannot be written (permission denied); "
+            "choose a folder you can write to."
+        )
+    # access() says yes to root everywhere, also where nothing can be created (/proc, a
+    # read-only mount): a file made and removed at once is the one sure test.
+    try:
+        probe, probe_path = tempfile.mkstemp(prefix=".waterlogreg-probe-", dir=folder)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise WaterLogRegError(
+            f"The output folder '{folder}' cannot be written ({reason[:1].lower() + reason[1:]}); "
+            "choose a folder you can write to."
+        ) from None
+    os.close(probe)
+    remove_quietly(probe_path)
+
+
+def check_output_folders(*destinations):
+    """check_output_folder for each destination given (None and '' are optional outputs left out)."""
+    for destination in destinations:
+        if destination:
+            check_output_folder(destination)
+
+
+@contextmanager
+def atomic_output(destination, callbacks=QUIET):
+    """Yield a temporary path beside `destination`; move it into place only on success.
+
+    A crash, a kill or a cancel leaves at most a hidden `.partial` file that no user would
+    take for a result, and never a file under the destination's name that looks finished.
+    The partial's name holds this machine, process and run, so two runs writing to one
+    folder never touch each other's, and what a killed run left is removed by the next.
+    A cancel is honoured up to the move; a write that fails names `destination`.
+    """
+    destination = os.path.abspath(destination)
+    check_output_folder(destination)
+    remove_stale_partials(destination)
+    partial = partial_path(destination, run_id())
+    try:
+        yield partial
+        callbacks.check_canceled()
+        os.replace(partial, destination)
+        record_output(destination)
+        # Statistics GDAL kept for an earlier file of this name describe other pixels.
+        remove_quietly(destination + ".aux.xml")
+    except WriteError as error:
+        reason = error.reason.replace(partial, destination)
+        if _free_bytes(destination) < FULL_DISK_BYTES:
+            raise WaterLogRegError(
+                f"Writing '{destination}' failed: the disk is full ({reason}). Free some disk space or "
+                "choose another folder, then run again."
+            ) from None
+        raise WaterLogRegError(
+            f"Writing '{destination}' failed ({reason}): the disk may be full or the folder no longer "
+            "writable. Free some disk space or choose another folder, then run again."
+        ) from None
+    except OSError as error:
+        if partial not in (error.filename, error.filename2) and destination not in (error.filename, error.filename2):
+            raise
+        raise WaterLogRegError(
+            f"Writing '{destination}' failed ({error.strerror or error}): the disk may be full or the folder "
+            "no longer writable. Free some disk space or choose another folder, then run again."
+        ) from None
+    finally:
+        for leftover in (partial, partial + ".aux.xml"):
+            remove_quietly(leftover)
+
+
+# The outputs the current run has moved into place (outputs.OutputSet), so that a run that
+# fails later can remove them again; None outside such a run (a Dask worker, the CLI's scenes).
+RUN_OUTPUTS = contextvars.ContextVar("water_logreg_run_outputs", default=None)
+
+
+def record_output(path):
+    written = RUN_OUTPUTS.get()
+    if written is not None:
+        written.append(path)
+
+
+FULL_DISK_BYTES = 1 << 20  # a write failed with less free than this: the disk is full
+
+
+def _free_bytes(destination):
+    try:
+        return shutil.disk_usage(os.path.dirname(destination)).free
+    except OSError:
+        return FULL_DISK_BYTES
+
+
+HOST_TAG = re.sub(r"[^A-Za-z0-9.]", "", socket.gethostname())[:40]
+
+
+RUN_ID = re.compile(r"\.partial-(?P<host>[A-Za-z0-9.]*)-(?P<pid>\d+)-[0-9a-f]{8}")
+
+
+def run_id():
+    """host-pid-random: what makes a partial name this run's own and tells whether its run is alive."""
+    return f"{HOST_TAG}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def partial_path(destination, run_id):
+    """The hidden name atomic_output writes `destination` under; run_id '*' makes a glob pattern
+    for every run's."""
+    folder, name = os.path.split(destination)
+    stem, extension = os.path.splitext(name)
+    if run_id == "*":
+        stem, extension = glob.escape(stem), glob.escape(extension)
+    return os.path.join(folder, f".{stem}.partial-{run_id}{extension}")
+
+
+def left_by_dead_run(path):
+    """True for a partial name (file or folder) of a run of this machine whose process has ended."""
+    match = RUN_ID.search(os.path.basename(path))
+    if match is None or match["host"] != HOST_TAG or os.name != "posix":
+        return False  # another machine's, or an older name: left alone (hidden, never taken for a result)
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, another user's
+    return False
+
+
+def remove_stale_partials(destination):
+    """Remove the partial files and scratch folders of `destination` that killed runs of this
+    machine left."""
+    pattern = partial_path(destination, "*")
+    for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml"):
+        if left_by_dead_run(leftover):
+            if os.path.isdir(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                remove_quietly(leftover)
+
+
+@contextmanager
+def scratch_folder(destination):
+    """A hidden folder of this run beside `destination`, named as its partial file would be, for
+    work files that are not the output (a staged layer, Dask's chunks, a mask to polygonize);
+    removed on the way out. What killed runs of this machine left there is removed first, and
+    another live run's folder is never touched."""
+    destination = os.path.abspath(destination)
+    remove_stale_partials(destination)
+    folder = partial_path(destination, run_id())
+    os.mkdir(folder)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_quietly(path):
+    """Remove a file that may be gone already or still held open (Windows keeps open files):
+    clean-up must never replace the error that made it necessary."""
+    # Gone, or left as a hidden .partial file, which no user takes for a result.
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+class WriteError(WaterLogRegError):
+    """GDAL could not write or finish a file; atomic_output says which output, in the user's words."""
+
+    def __init__(self, reason):
+        super().__init__(f"Writing the output failed: {reason}")
+        self.reason = reason
+
+
+def write_rows(dataset, values, row):
+    """Write rows of band 1 from `row` and compress them now (on GDAL's threads), so GDAL's
+    block cache stays small however large the output."""
+    gdal.ErrorReset()
+    if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
+        raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not write the rows")
+    dataset.FlushCache()
+    check_written()
+
+
+def check_written():
+    """After a flush or a close: a write GDAL could not finish (a full disk) is an error."""
+    if gdal.GetLastErrorType() >= gdal.CE_Failure:
+        raise WriteError(gdal.GetLastErrorMsg())
+
+
+def create_like(template, path, band_count, data_type, nodata):
+    """A tiled, compressed GeoTIFF on the grid (size, transform, CRS) of `template`."""
+    driver = gdal.GetDriverByName("GTiff")
+    # The floating-point predictor makes probabilities compress about twice as well.
+    predictor = "PREDICTOR=3" if data_type in (gdal.GDT_Float32, gdal.GDT_Float64) else "PREDICTOR=2"
+    gdal.ErrorReset()
+    dataset = driver.Create(
+        path, template.RasterXSize, template.RasterYSize, band_count, data_type,
+        options=list(GEOTIFF_OPTIONS) + [predictor],
+    )
+    if dataset is None:
+        raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not create the file")
+    dataset.SetMetadataItem("TIFFTAG_SOFTWARE", OUTPUT_SOFTWARE)
+    dataset.SetGeoTransform(template.GetGeoTransform())
+    projection = template.GetProjection()
+    if projection:
+        dataset.SetProjection(projection)
+    for index in range(1, band_count + 1):
+        dataset.GetRasterBand(index).SetNoDataValue(nodata)
+    return dataset
