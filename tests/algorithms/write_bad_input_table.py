@@ -25,7 +25,7 @@ out "a CPU-only build"), `<output>` for the algorithm's first output (OUTPUT, el
 else OUTPUT_REPORT). "Unable to execute algorithm" is QGIS's own first line for a parameter it
 refuses before the algorithm starts.
 
-Every output is checked before any work (`core/outputs.py`): it may not be an input of the run
+Every output is checked before any work (`core/raster/outputs.py`): it may not be an input of the run
 or another of its outputs (paths compared resolved: links, `..`, hard links), it may not be a
 folder, its folder must be a folder that can be written, and a raster output must end in `.tif`
 or `.tiff` (the rasters are GeoTIFF). Outputs are written to a hidden
