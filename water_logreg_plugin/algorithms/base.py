@@ -7,16 +7,24 @@ import sys
 import sysconfig
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError, describe_os_error
 from ..core.raster.outputs import OutputSet
-from ..help_page import help_url
 from .parameters import ParameterNames
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
+# Written by help_page.py (`make help-page`) from the algorithms' help texts.
+HELP_PAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "help", "index.html")
+
+
+def help_url(algorithm_name):
+    """file:///…/help/index.html#<algorithm name>: the algorithm's section, offline."""
+    url = QUrl.fromLocalFile(HELP_PAGE)
+    url.setFragment(algorithm_name)
+    return url.toString()
 
 
 def qgis_python():
