@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import water_scene, write_raster
+from support.synthetic import water_scene, write_raster
 
 from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA
 from water_logreg_plugin.core.model import fit_water_model, save_model

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from report_html import png_size, read_report
+from support.report_html import png_size, read_report
 
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.learning.metrics import FIGURES, accuracy_figures
