@@ -17,6 +17,7 @@ from collections import namedtuple
 import numpy as np
 from osgeo import gdal, ogr
 
+from support.payloads import WritesMarker
 from support.recording_feedback import RecordingFeedback
 from support.synthetic import pixel_box, standard_polygons, water_scene, write_polygons, write_raster
 
@@ -69,16 +70,6 @@ class Files:
     def write_bytes(self, path, data):
         with open(path, "wb") as handle:
             handle.write(data)
-
-
-class WritesMarker:
-    """Unpickling this runs a shell command that creates a file."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch '{self.marker}'",)
 
 
 def first_output(parameters):
