@@ -1,4 +1,4 @@
-"""Write docs/BAD_INPUT.md from the tables that tests/algorithms/test_bad_input.py runs.
+"""Write docs/BAD_INPUT.md from the tables of tests/support/bad_inputs.py, which test_bad_input.py runs.
 
     .venv/bin/python tests/algorithms/write_bad_input_table.py
 
@@ -61,16 +61,15 @@ def rows_text(rows):
 
 
 def table_text():
-    sys.path.insert(0, HERE)
     sys.path.insert(0, os.path.dirname(HERE))
-    from test_bad_input import ACCEPTED, ROWS
+    from support.bad_inputs import ACCEPTED, REFUSED
 
     return (
         f"{INTRODUCTION}\n"
         "## Refused\n\n"
         "| Input | Algorithm(s) | Message a user sees |\n"
         "| --- | --- | --- |\n"
-        f"{rows_text(ROWS)}\n\n"
+        f"{rows_text(REFUSED)}\n\n"
         "## Accepted, with care\n\n"
         "| Input | Algorithm(s) | What happens |\n"
         "| --- | --- | --- |\n"

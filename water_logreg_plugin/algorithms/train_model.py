@@ -15,7 +15,6 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QUrl
 
-from ..core.raster.outputs import check_outputs
 from ..core.workflow import train_and_save
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
@@ -80,10 +79,9 @@ class TrainModel(WaterLogRegAlgorithm):
         source = self.parameterAsSource(parameters, self.SAMPLES, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.SAMPLES))
-        model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context)
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        check_outputs({self.SAMPLES: vector_file(self, parameters, self.SAMPLES, context)},
-                      {self.OUTPUT_MODEL: model_path, self.OUTPUT_REPORT: report_path})
+        outputs = self.checked_outputs(
+            parameters, context, {self.SAMPLES: vector_file(self, parameters, self.SAMPLES, context)})
+        model_path, report_path = outputs[self.OUTPUT_MODEL], outputs[self.OUTPUT_REPORT]
         samples = read_samples(source, feedback)
         result = train_and_save(
             samples, model_path, report_path,

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import water_scene, write_raster
+from support.synthetic import water_scene, write_raster
 
 from water_logreg_plugin import cli
 from water_logreg_plugin.core.callbacks import Callbacks

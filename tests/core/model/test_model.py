@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from synthetic import random_dataset
+from support.synthetic import random_dataset
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError
