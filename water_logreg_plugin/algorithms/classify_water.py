@@ -87,8 +87,8 @@ class ClassifyWater(WaterLogRegAlgorithm):
         return dict(
             declared.figure_outputs(training.figures, training.figures_source),
             OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask, OUTPUT_REPORT=report_path,
-            DEVICE_USED=training.model.training["device"],
-            FINAL_LOSS=training.model.training["final_loss"],
+            DEVICE_USED=training.model.fit_outcome.device,
+            FINAL_LOSS=training.model.fit_outcome.final_loss,
             **declared.convergence_outputs(training.model.training),
             WATER_FRACTION=result.prediction.water_fraction,
         )

@@ -92,8 +92,8 @@ class TrainModel(WaterLogRegAlgorithm):
             declared.figure_outputs(result.figures, result.figures_source),
             OUTPUT_MODEL=model_path, OUTPUT_REPORT=report_path,
             MODEL_LOCATION=say_where_the_model_is(model_path, feedback),
-            DEVICE_USED=result.model.training["device"],
-            FINAL_LOSS=result.model.training["final_loss"],
+            DEVICE_USED=result.model.fit_outcome.device,
+            FINAL_LOSS=result.model.fit_outcome.final_loss,
             **declared.convergence_outputs(result.model.training),
         )
 
