@@ -89,6 +89,6 @@ class ClassifyWater(WaterLogRegAlgorithm):
             OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask, OUTPUT_REPORT=report_path,
             DEVICE_USED=training.model.fit_outcome.device,
             FINAL_LOSS=training.model.fit_outcome.final_loss,
-            **declared.convergence_outputs(training.model.training),
+            **declared.convergence_outputs(training.model.fit_outcome),
             WATER_FRACTION=result.prediction.water_fraction,
         )

@@ -94,7 +94,7 @@ class TrainModel(WaterLogRegAlgorithm):
             MODEL_LOCATION=say_where_the_model_is(model_path, feedback),
             DEVICE_USED=result.model.fit_outcome.device,
             FINAL_LOSS=result.model.fit_outcome.final_loss,
-            **declared.convergence_outputs(result.model.training),
+            **declared.convergence_outputs(result.model.fit_outcome),
         )
 
 

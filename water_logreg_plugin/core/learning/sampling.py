@@ -14,7 +14,7 @@ from osgeo import gdal, ogr
 from ..callbacks import QUIET
 from ..errors import WaterLogRegError
 from ..raster.band_roles import default_training_bands
-from ..raster.reading import open_raster, resolve_bands, valid_pixels
+from ..raster.reading import open_raster, read_block, resolve_bands, valid_pixels
 from ..raster.windows import single_strip_warning
 
 WATER, LAND = 1, 0
@@ -368,13 +368,7 @@ def _read_covered(dataset, bands, window, inside):
     inside = inside[top:hit_rows[-1] + 1, left:hit_cols[-1] + 1]
     height, width = inside.shape
     col_off, row_off = int(window[0]) + left, int(window[1]) + top
-    gdal.ErrorReset()
-    values = dataset.ReadAsArray(col_off, row_off, width, height, band_list=bands)
-    if values is None:
-        raise WaterLogRegError(
-            f"Reading the raster failed ({gdal.GetLastErrorMsg()}); the file may be damaged or "
-            "incomplete. Check that it displays in QGIS, or copy or export it again."
-        )
+    values = read_block(dataset, (col_off, row_off, width, height), "the raster", band_list=bands)
     values = values.reshape(len(bands), height, width)
     inside &= valid_pixels(dataset, bands, values, col_off, row_off)
     if width * height >= SAMPLING_WINDOW_PIXELS // 2:
