@@ -74,6 +74,12 @@ build_rootfs() {
   log "Debian $SUITE built in $((SECONDS - started)) s ($(du -sh "$ROOTFS" | cut -f1))"
 }
 
+# One run per suite at a time (builds, the venv in /opt/venv and the mounts are per suite); a
+# second one waits here.
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.lock-$SUITE"
+flock -n 9 || { log "waiting for another run on Debian $SUITE to end"; flock 9; }
+
 if [ ! -e "$ROOTFS/.water-logreg-stamp-$STAMP_HASH" ]; then
   build_rootfs
 else
