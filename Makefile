@@ -10,12 +10,13 @@ SYSTEM_PACKAGES := qgis python3-qgis qgis-providers gdal-bin python3-gdal python
 # For `make dev-link`: the python/plugins folder of the QGIS profile to develop in.
 QGIS_PLUGINS ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 
-.PHONY: help help-page system venv demo demo-landsat test lint bench package dev-link clean
+.PHONY: help help-page system venv demo demo-landsat test test-qgis lint bench package dev-link clean
 
 help:
 	@echo "make demo     map water on the bundled Sentinel-2 clip, model beside NDWI (writes demo_output/)"
 	@echo "make demo-landsat  the same on the bundled Landsat 8 clip (blue, green, red; writes demo_output/landsat/)"
-	@echo "make test     run the test suite"
+	@echo "make test     run the test suite (PYTEST_ARGS=\"-k NAME\" for some of it)"
+	@echo "make test-qgis QGIS=3.40  the test suite on QGIS 3.40 (Debian 13) or 3.44 (Debian unstable), in a cached chroot"
 	@echo "make bench    side-by-side timings against GDAL, scikit-learn and Orfeo ToolBox"
 	@echo "make package  build dist/water_logreg_plugin.zip for 'Install from ZIP'"
 	@echo "make dev-link link the plugin folder into a QGIS profile (QGIS_PLUGINS=…/python/plugins)"
@@ -39,10 +40,14 @@ export PROJECT_REQUIREMENTS
 
 # The dependencies and the test and dask extras, not the plugin itself (QGIS loads it from its
 # folder, the tests from the checkout); Debian's QGIS, GDAL and numpy come through system site-packages.
+# numpy is pinned to the distribution's own (GDAL's bindings are built against it, and pip must
+# never put a second numpy over it): $(SYSTEM_NUMPY) says `numpy==VERSION` of /usr/bin/python3's.
+SYSTEM_NUMPY = $(VENV)/system-numpy.txt
 $(VENV)/.installed: pyproject.toml constraints.txt | system
 	@[ -x $(PYTHON) ] || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	/usr/bin/python3 -c "import numpy; print('numpy==' + numpy.__version__)" > $(SYSTEM_NUMPY)
 	$(PYTHON) -c "$$PROJECT_REQUIREMENTS" test dask > $(VENV)/requirements.txt
-	$(PYTHON) -m pip install -q -c constraints.txt -r $(VENV)/requirements.txt
+	$(PYTHON) -m pip install -q -c constraints.txt -c $(SYSTEM_NUMPY) -r $(VENV)/requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -64,12 +69,21 @@ bench: venv
 	    && command -v gdal_rasterize >/dev/null; then echo "Orfeo ToolBox and GDAL tools: present"; else \
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(BENCH_PACKAGES); fi
 	$(PYTHON) -c "$$PROJECT_REQUIREMENTS" bench > $(VENV)/requirements-bench.txt
-	$(PYTHON) -m pip install -q -c constraints.txt -r $(VENV)/requirements-bench.txt
+	$(PYTHON) -m pip install -q -c constraints.txt -c $(SYSTEM_NUMPY) -r $(VENV)/requirements-bench.txt
 	$(PYTHON) benchmarks/run_bench.py
 	$(PYTHON) benchmarks/bench_dates.py
 
+# PYTEST_ARGS go to pytest: make test PYTEST_ARGS="-k batch -x".
+PYTEST_ARGS ?=
 test: venv package
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# The suite on a newer QGIS, in a Debian system cached under /var/cache/water-logreg-plugin
+# (.ci/debian_qgis.sh): QGIS=3.40 (Debian 13), 3.44 (Debian unstable) or 3.22 (Debian 12).
+test-qgis: export PYTEST_ARGS := $(PYTEST_ARGS)
+test-qgis:
+	@[ -n "$(QGIS)" ] || { echo "make test-qgis QGIS=3.40 (or 3.44, 3.22) [PYTEST_ARGS=…]" >&2; exit 2; }
+	$(SUDO) .ci/debian_qgis.sh $(QGIS) test PYTEST_ARGS="$$PYTEST_ARGS"
 
 lint: venv
 	$(VENV)/bin/ruff check water_logreg_plugin tests benchmarks demo docs
