@@ -20,7 +20,7 @@ help:
 	@echo "make bench    side-by-side timings against GDAL, scikit-learn and Orfeo ToolBox"
 	@echo "make package  build dist/water_logreg_plugin.zip for 'Install from ZIP'"
 	@echo "make dev-link link the plugin folder into a QGIS profile (QGIS_PLUGINS=…/python/plugins)"
-	@echo "make lint     ruff over the plugin, tests, benchmarks and demo"
+	@echo "make lint     ruff over the plugin, tests, benchmarks and demo; flake8-qgis (QGIS API and Qt6 rules) over the plugin"
 	@echo "make help-page  rewrite water_logreg_plugin/help/index.html from the algorithms' help texts"
 
 # QGIS and GDAL from the distribution; installed only when missing.
@@ -87,6 +87,7 @@ test-qgis:
 
 lint: venv
 	$(VENV)/bin/ruff check water_logreg_plugin tests benchmarks demo docs
+	$(VENV)/bin/flake8 --select=QGS1,QGS4 water_logreg_plugin
 
 package:
 	@rm -rf dist/build && mkdir -p dist/build

@@ -13,7 +13,7 @@ _REGISTERED = set()
 class WaterLogRegPlugin:
     """Works with iface=None, as qgis_process and the tests create it."""
 
-    def __init__(self, iface=None):
+    def __init__(self, iface=None):  # noqa: QGS105 — QGIS hands iface to classFactory; None headless
         self.iface = iface
         self.provider = None
 

@@ -11,9 +11,9 @@ Imported only by the dialog, through the parameter's metadata (parameters.class_
 
 from processing.gui.wrappers import DIALOG_MODELER, DIALOG_STANDARD, TableFieldWidgetWrapper, dialogTypes
 from qgis.gui import QgsGui
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.learning.class_field import preferred_class_field
+from . import field_types
 
 
 class ClassFieldWidgetWrapper(TableFieldWidgetWrapper):
@@ -37,6 +37,6 @@ class ClassFieldWidgetWrapper(TableFieldWidgetWrapper):
             return
         names = self._layer.fields().names()
         choice = picked if picked in names else preferred_class_field(
-            [(field.name(), field.type() == QVariant.String) for field in self._layer.fields()])
+            [(field.name(), field.type() == field_types.TEXT) for field in self._layer.fields()])
         if choice:
             self.widget.setField(choice)

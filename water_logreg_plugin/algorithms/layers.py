@@ -6,16 +6,17 @@ import re
 
 import numpy as np
 from qgis.core import QgsFeatureRequest, QgsGeometry, QgsProcessingException, QgsWkbTypes
-from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
+from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
 
 from ..core.errors import Canceled
 from ..core.learning.class_field import FEATURE_ID_NAMES
 from ..core.learning.sampling import Samples, TrainingPolygon, check_polygon_classes
+from . import field_types
 from .parameters import ParameterNames as Names
 
 BAND_FIELD = re.compile(r"^b(\d+)$")
 # The raster a samples layer came from: band count and data type (compatibility.raster_description).
-SOURCE_FIELDS = (("src_bands", QVariant.Int), ("src_type", QVariant.String), ("src_scale", QVariant.String))
+SOURCE_FIELDS = (("src_bands", field_types.INTEGER), ("src_type", field_types.TEXT), ("src_scale", field_types.TEXT))
 
 
 def raster_path(algorithm, parameters, context, name=Names.INPUT):

@@ -18,17 +18,17 @@ from qgis.core import (
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.scale.batch import predict_scenes, predict_scenes_with_occurrence
 from ..core.scale.cluster import check_scheduler
 from ..core.scale.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 from ..styling import style_occurrence, style_on_load
+from . import field_types
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .sinks import write_features
 
-SUMMARY_FIELD_TYPES = {"pixels": QVariant.LongLong, "water_fraction": QVariant.Double, "seconds": QVariant.Double}
+SUMMARY_FIELD_TYPES = {"pixels": field_types.LONG, "water_fraction": field_types.DOUBLE, "seconds": field_types.DOUBLE}
 
 
 class PredictScenes(WaterLogRegAlgorithm):
@@ -167,7 +167,7 @@ class PredictScenes(WaterLogRegAlgorithm):
     def write_summary(self, parameters, context, results):
         fields = QgsFields()
         for column in SUMMARY_COLUMNS:
-            fields.append(QgsField(column, SUMMARY_FIELD_TYPES.get(column, QVariant.String)))
+            fields.append(QgsField(column, SUMMARY_FIELD_TYPES.get(column, field_types.TEXT)))
         rows = []
         for result in results:
             feature = QgsFeature(fields)

@@ -12,11 +12,10 @@ from qgis.core import (
     QgsProcessingParameterFeatureSink,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.learning.sampling import sample_pixels
 from ..core.model.compatibility import raster_description
-from . import layers
+from . import field_types, layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import SOURCE_FIELDS
@@ -77,9 +76,9 @@ class SamplePixels(WaterLogRegAlgorithm):
         )
         fields = QgsFields()
         for band in samples.bands:
-            fields.append(QgsField(f"b{band}", QVariant.Double))
-        fields.append(QgsField("label", QVariant.Int))
-        fields.append(QgsField("polygon_id", QVariant.LongLong))
+            fields.append(QgsField(f"b{band}", field_types.DOUBLE))
+        fields.append(QgsField("label", field_types.INTEGER))
+        fields.append(QgsField("polygon_id", field_types.LONG))
         # The raster's kind on every point: layer metadata and sidecar files are lost in a copy,
         # an export or a merge, fields are not (names of ≤ 10 characters survive a Shapefile).
         description = raster_description(path)
