@@ -2,11 +2,47 @@ import os
 import sys
 
 import pytest
+from osgeo import gdal, ogr, osr
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# GDAL's Python modules each keep their own exception switch (osgeo 3.6 included), and GDAL 3.6
+# stacks their error handlers: they are turned off in the reverse of the order they went on.
+GDAL_MODULES = (gdal, ogr, osr)
+
+
+def set_gdal_exceptions(on):
+    """Turn GDAL's, OGR's and OSR's Python exceptions on or off; returns what they were."""
+    before = [bool(module.GetUseExceptions()) for module in GDAL_MODULES]
+    restore_gdal_exceptions([on] * len(GDAL_MODULES))
+    return before
+
+
+def restore_gdal_exceptions(wanted):
+    """Each module's exceptions as `wanted` says (what set_gdal_exceptions returned)."""
+    for module in reversed(GDAL_MODULES):
+        if module.GetUseExceptions():
+            module.DontUseExceptions()
+    for module, on in zip(GDAL_MODULES, wanted):
+        if on:
+            module.UseExceptions()
+
+
+# QGIS 3.40+ Processing turns exceptions on for the whole process, 3.22 leaves them off:
+# WATERLOGREG_GDAL_EXCEPTIONS=on runs a whole session the 3.40 way on any QGIS.
+if os.environ.get("WATERLOGREG_GDAL_EXCEPTIONS", "").lower() == "on":
+    set_gdal_exceptions(True)
+
+
+@pytest.fixture(params=["off", "on"])
+def gdal_exceptions(request):
+    """The test runs with GDAL's exceptions off (QGIS 3.22) and on (QGIS 3.40+ Processing)."""
+    before = set_gdal_exceptions(request.param == "on")
+    yield request.param
+    restore_gdal_exceptions(before)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from osgeo import gdal, ogr
 from ..callbacks import QUIET
 from ..errors import WaterLogRegError
 from ..raster.band_roles import default_training_bands
+from ..raster.gdal_errors import gdal_outcome
 from ..raster.reading import open_raster, read_block, resolve_bands, valid_pixels
 from ..raster.windows import single_strip_warning
 
@@ -144,7 +145,8 @@ class _PolygonYield:
 
 def _draw_polygons(grid, bands, polygons, drawn, callbacks):
     """Every polygon's pixels into its class's draw, polygon by polygon; returns the _Tally."""
-    geometries = [ogr.CreateGeometryFromWkb(polygon.wkb) for polygon in polygons]
+    # A WKB GDAL cannot read is None in both modes, and a None polygon has no window.
+    geometries = [gdal_outcome(ogr.CreateGeometryFromWkb, polygon.wkb)[0] for polygon in polygons]
     windows = np.array([grid.window(geometry) or (0, 0, 0, 0) for geometry in geometries], dtype=np.int64)
     is_water = np.array([polygon.is_water for polygon in polygons], dtype=bool)
     tally = _Tally()
@@ -323,9 +325,10 @@ class _Grid:
         for geometry in geometries:
             feature = ogr.Feature(layer.GetLayerDefn())
             feature.SetGeometry(geometry)
-            layer.CreateFeature(feature)
-        # Without ALL_TOUCHED GDAL burns exactly the pixels whose centre is inside.
-        gdal.RasterizeLayer(target, [1], layer, burn_values=[1])
+            gdal_outcome(layer.CreateFeature, feature)
+        # Without ALL_TOUCHED GDAL burns exactly the pixels whose centre is inside. A geometry GDAL
+        # cannot burn burns nothing, whether its exceptions are on or off.
+        gdal_outcome(gdal.RasterizeLayer, target, [1], layer, burn_values=[1])
         return target.ReadAsArray().astype(bool)
 
 

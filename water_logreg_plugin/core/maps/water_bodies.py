@@ -17,10 +17,13 @@ from osgeo import gdal, ogr
 from ..callbacks import QUIET
 from ..errors import WaterLogRegError
 from ..raster.areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
+from ..raster.gdal_errors import gdal_outcome
 from ..raster.probability import check_threshold, open_on_grid, read_probability
+from ..raster.reading import read_block
 from ..raster.windows import row_windows
 from ..raster.writing import (
     OutputRaster,
+    WriteError,
     atomic_output,
     check_output_folder,
     check_written,
@@ -78,9 +81,9 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
         means = _mean_probability(raster, bodies, kept, os.path.join(scratch, "ids.tif"),
                                   callbacks.part(0.7, 0.95))
         with atomic_output(output_path) as partial:
-            output = ogr.GetDriverByName(driver_name).CreateDataSource(partial)
+            output, reason = gdal_outcome(ogr.GetDriverByName(driver_name).CreateDataSource, partial)
             if output is None:
-                reason = gdal.GetLastErrorMsg().replace(partial, str(output_path))  # the user's name, not ours
+                reason = reason.replace(partial, str(output_path))  # the user's name, not ours
                 raise WaterLogRegError(f"The water bodies cannot be written to '{output_path}': {reason}")
             name = os.path.splitext(os.path.basename(str(output_path)))[0]
             water_area = _write_bodies(bodies, means, _new_layer(output, name, bodies.GetSpatialRef()))
@@ -112,30 +115,29 @@ def _polygonize(mask_path, path, template, callbacks):
     band = mask.GetRasterBand(1)
     output = ogr.GetDriverByName("GPKG").CreateDataSource(path)
     srs = template.GetSpatialRef()
-    layer = output.CreateLayer("raw", srs, ogr.wkbPolygon, SCRATCH_LAYER_OPTIONS)
+    layer, reason = gdal_outcome(output.CreateLayer, "raw", srs, ogr.wkbPolygon, SCRATCH_LAYER_OPTIONS)
     if layer is None:
-        raise WaterLogRegError(f"A temporary file cannot be written beside the output: {gdal.GetLastErrorMsg()}")
+        raise WaterLogRegError(f"A temporary file cannot be written beside the output: {reason}")
     layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
 
     def report(fraction, _message, _data):
         callbacks.progress(fraction)
         return 0 if callbacks.is_canceled() else 1
 
-    gdal.ErrorReset()
     # One transaction: SQLite commits each feature otherwise, ten times slower in all.
     layer.StartTransaction()
-    failed = gdal.Polygonize(band, band, layer, 0, [], callback=report) != 0
-    layer.CommitTransaction()
+    code, reason = gdal_outcome(gdal.Polygonize, band, band, layer, 0, [], callback=report)
+    _commit_transaction(layer)
     callbacks.check_canceled()
-    if failed:
-        raise WaterLogRegError(f"Polygonizing the water mask failed: {gdal.GetLastErrorMsg()}")
+    if code != 0:
+        raise WaterLogRegError(f"Polygonizing the water mask failed: {reason}")
     return output
 
 
 def _new_layer(datasource, name, srs, options=()):
-    layer = datasource.CreateLayer(name, srs, ogr.wkbPolygon, list(options))
+    layer, reason = gdal_outcome(datasource.CreateLayer, name, srs, ogr.wkbPolygon, list(options))
     if layer is None:
-        raise WaterLogRegError(f"The layer '{name}' cannot be created: {gdal.GetLastErrorMsg()}")
+        raise WaterLogRegError(f"The layer '{name}' cannot be created: {reason}")
     for field_name, field_type in FIELDS:
         layer.CreateField(ogr.FieldDefn(field_name, field_type))
     return layer
@@ -165,9 +167,8 @@ def _keep_bodies(raw, layer, measure, min_area_m2, fill_holes_below_m2, callback
         body.SetField(AREA_M2, area)
         body.SetField(AREA_HA, area / SQUARE_METRES_PER_HECTARE)
         body.SetField(HOLES_FILLED, holes)
-        if layer.CreateFeature(body) != 0:
-            raise WaterLogRegError(f"Writing a water body failed: {gdal.GetLastErrorMsg()}")
-    layer.CommitTransaction()
+        _create_feature(layer, body)
+    _commit_transaction(layer)
     return kept, dropped, filled
 
 
@@ -190,16 +191,17 @@ def _fill_holes(polygon, measure, fill_holes_below_m2):
 def _mean_probability(raster, layer, bodies, ids_path, callbacks):
     """Mean probability of each body's valid pixels, filled holes included: index = body id."""
     ids = create_like(raster.dataset, ids_path, 1, gdal.GDT_Int32, 0)
-    gdal.ErrorReset()
-    if gdal.RasterizeLayer(ids, [1], layer, options=["ATTRIBUTE=body_id"]) != 0:
-        raise WaterLogRegError(f"Rasterizing the water bodies failed: {gdal.GetLastErrorMsg()}")
+    code, reason = gdal_outcome(gdal.RasterizeLayer, ids, [1], layer, options=["ATTRIBUTE=body_id"])
+    if code != 0:
+        raise WaterLogRegError(f"Rasterizing the water bodies failed: {reason}")
     ids.FlushCache()
     sums, counts = np.zeros(bodies + 1), np.zeros(bodies + 1)
     windows = row_windows(raster.dataset)
     for index, (row, rows) in enumerate(windows):
         callbacks.check_canceled()
         values, valid = read_probability(raster, row, rows)
-        body_ids = ids.GetRasterBand(1).ReadAsArray(0, row, raster.dataset.RasterXSize, rows)
+        body_ids = read_block(ids.GetRasterBand(1), (0, row, raster.dataset.RasterXSize, rows),
+                              "the water bodies' scratch file")
         ids.FlushCache()
         valid &= body_ids > 0
         sums += np.bincount(body_ids[valid], weights=values[valid].astype(np.float64), minlength=bodies + 1)
@@ -222,7 +224,20 @@ def _write_bodies(bodies, means, layer):
         if np.isfinite(mean):
             feature.SetField(MEAN_P, float(mean))
         total += body.GetFieldAsDouble(AREA_M2)
-        if layer.CreateFeature(feature) != 0:
-            raise WaterLogRegError(f"Writing a water body failed: {gdal.GetLastErrorMsg()}")
-    layer.CommitTransaction()
+        _create_feature(layer, feature)
+    _commit_transaction(layer)
     return total
+
+
+def _create_feature(layer, feature):
+    """CreateFeature, and a feature GDAL could not write as an error, in both modes."""
+    code, reason = gdal_outcome(layer.CreateFeature, feature)
+    if code != 0:
+        raise WaterLogRegError(f"Writing a water body failed: {reason}")
+
+
+def _commit_transaction(layer):
+    """Commit, and a commit GDAL could not write (a full disk) as an error, in both modes."""
+    code, reason = gdal_outcome(layer.CommitTransaction)
+    if code != 0:
+        raise WriteError(reason or "GDAL could not commit the features")

@@ -11,6 +11,7 @@ import numpy as np
 from osgeo import gdal, osr
 
 from ..errors import WaterLogRegError
+from .gdal_errors import gdal_outcome
 from .reading import open_raster, valid_pixels
 
 # Probabilities a hair outside 0…1 come from float rounding; anything further is another kind of raster.
@@ -78,16 +79,15 @@ def warp_onto(dataset, reference):
     width, height = reference.RasterXSize, reference.RasterYSize
     bounds = (transform[0], transform[3] + height * transform[5], transform[0] + width * transform[1], transform[3])
     target_nodata = nodata if nodata is not None else math.nan
-    gdal.ErrorReset()
-    warped = gdal.Warp(
-        "", dataset, format="VRT", outputBounds=bounds, width=width, height=height,
+    warped, reason = gdal_outcome(
+        gdal.Warp, "", dataset, format="VRT", outputBounds=bounds, width=width, height=height,
         dstSRS=reference.GetProjection() or None, resampleAlg="near", outputType=gdal.GDT_Float32,
         srcNodata=nodata, dstNodata=target_nodata,
     )
     if warped is None:
         raise WaterLogRegError(
             f"'{dataset.GetDescription()}' cannot be brought onto the first raster's grid "
-            f"({gdal.GetLastErrorMsg() or 'GDAL warp failed'}); check that both have a CRS."
+            f"({reason or 'GDAL warp failed'}); check that both have a CRS."
         )
     return warped
 
@@ -95,10 +95,9 @@ def warp_onto(dataset, reference):
 def read_probability(raster, row, rows):
     """(values, valid) of rows [row, row + rows); values outside 0…1 are refused, naming the file."""
     band = raster.dataset.GetRasterBand(1)
-    gdal.ErrorReset()
-    values = band.ReadAsArray(0, row, raster.dataset.RasterXSize, rows)
+    values, reason = gdal_outcome(band.ReadAsArray, 0, row, raster.dataset.RasterXSize, rows)
     if values is None:
-        raise WaterLogRegError(f"Reading '{raster.path}' failed: {gdal.GetLastErrorMsg()}")
+        raise WaterLogRegError(f"Reading '{raster.path}' failed: {reason}")
     valid = valid_pixels(raster.dataset, [1], values[np.newaxis], 0, row)
     # Decoded blocks are used once: dropping them keeps memory flat in the number of rasters.
     raster.dataset.FlushCache()
@@ -116,6 +115,8 @@ def _same_crs(wkt, reference_wkt):
     if not wkt or not reference_wkt:
         return not wkt and not reference_wkt
     srs, reference_srs = osr.SpatialReference(), osr.SpatialReference()
-    srs.ImportFromWkt(wkt)
-    reference_srs.ImportFromWkt(reference_wkt)
+    # The outcome is ignored as before: a WKT GDAL gave parses, and one that did not would leave
+    # the SRS empty whether GDAL's exceptions are on or off.
+    gdal_outcome(srs.ImportFromWkt, wkt)
+    gdal_outcome(reference_srs.ImportFromWkt, reference_wkt)
     return bool(srs.IsSame(reference_srs))

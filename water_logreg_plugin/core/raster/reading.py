@@ -1,7 +1,7 @@
 """Reading rasters with GDAL: opening in plain words, the bands asked for, and the one rule for valid pixels.
 
-GDAL's Python bindings are used without `gdal.UseExceptions()`, because that switch is
-process-wide and would change the behaviour of every other plugin in the same QGIS.
+Opens and reads go through gdal_errors, so a failure gives the same plain message whether
+GDAL's exceptions are on (QGIS 3.40+ Processing) or off (QGIS 3.22).
 """
 
 import math
@@ -12,6 +12,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..errors import WaterLogRegError
+from .gdal_errors import gdal_outcome, open_outcome
 
 
 def open_raster(path, decode_threads=False):
@@ -27,12 +28,11 @@ def open_raster(path, decode_threads=False):
         raise WaterLogRegError("No raster was given; choose a raster layer or file.")
     check_regular_file(str(path), "raster")
     # NUM_THREADS is an open option of the GTiff driver only; others would warn about it.
-    driver = gdal.IdentifyDriverEx(str(path), gdal.OF_RASTER) if decode_threads else None
+    driver = gdal_outcome(gdal.IdentifyDriverEx, str(path), gdal.OF_RASTER)[0] if decode_threads else None
     options = ["NUM_THREADS=ALL_CPUS"] if driver is not None and driver.ShortName == "GTiff" else []
-    gdal.ErrorReset()
-    dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
+    dataset, reason = open_outcome(gdal.OpenEx, path, gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
     if dataset is None:
-        reason = gdal.GetLastErrorMsg() or "GDAL does not recognise it as a raster"
+        reason = reason or "GDAL does not recognise it as a raster"
         raise WaterLogRegError(
             f"The raster '{path}' cannot be opened ({reason}). "
             "Check that the file exists, is readable and is a raster format GDAL knows."
@@ -125,10 +125,9 @@ def read_block(source, window, what, **options):
     """`source.ReadAsArray` (a dataset or a band) of the window (col_off, row_off, cols, rows), or
     an error saying that reading `what` failed and why; options go to ReadAsArray (band_list)."""
     col_off, row_off, cols, rows = window
-    gdal.ErrorReset()
-    values = source.ReadAsArray(col_off, row_off, cols, rows, **options)
+    values, reason = gdal_outcome(source.ReadAsArray, col_off, row_off, cols, rows, **options)
     if values is None:
-        raise unreadable(what, gdal.GetLastErrorMsg())
+        raise unreadable(what, reason)
     return values
 
 

@@ -18,6 +18,7 @@ from osgeo import gdal
 
 from ..callbacks import QUIET
 from ..errors import WaterLogRegError
+from .gdal_errors import gdal_outcome
 
 # Output layout: tiled and compressed so a country-sized mosaic stays usable, BIGTIFF
 # when it might pass 4 GB, and several threads for DEFLATE, which is the costly part.
@@ -219,7 +220,9 @@ class WriteError(WaterLogRegError):
 
 
 def check_written():
-    """After a flush or a close: a write GDAL could not finish (a full disk) is an error."""
+    """After a close (the last reference to a dataset dropped): a write GDAL could not finish (a
+    full disk) is an error. A failing close cannot raise, even with GDAL's exceptions on (Python
+    only reports an error in a destructor), but it leaves its message as GDAL's last error."""
     if gdal.GetLastErrorType() >= gdal.CE_Failure:
         raise WriteError(gdal.GetLastErrorMsg())
 
@@ -229,13 +232,12 @@ def create_like(template, path, band_count, data_type, nodata):
     driver = gdal.GetDriverByName("GTiff")
     # The floating-point predictor makes probabilities compress about twice as well.
     predictor = "PREDICTOR=3" if data_type in (gdal.GDT_Float32, gdal.GDT_Float64) else "PREDICTOR=2"
-    gdal.ErrorReset()
-    dataset = driver.Create(
-        path, template.RasterXSize, template.RasterYSize, band_count, data_type,
+    dataset, reason = gdal_outcome(
+        driver.Create, path, template.RasterXSize, template.RasterYSize, band_count, data_type,
         options=list(GEOTIFF_OPTIONS) + [predictor],
     )
     if dataset is None:
-        raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not create the file")
+        raise WriteError(reason or "GDAL could not create the file")
     dataset.SetMetadataItem("TIFFTAG_SOFTWARE", OUTPUT_SOFTWARE)
     dataset.SetGeoTransform(template.GetGeoTransform())
     projection = template.GetProjection()
@@ -257,15 +259,18 @@ class OutputRaster:
     def write_rows(self, values, row, band=1):
         """Write rows of `band` from `row` and compress them now (on GDAL's threads), so GDAL's
         block cache stays small however large the output."""
-        gdal.ErrorReset()
-        if self._dataset.GetRasterBand(band).WriteArray(values, 0, row) != 0:
-            raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not write the rows")
-        self._dataset.FlushCache()
-        check_written()
+        code, reason = gdal_outcome(self._dataset.GetRasterBand(band).WriteArray, values, 0, row)
+        if code != 0 or reason:
+            raise WriteError(reason or "GDAL could not write the rows")
+        self._flush()
 
     def read_rows(self, row, rows):
         """Rows of band 1 written already, read back (a second pass over the output)."""
-        return self._dataset.GetRasterBand(1).ReadAsArray(0, row, self._dataset.RasterXSize, rows)
+        values, reason = gdal_outcome(self._dataset.GetRasterBand(1).ReadAsArray, 0, row,
+                                      self._dataset.RasterXSize, rows)
+        if values is None:
+            raise WriteError(reason or "GDAL could not read the rows back")
+        return values
 
     def set_colour_table(self, table):
         self._dataset.GetRasterBand(1).SetColorTable(table)
@@ -276,14 +281,21 @@ class OutputRaster:
 
     def close(self):
         """Flush, finish the file and check that GDAL could write all of it."""
+        self._flush()
         gdal.ErrorReset()
-        self._dataset.FlushCache()
         self._dataset = None
         check_written()
 
     def drop(self):
         """Let GDAL close the file as it is (after a failure, before the partial file goes)."""
         self._dataset = None
+
+    def _flush(self):
+        """FlushCache, and a write GDAL could not finish (a full disk) as an error, in both modes.
+        A method, so the error's traceback holds no reference to the dataset: drop() closes it."""
+        _, reason = gdal_outcome(self._dataset.FlushCache)
+        if reason:
+            raise WriteError(reason)
 
 
 class OutputRasters:

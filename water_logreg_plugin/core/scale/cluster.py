@@ -36,6 +36,7 @@ from ..callbacks import QUIET
 from ..errors import WaterLogRegError
 from ..maps.predict import PROBABILITY_NODATA, ProbabilityKernel, mark_window, predict_window
 from ..model.compatibility import check_model_fits_raster
+from ..raster.gdal_errors import gdal_outcome
 from ..raster.reading import open_raster
 from ..raster.windows import WINDOW_PIXELS, row_windows
 from ..raster.writing import output_raster, output_rasters, remove_stale_partials, scratch_folder
@@ -298,14 +299,14 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
 def _create_chunk(partial, dataset, windows, scene, chunk_path):
     """The chunk's file: the windows' rows of the scene, scratch only, so uncompressed (writing and
     reading it back cost no DEFLATE) and without georeferencing."""
-    gdal.ErrorReset()
-    output = gdal.GetDriverByName("GTiff").Create(
+    output, reason = gdal_outcome(
+        gdal.GetDriverByName("GTiff").Create,
         partial, dataset.RasterXSize, sum(rows for _, rows in windows), 1, gdal.GDT_Float32,
     )
     if output is None:
         raise WaterLogRegError(
             f"A part of '{os.path.basename(scene)}' cannot be written beside the outputs in "
-            f"'{os.path.dirname(os.path.dirname(chunk_path))}' ({gdal.GetLastErrorMsg()}); check the "
+            f"'{os.path.dirname(os.path.dirname(chunk_path))}' ({reason}); check the "
             "free disk space.")
     return output
 
@@ -347,8 +348,8 @@ def _copy_chunks(scene, output_path, chunks):
             source = open_raster(chunk.path)
             first_row = chunk.windows[0][0]
             for row, rows in chunk.windows:
-                values = source.GetRasterBand(1).ReadAsArray(0, row - first_row, width, rows)
+                values, reason = gdal_outcome(source.GetRasterBand(1).ReadAsArray, 0, row - first_row, width, rows)
                 if values is None:
                     raise WaterLogRegError(f"Reading back a predicted part of '{os.path.basename(scene)}' failed: "
-                                           f"{gdal.GetLastErrorMsg()}")
+                                           f"{reason}")
                 output.write_rows(values, row)

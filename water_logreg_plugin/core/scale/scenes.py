@@ -17,6 +17,7 @@ from ..callbacks import QUIET, Callbacks
 from ..errors import Canceled, WaterLogRegError, describe_os_error
 from ..maps.predict import predict_water
 from ..model import load_model
+from ..raster.gdal_errors import open_outcome
 from ..raster.writing import OUTPUT_SOFTWARE
 
 SUMMARY_COLUMNS = ("scene", "output", "pixels", "water_fraction", "seconds", "worker", "status", "reason")
@@ -80,7 +81,7 @@ def is_plugin_output(path):
         return False
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
-        dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+        dataset, _ = open_outcome(gdal.OpenEx, path, gdal.OF_RASTER | gdal.OF_READONLY)
         return dataset is not None and dataset.GetMetadataItem("TIFFTAG_SOFTWARE") == OUTPUT_SOFTWARE
     finally:
         gdal.PopErrorHandler()
