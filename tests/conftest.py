@@ -46,7 +46,23 @@ def gdal_exceptions(request):
 
 
 @pytest.fixture(scope="session")
-def provider(qgis_app, qgis_processing):
+def layer_tree_view(qgis_app, qgis_iface):
+    """A real layer tree view of the project behind pytest-qgis's iface stub, whose other methods
+    answer with a MagicMock: QGIS 3.44's Processing hands iface.layerTreeView() to C++
+    (QgsProcessingGuiUtils.addResultLayers) when it loads results, and C++ refuses a MagicMock."""
+    from qgis.core import QgsLayerTreeModel, QgsProject
+    from qgis.gui import QgsLayerTreeView
+
+    model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
+    view = QgsLayerTreeView()
+    view.setModel(model)
+    qgis_iface.layerTreeView = lambda: view
+    yield view
+    del qgis_iface.layerTreeView
+
+
+@pytest.fixture(scope="session")
+def provider(qgis_app, qgis_processing, layer_tree_view):
     """The waterlogreg provider registered in the test's QGIS, as the plugin does it."""
     from water_logreg_plugin.plugin import WaterLogRegPlugin
 

@@ -1,5 +1,7 @@
 """How outputs look when they load into the project: a water ramp and a mask palette."""
 
+import threading
+
 from qgis.core import (
     QgsColorRampShader,
     QgsPalettedRasterRenderer,
@@ -91,7 +93,9 @@ def style_water_bodies(layer):
 
 
 class _StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
-    """Styles and names one output of one run when Processing loads it."""
+    """Styles and names one output of one run when Processing loads it. It holds only its style
+    function and a name: postProcessLayer uses its own arguments, never the run's feedback,
+    context or layers, which QGIS may have deleted by then (3.40+ runs batch rows as tasks)."""
 
     def __init__(self, style, name):
         super().__init__()
@@ -106,9 +110,11 @@ class _StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
         self.style(layer)
 
 
-# The post-processors handed to a context, kept until the context has deleted them: QGIS keeps
-# only C++ pointers, and a Python object of a subclass must live as long as its C++ part.
-_HANDED_OVER = []
+# The post-processors handed to a context, by id, until QGIS has deleted their C++ part: QGIS
+# keeps only C++ pointers, and a Python subclass's object must live as long as its C++ part.
+# Runs can hand theirs over at the same time (tasks, a model's children), hence the lock.
+_HANDED_OVER = {}
+_HANDED_OVER_LOCK = threading.Lock()
 
 
 def layer_name(scene, what):
@@ -124,9 +130,10 @@ def style_on_load(context, output_id, style, name=None):
     itself, so one instance must never serve two runs. Neither the algorithm nor the
     LayerDetails wrapper outlives the run (processing.run() runs a copy of the algorithm, in a
     temporary context, before the layers load), so the Python object is kept in _HANDED_OVER
-    until QGIS has deleted its C++ part. Returns it (None when the output is not loaded).
+    until QGIS has deleted its C++ part. Called from processAlgorithm, which 3.40+ runs in a
+    background task for a dialog run or a batch row. Returns the post-processor (None when the
+    output is not loaded).
     """
-    _HANDED_OVER[:] = [kept for kept in _HANDED_OVER if not sip.isdeleted(kept)]
     if not output_id or not context.willLoadLayerOnCompletion(output_id):
         return None
     details = context.layerToLoadOnCompletionDetails(output_id)
@@ -135,6 +142,9 @@ def style_on_load(context, output_id, style, name=None):
         details.name = name
         details.forceName = True
     post_processor = _StyleOnLoad(style, name)
+    with _HANDED_OVER_LOCK:
+        for key in [key for key, kept in _HANDED_OVER.items() if sip.isdeleted(kept)]:
+            del _HANDED_OVER[key]
+        _HANDED_OVER[id(post_processor)] = post_processor
     details.setPostProcessor(post_processor)
-    _HANDED_OVER.append(post_processor)
     return post_processor

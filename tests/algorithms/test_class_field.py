@@ -48,7 +48,20 @@ def test_numeric_class_codes_shared_by_polygons_are_a_class_field(run_algorithm,
     assert result["OVERALL_ACCURACY"] > 0.99
 
 
-def test_an_omitted_class_field_is_refused_not_guessed(run_algorithm, scene):
+def test_an_omitted_class_field_is_class_on_every_qgis_and_never_a_guess(run_algorithm, scene, tmp_path):
+    """Scripts and qgis_process take the field 'class' when CLASS_FIELD is left out, as its help
+    says, on 3.22 as on 3.40+; a layer without that field is refused, not searched for another."""
     raster, polygons = scene
-    with pytest.raises(QgsProcessingException, match="Incorrect parameter value for CLASS_FIELD"):
-        run_algorithm("samplepixels", {"INPUT": raster, "POLYGONS": polygons, "OUTPUT": "TEMPORARY_OUTPUT"})
+    counts = {}
+    for name, class_field in (("omitted", {}), ("named", {"CLASS_FIELD": "class"})):
+        output = str(tmp_path / f"{name}.gpkg")
+        run_algorithm("samplepixels", {"INPUT": raster, "POLYGONS": polygons, "OUTPUT": output, **class_field})
+        dataset = ogr.Open(output)
+        counts[name] = sorted(feature.GetField("label") for feature in dataset.GetLayer())
+    assert counts["omitted"] == counts["named"] and set(counts["named"]) == {0, 1}
+
+    typed = write_polygons(tmp_path / "typed.gpkg", standard_polygons(), field="type")
+    with pytest.raises(QgsProcessingException, match=r"^The class field 'class' is not a field of 'typed'; "
+                                                     r"its fields are: fid, type\."):
+        run_algorithm("samplepixels", {"INPUT": raster, "POLYGONS": typed,
+                                       "OUTPUT": str(tmp_path / "typed_samples.gpkg")})

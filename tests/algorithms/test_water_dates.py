@@ -112,4 +112,4 @@ def test_loaded_outputs_are_styled_on_every_run(provider, qgis_new_project, tmp_
     from water_logreg_plugin import styling
 
     assert len(styling._HANDED_OVER) <= 3
-    assert all(sip.isdeleted(done) for done in styling._HANDED_OVER)
+    assert all(sip.isdeleted(done) for done in styling._HANDED_OVER.values())

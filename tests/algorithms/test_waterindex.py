@@ -129,4 +129,4 @@ def test_three_runs_in_one_session_are_each_styled(provider, qgis_new_project, t
         assert {(c.value, c.label) for c in mask.classes()} == {(0, "land"), (1, "water")}
     # Each run's post-processors went with its context: none is kept alive for ever.
     gc.collect()
-    assert styling._HANDED_OVER and all(sip.isdeleted(kept) for kept in styling._HANDED_OVER)
+    assert styling._HANDED_OVER and all(sip.isdeleted(kept) for kept in styling._HANDED_OVER.values())

@@ -210,7 +210,7 @@ def to_map(pixel_vertices):
 
 def wkt_of(map_vertices):
     ring = [*map_vertices, map_vertices[0]]
-    return "POLYGON ((" + ", ".join(f"{x!r} {y!r}" for x, y in ring) + "))"
+    return "POLYGON ((" + ", ".join(f"{float(x)!r} {float(y)!r}" for x, y in ring) + "))"
 
 
 def centres_inside(pixel_vertices):

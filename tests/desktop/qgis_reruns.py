@@ -42,32 +42,31 @@ def predict_each_scene(report):
 
 
 def batch_with_loading(report):
-    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
     from processing.tools import dataobjects
     from qgis.utils import iface
+    from support.batch_dialog import batch_dialog, run_batch
 
-    algorithm = QgsApplication.processingRegistry().createAlgorithmById("waterlogreg:predictwater")
-    dialog = BatchAlgorithmDialog(algorithm, parent=iface.mainWindow())
-    panel = dialog.mainWidget()
-    panel.checkLoadLayersOnCompletion.setChecked(True)
-    context = dataobjects.createContext()
-    for row, scene in enumerate(SCENES):
-        panel.tblParameters.cellWidget(0, panel.parameter_to_column["INPUT"]).setRowValue(row, scene, context)
-        panel.tblParameters.cellWidget(0, panel.parameter_to_column["OUTPUT"]).setRowValue(
-            row, "TEMPORARY_OUTPUT", context)
-    panel.wrappers[0][panel.parameter_to_column["MODEL"]].setParameterValue(MODEL, context)
-    panel.tblParameters.cellWidget(0, panel.parameter_to_column["MODEL"]).fillDown()
-    report["batch"] = added_by(dialog.runAlgorithm)
-    dialog.close()
+    with batch_dialog("waterlogreg:predictwater", parent=iface.mainWindow()) as dialog:
+        panel = dialog.mainWidget()
+        panel.checkLoadLayersOnCompletion.setChecked(True)
+        context = dataobjects.createContext()
+        for row, scene in enumerate(SCENES):
+            panel.tblParameters.cellWidget(0, panel.parameter_to_column["INPUT"]).setRowValue(row, scene, context)
+            panel.tblParameters.cellWidget(0, panel.parameter_to_column["OUTPUT"]).setRowValue(
+                row, "TEMPORARY_OUTPUT", context)
+        panel.wrappers[0][panel.parameter_to_column["MODEL"]].setParameterValue(MODEL, context)
+        panel.tblParameters.cellWidget(0, panel.parameter_to_column["MODEL"]).fillDown()
+        report["batch"] = added_by(lambda: run_batch(dialog))
 
 
 def model_twice(report):
     import processing
-    from support.processing_models import predict_model
+    from support.processing_models import output_parameter, predict_model
 
     model = predict_model()
+    output = output_parameter(model)
     report["model"] = [added_by(lambda scene=scene: processing.runAndLoadResults(model, {
-        "scene": scene, "model": MODEL, "predict:water": "TEMPORARY_OUTPUT"})) for scene in SCENES[1:]]
+        "scene": scene, "model": MODEL, output: "TEMPORARY_OUTPUT"})) for scene in SCENES[1:]]
 
 
 def class_field(report):

@@ -1,10 +1,12 @@
 """predictwater in Processing's batch dialog: one model, three rasters, three outputs.
 
 The test drives QGIS's own BatchAlgorithmDialog the way a user fills it in: scenes added one a
-row, the model set in the first row and filled down, an output per row, then Run.
+row, the model set in the first row and filled down, an output per row, then Run; it waits for
+the batch to end (3.40+ runs the rows as background tasks after Run has returned).
 """
 
 import numpy as np
+from support.batch_dialog import batch_dialog, parameters_for_row, run_batch
 from support.synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 
@@ -13,10 +15,16 @@ def column_filler(panel, parameter_name):
     return panel.tblParameters.cellWidget(0, panel.parameter_to_column[parameter_name])
 
 
+def fill_in(panel, model, scenes, outputs, context):
+    for row, (scene, output) in enumerate(zip(scenes, outputs)):
+        column_filler(panel, "INPUT").setRowValue(row, scene, context)
+        column_filler(panel, "OUTPUT").setRowValue(row, output, context)
+    panel.wrappers[0][panel.parameter_to_column["MODEL"]].setParameterValue(model, context)
+    column_filler(panel, "MODEL").fillDown()
+
+
 def test_predictwater_in_the_batch_dialog(provider, run_algorithm, tmp_path):
-    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
     from processing.tools import dataobjects
-    from qgis.core import QgsApplication
 
     bands, _ = water_scene()
     model = run_algorithm("classifywater", {
@@ -32,21 +40,16 @@ def test_predictwater_in_the_batch_dialog(provider, run_algorithm, tmp_path):
         truths.append(truth)
     outputs = [str(tmp_path / f"scene_{seed}_water.tif") for seed in (1, 2, 3)]
 
-    algorithm = QgsApplication.processingRegistry().createAlgorithmById("waterlogreg:predictwater")
-    dialog = BatchAlgorithmDialog(algorithm)
-    panel = dialog.mainWidget()
-    panel.checkLoadLayersOnCompletion.setChecked(False)
-    context = dataobjects.createContext()
-    for row, (scene, output) in enumerate(zip(scenes, outputs)):
-        column_filler(panel, "INPUT").setRowValue(row, scene, context)
-        column_filler(panel, "OUTPUT").setRowValue(row, output, context)
-    panel.wrappers[0][panel.parameter_to_column["MODEL"]].setParameterValue(model, context)
-    column_filler(panel, "MODEL").fillDown()
-    rows = [panel.parametersForRow(row, warnOnInvalid=True) for row in range(panel.batchRowCount())]
-    assert [ok for _, ok in rows] == [True] * 3
-    assert [parameters["MODEL"] for parameters, _ in rows] == [model] * 3
+    with batch_dialog("waterlogreg:predictwater") as dialog:
+        panel = dialog.mainWidget()
+        panel.checkLoadLayersOnCompletion.setChecked(False)
+        context = dataobjects.createContext()
+        fill_in(panel, model, scenes, outputs, context)
+        rows = [parameters_for_row(panel, row, context) for row in range(panel.batchRowCount())]
+        assert [ok for _, ok in rows] == [True] * 3
+        assert [parameters["MODEL"] for parameters, _ in rows] == [model] * 3
 
-    dialog.runAlgorithm()
+        run_batch(dialog)
 
     for output, scene, truth in zip(outputs, scenes, truths):
         probability, dataset = read(output)
@@ -60,10 +63,10 @@ def test_predictwater_in_the_batch_dialog(provider, run_algorithm, tmp_path):
 
 def test_batch_rows_load_styled_layers_named_after_their_scene(provider, run_algorithm, qgis_new_project, tmp_path):
     """'Load layers on completion' with temporary outputs: every row's layer loads, styled and
-    named after its scene (each row runs in a context of its own, deleted after the row)."""
-    from processing.gui.BatchAlgorithmDialog import BatchAlgorithmDialog
+    named after its scene (each row runs in a context of its own, deleted after the row; on
+    3.40+ in a background task whose feedback and context are gone when the next row runs)."""
     from processing.tools import dataobjects
-    from qgis.core import QgsApplication, QgsProject
+    from qgis.core import QgsProject
 
     model = run_algorithm("classifywater", {
         "INPUT": write_raster(tmp_path / "training.tif", water_scene()[0]),
@@ -74,18 +77,12 @@ def test_batch_rows_load_styled_layers_named_after_their_scene(provider, run_alg
     scenes = [write_raster(tmp_path / f"{name}.tif", water_scene(50, 60, seed=seed)[0])
               for seed, name in enumerate(names, start=1)]
 
-    algorithm = QgsApplication.processingRegistry().createAlgorithmById("waterlogreg:predictwater")
-    dialog = BatchAlgorithmDialog(algorithm)
-    panel = dialog.mainWidget()
-    panel.checkLoadLayersOnCompletion.setChecked(True)
-    context = dataobjects.createContext()
-    for row, scene in enumerate(scenes):
-        column_filler(panel, "INPUT").setRowValue(row, scene, context)
-        column_filler(panel, "OUTPUT").setRowValue(row, "TEMPORARY_OUTPUT", context)
-    panel.wrappers[0][panel.parameter_to_column["MODEL"]].setParameterValue(model, context)
-    column_filler(panel, "MODEL").fillDown()
+    with batch_dialog("waterlogreg:predictwater") as dialog:
+        panel = dialog.mainWidget()
+        panel.checkLoadLayersOnCompletion.setChecked(True)
+        fill_in(panel, model, scenes, ["TEMPORARY_OUTPUT"] * 3, dataobjects.createContext())
 
-    dialog.runAlgorithm()
+        run_batch(dialog)
 
     loaded = {layer.name(): layer for layer in QgsProject.instance().mapLayers().values()}
     assert sorted(loaded) == sorted(f"{name} — P(water)" for name in names)

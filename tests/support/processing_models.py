@@ -28,3 +28,10 @@ def predict_model():
     model.addChildAlgorithm(child)
     model.updateDestinationParameters()
     return model
+
+
+def output_parameter(model):
+    """The name a run of `model` gives its one output: QGIS 3.22 names a model's destination
+    parameter childId:outputName ("predict:water"), 3.40+ after the model output ("water")."""
+    [name] = [parameter.name() for parameter in model.destinationParameterDefinitions()]
+    return name

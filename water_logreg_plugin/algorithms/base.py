@@ -115,12 +115,13 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             return False, torch_missing_message()
         return True, ""
 
-    def with_default_outputs(self, parameters):
-        """`parameters` with every omitted output that has a default (a temporary file or layer)
-        set to it, as the dialog does; QGIS 3.22 itself refuses an omitted output in
-        processing.run ("no value specified"). An output given as None stays skipped."""
+    def with_defaults(self, parameters):
+        """`parameters` with every omitted parameter that has a default set to it, as the dialog
+        and QGIS 3.40+ do; QGIS 3.22 itself refuses an omitted parameter in processing.run ("no
+        value specified", "Incorrect parameter value for CLASS_FIELD"), so a script would work on
+        one QGIS and not on another. A parameter given as None stays skipped."""
         filled = dict(parameters)
-        for definition in self.destinationParameterDefinitions():
+        for definition in self.parameterDefinitions():
             if definition.name() not in filled and definition.defaultValue() is not None:
                 filled[definition.name()] = definition.defaultValue()
         return filled
@@ -156,7 +157,7 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
         ok, message = self.canExecute()
         if not ok:
             raise QgsProcessingException(message)
-        parameters = self.with_default_outputs(parameters)
+        parameters = self.with_defaults(parameters)
         try:
             if not self.all_or_nothing:
                 return self.run_algorithm(parameters, context, feedback)
@@ -174,10 +175,10 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """QGIS reports a raster file it cannot load as 'not found'; say why GDAL refuses it.
-        An omitted output with a default is checked as its default."""
+        An omitted parameter with a default is checked as its default."""
         from ..core.raster.reading import check_regular_file, open_raster
 
-        parameters = self.with_default_outputs(parameters)
+        parameters = self.with_defaults(parameters)
         # QGIS would open a named pipe or a device given as a file, and wait on it for ever.
         for definition in self.parameterDefinitions():
             value = parameters.get(definition.name())

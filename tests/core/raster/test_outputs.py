@@ -4,7 +4,6 @@ Everything here runs without QGIS: core.raster.outputs, raster.atomic_output, th
 batch, the scheduler check and the command line's refusals.
 """
 
-import http.server
 import os
 import socket
 import subprocess
@@ -219,25 +218,30 @@ class Silent:
         self.server.close()
 
 
-class Web:
-    """A web server on 127.0.0.1 (what answers when a dashboard address is given)."""
+class Web(Silent):
+    """A web server on 127.0.0.1 (what answers when a dashboard address is given): it reads
+    what comes and answers 400, as one does to bytes that are no HTTP request."""
 
-    def __enter__(self):
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"tcp://127.0.0.1:{self.server.server_address[1]}"
+    def accept(self):
+        try:
+            while True:
+                connection = self.server.accept()[0]
+                self.accepted.append(connection)
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/html\r\n\r\n"
+                                   b"<html><body>Bad request</body></html>")
+        except OSError:
+            pass
 
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
-
-@pytest.mark.parametrize("server", [Silent, Web], ids=["never-answers", "web-server"])
-def test_a_scheduler_that_is_none_is_a_message_within_the_timeout(server):
+@pytest.mark.parametrize(("server", "reason"), [
+    (Silent, "no answer within the connect timeout"), (Web, "it answered, but not in Dask's protocol"),
+], ids=["never-answers", "web-server"])
+def test_a_scheduler_that_is_none_is_a_message_within_the_timeout(server, reason):
     with server() as address, pytest.raises(WaterLogRegError) as refusal:
         check_scheduler(address, timeout=2)
     assert str(refusal.value) == (
-        f"'{address}' is not a Dask scheduler or does not answer (no answer within the connect timeout). "
+        f"'{address}' is not a Dask scheduler or does not answer ({reason}). "
         "Check the address (e.g. tcp://host:8786), that `dask scheduler` runs there and that no firewall "
         "is in the way.")
 

@@ -142,12 +142,16 @@ async def _scheduler_identity(address, timeout):
 
 
 def _not_a_scheduler(address, error):
+    """The message for an address that is no Dask scheduler; `error` is what connecting raised,
+    or a reason. Whatever a server of another kind answered (a web server's "HTTP/1.0 400 …",
+    which Dask reads as the length of a frame: a MemoryError, a ValueError, a closed stream —
+    which one depends on the Python and Dask versions) is one plain reason."""
     if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
         reason = "no answer within the connect timeout"
     elif isinstance(error, OSError) and error.strerror:
         reason = error.strerror
     elif isinstance(error, BaseException):
-        reason = str(error).split("\n")[0][:200] or type(error).__name__
+        reason = "it answered, but not in Dask's protocol"
     else:
         reason = str(error)
     return WaterLogRegError(
