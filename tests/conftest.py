@@ -53,9 +53,10 @@ def layer_tree_view(qgis_app, qgis_iface):
     from qgis.core import QgsLayerTreeModel, QgsProject
     from qgis.gui import QgsLayerTreeView
 
-    model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
     view = QgsLayerTreeView()
-    view.setModel(model)
+    # The model is the view's child: Qt deletes it with the view, never before it (a view left
+    # with a deleted model crashes QGIS's last event loop with a floating point exception).
+    view.setModel(QgsLayerTreeModel(QgsProject.instance().layerTreeRoot(), view))
     qgis_iface.layerTreeView = lambda: view
     yield view
     del qgis_iface.layerTreeView
