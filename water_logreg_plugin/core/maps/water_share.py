@@ -1,0 +1,176 @@
+"""P(water) for the scene, not for the drawing: the scene's share of water and the map adjusted to it.
+
+A model's P(water) is a posterior under the share of water in its *training* pixels, which is
+whatever the user drew (60 % water in the demo, on a scene about 8 % water), so every
+ambiguous pixel leans towards the drawn share. With the scene's share π_s and the training
+share π_t, Bayes' rule gives the posterior for the scene by a shift of the logit:
+
+    logit P' = logit P + logit π_s − logit π_t
+
+π_s is estimated from the model's own outputs on the scene by the EM procedure of Saerens,
+Latinne & Decaestecker (Neural Computation 14(1), 2002): adjust the posteriors to a guess of
+the share, take their mean as the next guess, until the guess stops moving.
+
+The estimate runs on SceneSample: a seeded grid of rows and columns chosen from the scene's
+size alone, so it is the same whatever the windows (in process, on Dask) and holds at most
+MAX_SAMPLE_PIXELS values, however large the scene.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# A share estimated from a million pixels cannot be told from 0 below one in a million: the
+# estimate stays within [SHARE_LIMIT, 1 − SHARE_LIMIT], so its logit is finite.
+SHARE_LIMIT = 1e-6
+MAX_SAMPLE_PIXELS = 1_000_000
+EM_TOLERANCE = 1e-6
+EM_MAX_ITERATIONS = 1000
+# Pixels adjusted at a time: float64 copies of this many values stay in the CPU's cache.
+ADJUST_CHUNK_PIXELS = 1 << 16
+
+
+@dataclass(frozen=True)
+class WaterShareEstimate:
+    """The scene's share of water by EM, from `pixels` sampled valid pixels."""
+
+    share: float
+    iterations: int
+    converged: bool
+    pixels: int
+
+
+def training_water_share(training):
+    """The share of water in a model's training pixels, from its `training` metadata; None
+    where the file records neither `water_share` nor `water_pixels` and `land_pixels`."""
+    recorded = training.get("water_share")
+    if _is_share(recorded):
+        return float(recorded)
+    water, land = training.get("water_pixels"), training.get("land_pixels")
+    if not all(isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in (water, land)):
+        return None
+    if not water or not land:
+        return None
+    return water / (water + land)
+
+
+def _is_share(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1
+
+
+def estimate_scene_water_share(probability, training_share, tolerance=EM_TOLERANCE,
+                               max_iterations=EM_MAX_ITERATIONS):
+    """The scene's share of water by EM (Saerens et al. 2002) from P(water) of its pixels under
+    the training share; None when `probability` holds no value in [0, 1].
+
+    From π = training_share, each step adjusts every P to π and takes the mean as the next π;
+    it stops when π moves by less than `tolerance`, or after `max_iterations` steps (then
+    `converged` is False and the last π is returned).
+    """
+    probability = np.asarray(probability, dtype=np.float64).ravel()
+    probability = probability[(probability >= 0) & (probability <= 1)]
+    if not probability.size:
+        return None
+    check_share(training_share, "training share of water")
+    complement = 1.0 - probability
+    share = float(training_share)
+    for iteration in range(1, max_iterations + 1):
+        ratio = odds_ratio(share, training_share)
+        # r·P / (r·P + 1 − P) is σ(logit P + log r) without a logarithm: exact at P = 0 and 1.
+        weighted = ratio * probability
+        new_share = float(np.mean(weighted / (weighted + complement)))
+        new_share = min(max(new_share, SHARE_LIMIT), 1.0 - SHARE_LIMIT)
+        moved = abs(new_share - share)
+        share = new_share
+        if moved < tolerance:
+            return WaterShareEstimate(share, iteration, True, probability.size)
+    return WaterShareEstimate(share, max_iterations, False, probability.size)
+
+
+def check_share(share, what):
+    """Refuse a share that is not strictly between 0 and 1."""
+    if not _is_share(share):
+        raise ValueError(f"The {what} must lie strictly between 0 and 1, not {share!r}.")
+
+
+def odds_ratio(scene_share, training_share):
+    """exp(logit π_s − logit π_t): the factor on the odds of water that moves P to the scene."""
+    return (scene_share / (1.0 - scene_share)) * ((1.0 - training_share) / training_share)
+
+
+def logit_shift(training_share, scene_share):
+    """logit π_s − logit π_t: what the map adds to the model's output before σ (its last bias)."""
+    return math.log(odds_ratio(scene_share, training_share))
+
+
+def probability_of_logits(logits):
+    """σ(logit) in float64, without overflow: P(water) of the model outputs a SceneSample holds."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(logits, dtype=np.float64)))
+
+
+def adjust_to_water_share(probability, training_share, scene_share):
+    """P(water) adjusted from the training share to the scene's, as float32 (a new array).
+
+    logit P' = logit P + logit π_s − logit π_t, computed in float64 and rounded once: P = 0 and
+    P = 1 stay, and any value outside [0, 1] (nodata, NaN) is passed through untouched.
+    """
+    check_share(training_share, "training share of water")
+    check_share(scene_share, "scene's share of water")
+    source = np.asarray(probability)
+    adjusted = np.array(source, dtype=np.float32, copy=True)
+    flat = adjusted.reshape(-1)
+    ratio = odds_ratio(scene_share, training_share)
+    for start in range(0, flat.size, ADJUST_CHUNK_PIXELS):
+        chunk = flat[start:start + ADJUST_CHUNK_PIXELS]
+        values = chunk.astype(np.float64)
+        inside = (values >= 0) & (values <= 1)
+        weighted = ratio * values
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            result = weighted / (weighted + (1.0 - values))
+        np.copyto(chunk, result, where=inside, casting="same_kind")
+    return adjusted
+
+
+class SceneSample:
+    """P(water) of a seeded grid of the scene's pixels, gathered window by window.
+
+    The grid's rows and columns are drawn once from `seed` and the scene's size (rows in
+    proportion to columns, at most `max_pixels` in all), so the sample is the same whatever
+    the windows it is gathered from, and windows may come in any order (values() sorts them
+    into the scene's pixel order). Only valid pixels are kept.
+    """
+
+    def __init__(self, width, height, seed=0, max_pixels=MAX_SAMPLE_PIXELS):
+        self.width, self.height = int(width), int(height)
+        rng = np.random.default_rng([int(seed), self.width, self.height])
+        if self.width * self.height <= max_pixels:
+            row_count, column_count = self.height, self.width
+        else:
+            row_count = min(self.height, max(1, int(np.sqrt(max_pixels * self.height / self.width))))
+            column_count = min(self.width, max(1, max_pixels // row_count))
+        self.rows = np.sort(rng.choice(self.height, row_count, replace=False))
+        self.columns = np.sort(rng.choice(self.width, column_count, replace=False))
+        self.parts = []  # (first pixel index, values), one a window
+
+    def add_window(self, probability, valid, row):
+        """Keep the grid's valid pixels of one window: `probability` and `valid` are
+        (rows, width) arrays of the scene's rows row…"""
+        first, last = np.searchsorted(self.rows, [row, row + probability.shape[0]])
+        if first == last:
+            return
+        local_rows = self.rows[first:last] - row
+        keep = valid[local_rows][:, self.columns]
+        values = probability[local_rows][:, self.columns][keep]
+        self.parts.append((int(self.rows[first]) * self.width, values.astype(np.float32)))
+
+    def merge(self, other):
+        """Take in the windows another SceneSample of the same scene gathered (a Dask chunk's)."""
+        self.parts.extend(other.parts)
+
+    def values(self):
+        """The sampled P(water), float32, in the scene's pixel order."""
+        if not self.parts:
+            return np.zeros(0, np.float32)
+        self.parts.sort(key=lambda part: part[0])
+        return np.concatenate([values for _, values in self.parts])
