@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from water_logreg_plugin.core.learning.calibration import expected_calibration_error
 from water_logreg_plugin.core.maps.water_share import (
@@ -11,6 +12,7 @@ from water_logreg_plugin.core.maps.water_share import (
     estimate_scene_water_share,
     logit_shift,
     probability_of_logits,
+    shifted_probability_,
     training_water_share,
 )
 
@@ -153,3 +155,25 @@ def test_the_training_share_is_read_from_the_model_file_or_its_pixel_counts():
     assert training_water_share({"water_pixels": 0, "land_pixels": 10}) is None
     assert training_water_share({"water_pixels": True, "land_pixels": 10}) is None
     assert training_water_share({"water_share": 1.0}) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_second_pass_is_the_model_with_its_bias_moved_and_certain_pixels_stay(dtype):
+    rng = np.random.default_rng(5)
+    logit = np.concatenate([rng.uniform(-40, 40, 100_000), [-1e4, -800, 17, 40, 800, 1e4, np.nan]]).astype(dtype)
+    shift = logit_shift(0.6, 0.07)
+    kernel_before = torch.sigmoid(torch.from_numpy(logit.copy())).numpy()  # the map without the shift
+
+    adjusted = shifted_probability_(logit.copy(), shift)
+
+    assert adjusted.dtype == dtype
+    reference = probability_of_logits(logit.astype(np.float64) + shift)
+    uncertain = (kernel_before > 0) & (kernel_before < 1)
+    # logit + shift rounds to the type: σ moves by up to P(1 − P)·|logit|·ε, |logit| ≤ 45 here.
+    rtol = 45 * np.finfo(dtype).eps
+    np.testing.assert_allclose(adjusted[uncertain], reference[uncertain], rtol=rtol, atol=np.finfo(dtype).tiny)
+    # What the map called certain before stays certain; the rest moves as the shift says.
+    kernel_before = torch.sigmoid(torch.from_numpy(logit.copy())).numpy()
+    np.testing.assert_array_equal(adjusted[kernel_before == 1], 1)
+    np.testing.assert_array_equal(adjusted[kernel_before == 0], 0)
+    assert np.isnan(adjusted[-1])

@@ -106,7 +106,8 @@ def logit_shift(training_share, scene_share):
 
 def probability_of_logits(logits):
     """σ(logit) in float64, without overflow: P(water) of the model outputs a SceneSample holds."""
-    return np.exp(-np.logaddexp(0.0, -np.asarray(logits, dtype=np.float64)))
+    with np.errstate(invalid="ignore"):  # NaN in, NaN out
+        return np.exp(-np.logaddexp(0.0, -np.asarray(logits, dtype=np.float64)))
 
 
 def adjust_to_water_share(probability, training_share, scene_share):
@@ -130,6 +131,58 @@ def adjust_to_water_share(probability, training_share, scene_share):
             result = weighted / (weighted + (1.0 - values))
         np.copyto(chunk, result, where=inside, casting="same_kind")
     return adjusted
+
+
+def shifted_probability_(logit, shift):
+    """σ(logit + shift) in place: the map's second pass, on the model's outputs (before σ) that
+    the first pass kept, as float32 or float64 as the kernel computed them; returns `logit`.
+
+    This is the map of the model whose last bias is moved by logit_shift(), computed as the
+    kernel computes any map. A pixel whose σ(logit) is exactly 0 or 1 stays so (the model is as
+    certain as the arithmetic can say); NaN stays NaN.
+    """
+    import torch
+
+    lowest_positive, highest_below_one = _saturation(logit.dtype)
+    certain_land = logit < lowest_positive
+    certain_water = logit > highest_below_one
+    logit += logit.dtype.type(shift)
+    torch.sigmoid_(torch.from_numpy(logit))
+    logit[certain_land] = 0
+    logit[certain_water] = 1
+    return logit
+
+
+_SATURATION = {}
+
+
+def _saturation(dtype):
+    """(smallest logit whose σ is above 0, largest whose σ is below 1) of torch's σ in `dtype`,
+    found once by bisection over that type's numbers (σ is monotone)."""
+    dtype = np.dtype(dtype)
+    if dtype not in _SATURATION:
+        _SATURATION[dtype] = (_last_inside(dtype, 0.0, -1e4, lambda p: p > 0),
+                              _last_inside(dtype, 0.0, 1e4, lambda p: p < 1))
+    return _SATURATION[dtype]
+
+
+def _last_inside(dtype, inside, outside, holds):
+    """The number of `dtype` between `inside` (where holds(σ) is true) and `outside` (false)
+    that is last before the step."""
+    import torch
+
+    def holds_at(value):
+        return holds(torch.sigmoid(torch.full((64,), float(value), dtype=getattr(torch, dtype.name)))[0].item())
+
+    inside, outside = dtype.type(inside), dtype.type(outside)
+    while True:
+        middle = dtype.type(inside + (outside - inside) / 2)
+        if middle in (inside, outside):
+            return inside
+        if holds_at(middle):
+            inside = middle
+        else:
+            outside = middle
 
 
 class SceneSample:
