@@ -6,9 +6,13 @@ import torch
 
 from water_logreg_plugin.core.learning.calibration import expected_calibration_error
 from water_logreg_plugin.core.maps.water_share import (
+    AS_TRAINED,
+    GIVEN_SHARE,
     SHARE_LIMIT,
     SceneSample,
+    WaterPrior,
     adjust_to_water_share,
+    decide_scene_share,
     estimate_scene_water_share,
     logit_shift,
     probability_of_logits,
@@ -177,3 +181,44 @@ def test_the_second_pass_is_the_model_with_its_bias_moved_and_certain_pixels_sta
     np.testing.assert_array_equal(adjusted[kernel_before == 1], 1)
     np.testing.assert_array_equal(adjusted[kernel_before == 0], 0)
     assert np.isnan(adjusted[-1])
+
+
+def test_the_prior_choices_and_what_the_log_says():
+    probability, truth = known_scene(0.1, 0.6, rows=300, cols=300)
+
+    from_scene = decide_scene_share(WaterPrior(), 0.6, probability)
+    as_trained = decide_scene_share(WaterPrior(AS_TRAINED), 0.6)
+    given = decide_scene_share(WaterPrior(GIVEN_SHARE, 0.25), 0.6)
+    unknown = decide_scene_share(WaterPrior(), None, probability)
+
+    assert from_scene.scene_share == pytest.approx(truth.mean(), abs=0.01)
+    assert from_scene.shift == pytest.approx(logit_shift(0.6, from_scene.scene_share))
+    assert from_scene.messages[0].startswith("The training pixels are 60.00 % water; the scene is ")
+    assert f"(EM, {from_scene.estimate.iterations} steps on 90000 sampled pixels)" in from_scene.messages[0]
+    assert (as_trained.scene_share, as_trained.shift, as_trained.estimate) == (0.6, 0.0, None)
+    assert (given.scene_share, given.shift) == (0.25, pytest.approx(logit_shift(0.6, 0.25)))
+    assert given.messages == ("The training pixels are 60.00 % water; P(water) is adjusted to the given share, "
+                              "25.00 % water.",)
+    assert (unknown.training_share, unknown.scene_share, unknown.shift) == (None, None, 0.0)
+    assert "does not record its training pixels' share" in unknown.messages[0]
+    assert WaterPrior().needs_scene and not WaterPrior(GIVEN_SHARE, 0.3).needs_scene
+
+
+def test_em_that_does_not_settle_is_said_and_a_bad_choice_refused(monkeypatch):
+    import water_logreg_plugin.core.maps.water_share as module
+
+    probability, _ = known_scene(0.1, 0.6, rows=100, cols=100)
+    monkeypatch.setattr(module, "EM_MAX_ITERATIONS", 2)
+    monkeypatch.setattr(module.estimate_scene_water_share, "__defaults__", (module.EM_TOLERANCE, 2))
+
+    outcome = decide_scene_share(WaterPrior(), 0.6, probability)
+
+    assert outcome.messages[1].startswith("Warning: the estimate of the scene's share of water did not settle "
+                                          "within 2 EM steps")
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        WaterPrior(GIVEN_SHARE, 1.0)
+    with pytest.raises(ValueError, match="must be one of scene, training, given"):
+        WaterPrior("prior")
+    nothing = decide_scene_share(WaterPrior(), 0.6, np.full(10, np.nan))
+    assert (nothing.scene_share, nothing.shift) == (0.6, 0.0)
+    assert "no valid pixel to estimate its share from" in nothing.messages[0]

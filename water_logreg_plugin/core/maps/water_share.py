@@ -18,6 +18,7 @@ MAX_SAMPLE_PIXELS values, however large the scene.
 
 import math
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -31,6 +32,32 @@ EM_MAX_ITERATIONS = 1000
 ADJUST_CHUNK_PIXELS = 1 << 16
 
 
+# What a map's P(water) is for: WATER_PRIOR's choices.
+FROM_SCENE, AS_TRAINED, GIVEN_SHARE = "scene", "training", "given"
+PRIOR_CHOICES = (FROM_SCENE, AS_TRAINED, GIVEN_SHARE)
+
+
+@dataclass(frozen=True)
+class WaterPrior:
+    """The share of water a map's P(water) is for: the scene's, estimated by EM (the default),
+    the training pixels' (the model as it is), or a given share (0 < share < 1)."""
+
+    choice: str = FROM_SCENE
+    share: Optional[float] = None  # GIVEN_SHARE only
+    seed: int = 0  # of the scene sample
+
+    def __post_init__(self):
+        if self.choice not in PRIOR_CHOICES:
+            raise ValueError(f"The water prior must be one of {', '.join(PRIOR_CHOICES)}, not {self.choice!r}.")
+        if self.choice == GIVEN_SHARE:
+            check_share(self.share, "given share of water")
+
+    @property
+    def needs_scene(self):
+        """True when the share comes from the scene, so the map takes two passes."""
+        return self.choice == FROM_SCENE
+
+
 @dataclass(frozen=True)
 class WaterShareEstimate:
     """The scene's share of water by EM, from `pixels` sampled valid pixels."""
@@ -39,6 +66,18 @@ class WaterShareEstimate:
     iterations: int
     converged: bool
     pixels: int
+
+
+@dataclass(frozen=True)
+class SceneShare:
+    """What the map was adjusted to and why: the shares, the EM estimate (FROM_SCENE), the logit
+    shift the map's P(water) carries (0: as the model gives it) and the log's sentences."""
+
+    training_share: Optional[float]
+    scene_share: Optional[float]
+    estimate: Optional[WaterShareEstimate]
+    shift: float
+    messages: tuple
 
 
 def training_water_share(training):
@@ -53,6 +92,52 @@ def training_water_share(training):
     if not water or not land:
         return None
     return water / (water + land)
+
+
+def decide_scene_share(prior, training_share, sample_probability=None):
+    """The SceneShare of a map: `training_share` from training_water_share (None where the model
+    file records none), `sample_probability` P(water) of the scene sample (FROM_SCENE only)."""
+    if prior.choice == AS_TRAINED:
+        words = () if training_share is None else (
+            f"{_shares_sentence(training_share)}; P(water) is left for that share, as the model gives it.",)
+        return SceneShare(training_share, training_share, None, 0.0, words)
+    if training_share is None:
+        return SceneShare(None, None, None, 0.0, (
+            "The model file does not record its training pixels' share of water (a model from before "
+            "0.3.0 without water_pixels and land_pixels), so P(water) is left as the model gives it, "
+            "for the share of water it was trained on.",))
+    if prior.choice == GIVEN_SHARE:
+        return SceneShare(training_share, prior.share, None, logit_shift(training_share, prior.share), (
+            f"{_shares_sentence(training_share)}; P(water) is adjusted to the given share, "
+            f"{_percent(prior.share)} water.",))
+    estimate = estimate_scene_water_share(sample_probability, training_share)
+    if estimate is None:
+        return SceneShare(training_share, training_share, None, 0.0, (
+            f"{_shares_sentence(training_share)}; the scene has no valid pixel to estimate its share from, "
+            "so P(water) is left as the model gives it.",))
+    messages = [
+        f"{_shares_sentence(training_share)}; the scene is {_percent(estimate.share)} water by the model's "
+        f"own outputs (EM, {estimate.iterations} step{'s' if estimate.iterations != 1 else ''} on "
+        f"{estimate.pixels} sampled pixels); P(water) is adjusted to the scene's share."
+    ]
+    if not estimate.converged:
+        messages.append(
+            f"Warning: the estimate of the scene's share of water did not settle within {estimate.iterations} "
+            f"EM steps (the last moved it by {EM_TOLERANCE:g} or more); the map uses the last estimate, "
+            f"{_percent(estimate.share)}. Set WATER_PRIOR to a given share if you know it."
+        )
+    return SceneShare(training_share, estimate.share, estimate, logit_shift(training_share, estimate.share),
+                      tuple(messages))
+
+
+def _shares_sentence(training_share):
+    return f"The training pixels are {_percent(training_share)} water"
+
+
+def _percent(share):
+    """A share in words: '7.45 %', and '0.0012 %' where two decimals would say 0."""
+    percent = 100 * share
+    return f"{percent:.2f} %" if percent >= 0.01 else f"{percent:.2g} %"
 
 
 def _is_share(value):
