@@ -159,13 +159,15 @@ def estimate_scene_water_share(probability, training_share, tolerance=EM_TOLERAN
         return None
     check_share(training_share, "training share of water")
     complement = 1.0 - probability
+    # Two buffers for every step: fresh arrays of a million values each step cost more than the sums.
+    weighted, denominator = np.empty_like(probability), np.empty_like(probability)
     share = float(training_share)
     for iteration in range(1, max_iterations + 1):
-        ratio = odds_ratio(share, training_share)
         # r·P / (r·P + 1 − P) is σ(logit P + log r) without a logarithm: exact at P = 0 and 1.
-        weighted = ratio * probability
-        new_share = float(np.mean(weighted / (weighted + complement)))
-        new_share = min(max(new_share, SHARE_LIMIT), 1.0 - SHARE_LIMIT)
+        np.multiply(probability, odds_ratio(share, training_share), out=weighted)
+        np.add(weighted, complement, out=denominator)
+        np.divide(weighted, denominator, out=weighted)
+        new_share = min(max(float(np.mean(weighted)), SHARE_LIMIT), 1.0 - SHARE_LIMIT)
         moved = abs(new_share - share)
         share = new_share
         if moved < tolerance:
