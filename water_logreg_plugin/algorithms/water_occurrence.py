@@ -9,7 +9,6 @@ from qgis.core import (
 )
 
 from ..core.dates.occurrence import water_occurrence
-from ..core.raster.outputs import check_outputs
 from ..styling import style_occurrence, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import gdal_file
@@ -72,10 +71,9 @@ class WaterOccurrence(WaterLogRegAlgorithm):
             raise QgsProcessingException(
                 "Some of the rasters given as INPUT cannot be loaded; choose raster layers or files.")
         paths = [gdal_file(layer, self.INPUT) for layer in layers]
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        count = self.parameterAsOutputLayer(parameters, self.OUTPUT_COUNT, context) or None
-        check_outputs({f"date {number}": path for number, path in enumerate(paths, 1)},
-                      {self.OUTPUT: output, self.OUTPUT_COUNT: count}, rasters=(self.OUTPUT, self.OUTPUT_COUNT))
+        outputs = self.checked_outputs(
+            parameters, context, {f"date {number}": path for number, path in enumerate(paths, 1)})
+        output, count = outputs[self.OUTPUT], outputs[self.OUTPUT_COUNT]
         summary = water_occurrence(paths, output, count,
                                    threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
                                    callbacks=core_callbacks(feedback))
