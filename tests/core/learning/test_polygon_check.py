@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import ogr
-from synthetic import pixel_box, standard_polygons, water_scene, write_raster
+from support.synthetic import pixel_box, standard_polygons, water_scene, write_raster
 
 from water_logreg_plugin.core.learning.polygon_check import (
     IGNORED,

@@ -2,7 +2,7 @@
 
 import numpy as np
 from osgeo import gdal
-from synthetic import water_scene, write_masked_raster, write_raster
+from support.synthetic import water_scene, write_masked_raster, write_raster
 
 from water_logreg_plugin.core.raster.band_coverage import band_coverage, band_words
 
