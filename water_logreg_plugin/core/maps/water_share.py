@@ -230,6 +230,9 @@ def shifted_probability_(logit, shift):
     """
     import torch
 
+    if shift == 0:  # σ(logit + 0) is σ(logit): nothing moves
+        torch.sigmoid_(torch.from_numpy(logit))
+        return logit
     lowest_positive, highest_below_one = _saturation(logit.dtype)
     certain_land = logit < lowest_positive
     certain_water = logit > highest_below_one
