@@ -23,13 +23,13 @@ WRONG, IN_NODATA, OUTSIDE, UNCLASSED = 20, 21, 22, 23
 def training_polygons(rows, cols):
     """The eight standard boxes (ids 0–7), a land box drawn on water, one in a band's nodata and
     one outside the raster."""
-    polygons = [TrainingPolygon(number, ogr.CreateGeometryFromWkt(wkt).ExportToWkb(), value == "water")
+    polygons = [TrainingPolygon(number, ogr.CreateGeometryFromWkt(wkt).ExportToWkb(), value == "water", value)
                 for number, (wkt, value) in enumerate(standard_polygons(rows, cols))]
-    extra = [(WRONG, pixel_box(cols - 30, 60, cols - 18, 72), False),
-             (IN_NODATA, pixel_box(2, rows - 18, 22, rows - 4), False),
-             (OUTSIDE, pixel_box(cols + 50, 10, cols + 70, 30), True)]
-    polygons += [TrainingPolygon(number, ogr.CreateGeometryFromWkt(wkt).ExportToWkb(), is_water)
-                 for number, wkt, is_water in extra]
+    extra = [(WRONG, pixel_box(cols - 30, 60, cols - 18, 72), False, "grass"),
+             (IN_NODATA, pixel_box(2, rows - 18, 22, rows - 4), False, "land"),
+             (OUTSIDE, pixel_box(cols + 50, 10, cols + 70, 30), True, "water")]
+    polygons += [TrainingPolygon(number, ogr.CreateGeometryFromWkt(wkt).ExportToWkb(), is_water, value)
+                 for number, wkt, is_water, value in extra]
     return polygons
 
 
@@ -43,16 +43,14 @@ def checked(tmp_path, seed=0, separable=True):
     training = train_water_model(samples)
     probability = training.model.predict_probability(samples.values)
     held_out = np.unique(samples.polygon_ids[training.validation_mask])
-    valid_pixels = {polygon.polygon_id: int(np.count_nonzero(samples.polygon_ids == polygon.polygon_id))
-                    for polygon in polygons}
-    checks = check_training_polygons(polygons, samples.polygon_ids, probability, 0.5, valid_pixels, held_out,
-                                     {WRONG: "grass"}, ignored_ids=[UNCLASSED])
-    return {check.source_fid: check for check in checks}, held_out
+    checks = check_training_polygons(polygons, samples.polygon_ids, probability, 0.5, samples.polygon_pixels,
+                                     held_out, ignored_ids=[UNCLASSED])
+    return {check.source_fid: check for check in checks}, held_out, samples
 
 
 @pytest.mark.parametrize(("seed", "separable"), [(0, True), (1, False), (2, False)])
 def test_a_polygon_of_the_wrong_class_is_suspect_and_the_right_ones_are_not(tmp_path, seed, separable):
-    checks, held_out = checked(tmp_path, seed, separable)
+    checks, held_out, _ = checked(tmp_path, seed, separable)
 
     assert checks[WRONG].verdict == SUSPECT
     assert checks[WRONG].agreement < 0.2
@@ -67,8 +65,9 @@ def test_a_polygon_of_the_wrong_class_is_suspect_and_the_right_ones_are_not(tmp_
 
 
 def test_a_polygon_in_nodata_or_outside_is_reported_not_dropped(tmp_path):
-    checks, _ = checked(tmp_path)
+    checks, _, samples = checked(tmp_path)
 
+    assert samples.empty_reasons == {IN_NODATA: "all its pixels are nodata", OUTSIDE: "it lies outside the raster"}
     for number in (IN_NODATA, OUTSIDE):
         assert checks[number].verdict == NO_VALID_PIXEL
         assert (checks[number].valid_pixels, checks[number].mean_p_water, checks[number].agreement) == (0, None, None)
@@ -80,9 +79,9 @@ def test_a_polygon_in_nodata_or_outside_is_reported_not_dropped(tmp_path):
 
 
 def test_one_log_line_for_each_suspect_or_empty_polygon_by_id_and_class(tmp_path):
-    checks, held_out = checked(tmp_path)
+    checks, _, samples = checked(tmp_path)
 
-    lines = polygon_check_lines(checks.values(), 0.5, {OUTSIDE: "it lies outside the raster"})
+    lines = polygon_check_lines(checks.values(), 0.5, {OUTSIDE: samples.empty_reasons[OUTSIDE]})
 
     assert len(lines) == 3
     assert lines[0].startswith(f"Polygon {WRONG} (land, class 'grass')")

@@ -36,15 +36,15 @@ class PolygonCheck:
 
 
 def check_training_polygons(polygons, polygon_ids, probability, threshold=0.5, valid_pixels=None,
-                            held_out_ids=(), class_values=None, ignored_ids=()):
+                            held_out_ids=(), ignored_ids=()):
     """A PolygonCheck for each polygon and each ignored feature id, in the input's order.
 
     polygons: the TrainingPolygon list given to sampling; polygon_ids and probability: each
     sampled pixel's polygon and P(water) from the fitted model (under the training share);
-    valid_pixels: {polygon id: valid pixels} as sampling counted them, every polygon included
-    (without it, the sampled pixels stand in for them); held_out_ids: the polygons held out of
-    the fit; class_values: {polygon id: the class field's value} (default 'water' or 'land');
-    ignored_ids: features with no class (NULL or blank), listed last.
+    valid_pixels: {polygon id: valid pixels} as sampling counted them (Samples.polygon_pixels),
+    every polygon included (without it, the sampled pixels stand in for them); held_out_ids:
+    the polygons held out of the fit; ignored_ids: features with no class (NULL or blank),
+    listed last. A polygon's class is its class_value, else 'water' or 'land'.
     """
     polygon_ids = np.asarray(polygon_ids)
     probability = np.asarray(probability, dtype=np.float64)
@@ -55,7 +55,6 @@ def check_training_polygons(polygons, polygon_ids, probability, threshold=0.5, v
     per_polygon = {int(polygon_id): (int(count), total, above)
                    for polygon_id, count, total, above in zip(ids, counts, sums, water_side)}
     held_out_ids = {int(polygon_id) for polygon_id in held_out_ids}
-    class_values = class_values or {}
     checks = []
     for polygon in polygons:
         sampled, total, above = per_polygon.get(polygon.polygon_id, (0, 0.0, 0.0))
@@ -66,7 +65,7 @@ def check_training_polygons(polygons, polygon_ids, probability, threshold=0.5, v
             mean = total / sampled
             agreement = (above if polygon.is_water else sampled - above) / sampled
         checks.append(PolygonCheck(
-            polygon.polygon_id, class_values.get(polygon.polygon_id, role), role, valid, sampled, mean, agreement,
+            polygon.polygon_id, polygon.class_value or role, role, valid, sampled, mean, agreement,
             polygon.polygon_id in held_out_ids, _verdict(valid, agreement),
         ))
     checks.extend(PolygonCheck(int(feature_id), None, IGNORED_ROLE, None, 0, None, None, False, IGNORED)
