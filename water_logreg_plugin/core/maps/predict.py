@@ -265,9 +265,9 @@ def _write_pass(windows, source, shift, outputs, threshold, writer, callbacks):
     return valid_pixels, water_pixels
 
 
-def predict_window(dataset, bands, kernel, row, rows):
-    """(probability float32 (rows, width), valid bool (rows, width)) for one row window."""
-    return _probability_window(*read_window(dataset, bands, row, rows), kernel)
+def logit_window(dataset, bands, kernel, row, rows):
+    """(the model's output before σ (rows, width), valid bool (rows, width)) for one row window."""
+    return _logit_window(*read_window(dataset, bands, row, rows), kernel)
 
 
 def mark_window(probability, valid, threshold=WATER_THRESHOLD):
@@ -277,12 +277,6 @@ def mark_window(probability, valid, threshold=WATER_THRESHOLD):
     water = valid & (probability >= threshold)
     np.copyto(probability, PROBABILITY_NODATA, where=invalid)
     return water, invalid
-
-
-def _probability_window(values, valid, kernel):
-    probability = kernel.probability_of_bands(values, valid)
-    valid &= np.isfinite(probability)
-    return probability, valid
 
 
 def _logit_window(values, valid, kernel):
