@@ -63,3 +63,21 @@ def test_band_words():
     assert band_words([2]) == "band 2"
     assert band_words([1, 2, 3, 4, 5]) == "bands 1–5"
     assert band_words([7, 1, 2, 3, 5, 6, 9, 10]) == "bands 1–3, 5–7, 9, 10"
+
+
+def test_predict_says_which_band_costs_the_map_pixels(tmp_path):
+    from water_logreg_plugin.core.callbacks import Callbacks
+    from water_logreg_plugin.core.maps.predict import predict_water
+    from water_logreg_plugin.core.model.network import WaterModel
+
+    bands, _ = water_scene(rows=80, cols=60)
+    bands[2, 10:20, :] = 0  # band 3 alone: 600 pixels
+    bands[:, 70:, :] = 0  # every band: costs no band anything
+    path = write_raster(tmp_path / "scene.tif", bands)
+    model = WaterModel([1, 2, 3], np.full(3, 1000.0), np.full(3, 500.0), [(np.array([[0.1, -0.5, -2.0]]), np.zeros(1))],
+                       {"water_pixels": 10, "land_pixels": 10})
+    lines = []
+
+    predict_water(path, model, tmp_path / "p.tif", "cpu", callbacks=Callbacks(log=lines.append))
+
+    assert "Band 3 is nodata on 600 pixels where bands 1, 2 have data; BANDS 1,2 would map them." in lines

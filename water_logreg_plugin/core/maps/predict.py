@@ -19,6 +19,7 @@ from osgeo import gdal
 from ..callbacks import QUIET
 from ..device import resolve_device
 from ..model.compatibility import check_model_fits_raster
+from ..raster.band_coverage import BandCoverage
 from ..raster.reading import open_raster
 from ..raster.spool import WindowSpool
 from ..raster.windows import SingleStripReader, read_window, row_windows, single_strip_warning
@@ -169,8 +170,12 @@ def predict_water(
     windows = row_windows(dataset)
     width = dataset.RasterXSize
 
+    coverage = BandCoverage(model.bands)
+
     def read_logits(row, rows):
         values, valid = read_window(dataset, model.bands, row, rows, strip_reader)
+        if not valid.all():  # where every pixel is valid, no band costs the map any
+            coverage.add_window(dataset, values, 0, row)
         return _logit_window(values, valid, kernel)
 
     with ExitStack() as stack:
@@ -200,6 +205,8 @@ def predict_water(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
         kernel.device.type, time.perf_counter() - started, water_share,
     )
+    for sentence in coverage.sentences():
+        callbacks.log(f"{sentence[0].upper()}{sentence[1:]}.")
     if not valid_pixels:
         callbacks.log("Warning: every pixel of the map is nodata: every pixel of the raster is nodata, "
                       "masked or not finite in a band the model uses, or the model gives no number there.")
