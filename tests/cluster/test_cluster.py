@@ -240,7 +240,7 @@ def test_predict_scenes_takes_a_scheduler_address(dask_cluster, four_scenes, tmp
     fractions = []
     results = predict_scenes(load_model(model_path), four_scenes, str(tmp_path / "out"), scheduler=dask_cluster,
                              callbacks=Callbacks(progress=fractions.append))
-    assert [result.status for result in results] == ["ok"] * 4
+    assert [result.status for result in results] == ["ok"] * 4, [result.reason for result in results]
     assert [result.scene for result in results] == four_scenes
     assert fractions[-1] == 1.0
     for scene, result in zip(four_scenes, results):

@@ -310,12 +310,20 @@ def _training_samples_section(samples, train_mask, validation_mask):
 
 
 def _map_section(prediction, threshold):
-    return _table_section("Map", "map", [
+    rows = [
         ("Pixels in the raster", "pixels", prediction.pixels),
         ("Valid pixels", "valid_pixels", prediction.valid_pixels),
         (f"Water pixels (P ≥ {threshold:g})", "water_pixels", prediction.water_pixels),
         ("Water fraction of valid pixels", "water_fraction", prediction.water_fraction),
-    ], "data-count")
+    ]
+    share = getattr(prediction, "water_share", None)
+    if share is not None and share.training_share is not None:
+        # P(water) is a posterior for a share of water: the training pixels', moved to the scene's.
+        rows += [("Share of water in the training pixels", "training_water_share", share.training_share),
+                 ("Share of water P(water) is for (the scene's)", "scene_water_share", share.scene_share)]
+        if share.estimate is not None:
+            rows.append(("EM steps to the scene's share", "em_steps", share.estimate.iterations))
+    return _table_section("Map", "map", rows, "data-count")
 
 
 def _index_section(comparison, threshold):
