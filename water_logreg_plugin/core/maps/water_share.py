@@ -17,7 +17,7 @@ MAX_SAMPLE_PIXELS values, however large the scene.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -78,6 +78,8 @@ class SceneShare:
     estimate: Optional[WaterShareEstimate]
     shift: float
     messages: tuple
+    # P(water) of the scene sample as the model gives it (FROM_SCENE), for the report's histogram.
+    sample_probability: Optional[np.ndarray] = field(default=None, compare=False, repr=False)
 
 
 def training_water_share(training):
@@ -127,7 +129,7 @@ def decide_scene_share(prior, training_share, sample_probability=None):
             f"{_percent(estimate.share)}. Set WATER_PRIOR to a given share if you know it."
         )
     return SceneShare(training_share, estimate.share, estimate, logit_shift(training_share, estimate.share),
-                      tuple(messages))
+                      tuple(messages), np.asarray(sample_probability, dtype=np.float64))
 
 
 def _shares_sentence(training_share):

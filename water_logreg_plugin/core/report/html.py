@@ -26,6 +26,7 @@ import threading
 import numpy as np
 
 from ..learning.metrics import FIGURE_TABLE
+from ..maps.water_share import adjust_to_water_share
 from ..raster.writing import atomic_output
 from . import figures as plots
 from . import index_map as index_plots
@@ -59,12 +60,17 @@ def write_training_report(path, samples, training, settings=None, prediction=Non
     model = training.model
     checked = training.validation_mask if training.validation_mask.any() else training.train_mask
     probability = model.predict_probability(samples.values[checked])
+    share = getattr(prediction, "water_share", None)
+    if share is not None and share.shift:  # the figures and plots of the map as the user gets it
+        probability = adjust_to_water_share(probability, share.training_share, share.scene_share)
     threshold = model.training.get("accuracy", {}).get("threshold", 0.5)
     timings = dict(timings or {})
     timings.setdefault("training", model.fit_outcome.seconds)
     sections = _drawn(_training_sections, samples, training, probability, checked, threshold)
     if prediction is not None:
         sections.append(_map_section(prediction, threshold))
+    if share is not None and share.sample_probability is not None and share.sample_probability.size:
+        sections.append(_drawn(_scene_share_section, share, threshold))
     if index_comparison is not None:
         sections.append(_drawn(_index_section, index_comparison, threshold))
     sections.append(_run_section(dict(settings or {}), model.training, timings))
@@ -324,6 +330,17 @@ def _map_section(prediction, threshold):
         if share.estimate is not None:
             rows.append(("EM steps to the scene's share", "em_steps", share.estimate.iterations))
     return _table_section("Map", "map", rows, "data-count")
+
+
+def _scene_share_section(share, threshold):
+    before = share.sample_probability
+    after = adjust_to_water_share(before, share.training_share, share.scene_share)
+    figure = plots.scene_share_histogram(before, after, share.training_share, share.scene_share, threshold)
+    return (f'<h2 id="scene-share">The scene\'s share of water</h2>'
+            f"<p>{_text(' '.join(share.messages))}</p>"
+            + _image(figure, "plot-scene-share", "P(water) of the scene before and after the scene's share",
+                     f"P(water) of {before.size} sampled pixels of the scene, for the training pixels' share "
+                     f"and for the scene's"))
 
 
 def _index_section(comparison, threshold):
