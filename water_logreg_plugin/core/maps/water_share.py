@@ -278,7 +278,8 @@ def _last_inside(dtype, inside, outside, holds):
 
 
 class SceneSample:
-    """P(water) of a seeded grid of the scene's pixels, gathered window by window.
+    """Values (P(water), or the model's outputs before σ) of a seeded grid of the scene's pixels,
+    gathered window by window.
 
     The grid's rows and columns are drawn once from `seed` and the scene's size (rows in
     proportion to columns, at most `max_pixels` in all), so the sample is the same whatever
@@ -307,14 +308,15 @@ class SceneSample:
         local_rows = self.rows[first:last] - row
         keep = valid[local_rows][:, self.columns]
         values = probability[local_rows][:, self.columns][keep]
-        self.parts.append((int(self.rows[first]) * self.width, values.astype(np.float32)))
+        self.parts.append((int(self.rows[first]) * self.width, values))  # in their own type: a float64 kernel's
+        # outputs may lie beyond float32's range
 
     def merge(self, other):
         """Take in the windows another SceneSample of the same scene gathered (a Dask chunk's)."""
         self.parts.extend(other.parts)
 
     def values(self):
-        """The sampled P(water), float32, in the scene's pixel order."""
+        """The sampled values (P(water), or the model's outputs before σ), in the scene's pixel order."""
         if not self.parts:
             return np.zeros(0, np.float32)
         self.parts.sort(key=lambda part: part[0])
