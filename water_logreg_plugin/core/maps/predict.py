@@ -172,11 +172,11 @@ def predict_water(
 
     coverage = BandCoverage(model.bands)
 
-    def read_logits(row, rows):
+    def read(row, rows):  # in the reader thread, as valid_pixels asks of its masks
         values, valid = read_window(dataset, model.bands, row, rows, strip_reader)
         if not valid.all():  # where every pixel is valid, no band costs the map any
             coverage.add_window(dataset, values, 0, row)
-        return _logit_window(values, valid, kernel)
+        return values, valid
 
     with ExitStack() as stack:
         outputs = stack.enter_context(output_rasters(callbacks))
@@ -189,14 +189,15 @@ def predict_water(
         if two_passes:
             spool = stack.enter_context(WindowSpool(output_path, kernel.numpy_dtype, width * dataset.RasterYSize))
             sample = SceneSample(width, dataset.RasterYSize, prior.seed)
-            _first_pass(windows, read_logits, spool, sample, reader, writer, callbacks.part(0.0, 0.5))
+            _first_pass(windows, _logits(_pipelined(windows, read, reader), kernel), spool, sample, writer,
+                        callbacks.part(0.0, 0.5))
             water_share = decide_scene_share(prior, training_share, probability_of_logits(sample.values()))
             spool.rewind()
             source = _pipelined(windows, lambda row, rows: _spooled_window(spool, rows, width), reader)
             callbacks = callbacks.part(0.5, 1.0)
         else:
             water_share = None if prior is None else decide_scene_share(prior, training_share)
-            source = _pipelined(windows, read_logits, reader)
+            source = _logits(_pipelined(windows, read, reader), kernel)
         for message in () if water_share is None else water_share.messages:
             callbacks.log(message)
         shift = 0.0 if water_share is None else water_share.shift
@@ -226,11 +227,19 @@ def _pipelined(windows, produce, reader):
         yield result
 
 
-def _first_pass(windows, read_logits, spool, sample, reader, writer, callbacks):
+def _logits(read_windows, kernel):
+    """(the model's output before σ, valid) of each window (values, valid) read, computed in
+    this thread while the reader reads the next; an output of NaN is left to the caller."""
+    for values, valid in read_windows:
+        yield kernel.logit_of_bands(values, valid), valid
+
+
+def _first_pass(windows, source, spool, sample, writer, callbacks):
     """The model's outputs of every window into the spool (invalid pixels NaN) and the sample."""
     pending = None
-    for index, ((row, _), (logit, valid)) in enumerate(zip(windows, _pipelined(windows, read_logits, reader))):
+    for index, ((row, _), (logit, valid)) in enumerate(zip(windows, source)):
         callbacks.check_canceled()
+        valid &= ~np.isnan(logit)  # ∞ − ∞ in a layer: no number; ±∞ is a certain 0 or 1
         sample.add_window(logit, valid, row)
         np.copyto(logit, np.nan, where=~valid)
         if pending is not None:
