@@ -114,6 +114,14 @@ def run_demo(scene_name, output, hidden_layers="", quicklook=True):
     independent, seconds["assessaccuracy"], _ = timed("assessaccuracy", {
         "INPUT": paths["probability"], "POLYGONS": scene.validation, **POLYGON_FIELDS,
     })
+    # The same model with P(water) for the training pixels' share: the map before the scene's share.
+    as_trained_path = os.path.join(steps, "probability_as_trained.tif")
+    _, seconds["predictwater (as trained)"], _ = timed("predictwater", {
+        "INPUT": scene.raster, "MODEL": paths["model"], "WATER_PRIOR": 1, "OUTPUT": as_trained_path,
+    })
+    as_trained, seconds["assessaccuracy (as trained)"], _ = timed("assessaccuracy", {
+        "INPUT": as_trained_path, "POLYGONS": scene.validation, **POLYGON_FIELDS,
+    })
     # The same job tool by tool, as a user would chain them (into steps/).
     samples, seconds["samplepixels"], _ = timed("samplepixels", {
         "INPUT": scene.raster, "POLYGONS": scene.training, **POLYGON_FIELDS,
@@ -132,6 +140,7 @@ def run_demo(scene_name, output, hidden_layers="", quicklook=True):
     lines += _figure_lines("logistic regression", classified["FIGURES_FROM"], classified)
     lines += _figure_lines("logistic regression", "independent validation polygons", independent)
     lines.append(f"  water covers {100 * classified['WATER_FRACTION']:.1f} % of the valid pixels")
+    lines += _share_lines(classified, as_trained, independent)
     if scene.has_index:
         index, seconds["waterindex"], _ = timed("waterindex", {
             "INPUT": scene.raster, "OUTPUT": paths["index"], "OUTPUT_MASK": paths["index_mask"],
@@ -148,10 +157,22 @@ def run_demo(scene_name, output, hidden_layers="", quicklook=True):
         lines.append(f"  water covers {100 * index['WATER_FRACTION']:.1f} % of the valid pixels")
     if quicklook:
         render_quicklook(scene, paths["probability"], paths["quicklook"])
-    results = {"classified": classified, "independent": independent}
+    results = {"classified": classified, "independent": independent, "as_trained_independent": as_trained}
     if scene.has_index:
         results.update(index=index, index_held_out=held_out, index_independent=index_assessed)
     return DemoRun(lines, seconds, paths, classified["DEVICE_USED"], results)
+
+
+def _share_lines(classified, as_trained, scene_share):
+    """The map as the model gives it (for the training pixels' share of water) beside the map for
+    the scene's share, on the independent polygons."""
+    lines = [f"  share of water: training pixels {100 * classified['TRAINING_WATER_SHARE']:.1f} %, "
+             f"scene {100 * classified['SCENE_WATER_SHARE']:.1f} % (EM); on the independent polygons:",
+             "    P(water) for                 water F1  accuracy  land→water  log-loss  ECE"]
+    for name, figures in (("the training pixels' share", as_trained), ("the scene's share (EM)", scene_share)):
+        lines.append(f"    {name:<28} {figures['F1']:.4f}    {figures['OVERALL_ACCURACY']:.4f}    "
+                     f"{figures['FALSE_WATER']:<10.0f}  {figures['LOG_LOSS']:.3f}     {figures['ECE']:.3f}")
+    return lines
 
 
 def _figure_lines(method, polygons, figures, log_loss=True):

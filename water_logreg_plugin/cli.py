@@ -16,6 +16,7 @@ import sys
 
 from .core.device import DEVICE_CHOICES
 from .core.errors import WaterLogRegError
+from .core.maps.water_share import FROM_SCENE, GIVEN_SHARE, PRIOR_CHOICES, WaterPrior
 from .core.raster.outputs import check_outputs
 from .core.raster.writing import atomic_output
 from .core.scale.cluster import TASK_PIXELS, check_scheduler, predict_scenes_on_cluster
@@ -51,6 +52,13 @@ def build_parser():
     predict.add_argument("--oversubscribe", action="store_true",
                          help="allow --workers beyond the number of CPU cores of this machine")
     predict.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="torch device on each worker")
+    predict.add_argument("--water-prior", choices=PRIOR_CHOICES, default=FROM_SCENE,
+                         help="the share of water P(water) is for: 'scene', each scene's own, estimated from the "
+                              "model's outputs by EM (default, as the QGIS tools); 'training', the training "
+                              "pixels' (the model as it is); 'given', --water-share")
+    predict.add_argument("--water-share", type=float, metavar="SHARE",
+                         help="the share of water for --water-prior given, strictly between 0 and 1")
+    predict.add_argument("--seed", type=int, default=0, help="seed of the scene sample the share is estimated on")
     predict.add_argument("--task-pixels", type=int, metavar="N",
                          help="split scenes with more pixels into tasks of whole block rows of about N "
                               f"pixels, assembled into one output (default {TASK_PIXELS} with --workers "
@@ -73,9 +81,10 @@ def main(argv=None):
                     for scene, output in zip(scenes, scene_outputs(scenes, args.output_folder))}),
             create_folders=("--output-folder",),
         )
+        prior = water_prior(args)
         results = predict_scenes_on_cluster(
             args.model, scenes, args.output_folder, args.device, scheduler=args.scheduler,
-            workers=args.workers, task_pixels=args.task_pixels, progress_bar=True,
+            workers=args.workers, task_pixels=args.task_pixels, progress_bar=True, prior=prior,
         )
         write_summary(results, summary_path)
     except WaterLogRegError as error:
@@ -89,6 +98,16 @@ def main(argv=None):
     print(format_summary(results))
     print(f"Summary written to {summary_path}")
     return 0 if all(result.status == "ok" for result in results) else 1
+
+
+def water_prior(args):
+    """The WaterPrior of --water-prior, --water-share and --seed, refused in words."""
+    if args.water_prior == GIVEN_SHARE and args.water_share is None:
+        raise WaterLogRegError("--water-prior given needs --water-share, e.g. --water-share 0.08 for 8 % water.")
+    try:
+        return WaterPrior(args.water_prior, args.water_share if args.water_prior == GIVEN_SHARE else None, args.seed)
+    except ValueError as error:
+        raise WaterLogRegError(f"--water-share: {error}") from None
 
 
 def check_workers(workers, oversubscribe=False):

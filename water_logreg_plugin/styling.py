@@ -92,6 +92,28 @@ def style_water_bodies(layer):
     layer.triggerRepaint()
 
 
+# The polygon check's verdicts: (fill, outline); a suspect polygon stands out, an empty one is grey.
+VERDICT_COLOURS = {
+    "ok": ("#00000000", "#238b45"),
+    "suspect": ("#e31a1c99", "#a50f15"),
+    "no valid pixel": ("#96969699", "#525252"),
+    "ignored": ("#00000000", "#969696"),
+}
+
+
+def style_polygon_check(layer):
+    """OUTPUT_POLYGON_CHECK by verdict: suspect red, no valid pixel grey, ok outlined green."""
+    from qgis.core import QgsCategorizedSymbolRenderer, QgsFillSymbol, QgsRendererCategory
+
+    categories = [
+        QgsRendererCategory(verdict, QgsFillSymbol.createSimple(
+            {"color": fill, "outline_color": outline, "outline_width": "0.5"}), verdict)
+        for verdict, (fill, outline) in VERDICT_COLOURS.items()
+    ]
+    layer.setRenderer(QgsCategorizedSymbolRenderer("verdict", categories))
+    layer.triggerRepaint()
+
+
 class _StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
     """Styles and names one output of one run when Processing loads it. It holds only its style
     function and a name: postProcessLayer uses its own arguments, never the run's feedback,

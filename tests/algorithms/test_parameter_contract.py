@@ -15,6 +15,8 @@ FIGURE_OUTPUTS = {
     "TRUE_WATER": "outputNumber", "FALSE_WATER": "outputNumber", "FALSE_LAND": "outputNumber",
     "TRUE_LAND": "outputNumber", "ASSESSED_PIXELS": "outputNumber", "FIGURES_FROM": "outputString",
 }
+WATER_PRIOR_PARAMETERS = {"WATER_PRIOR": "enum", "WATER_PRIOR_VALUE": "number"}
+WATER_SHARE_OUTPUTS = {"TRAINING_WATER_SHARE": "outputNumber", "SCENE_WATER_SHARE": "outputNumber"}
 TRAINING_PARAMETERS = {
     "SEED": "number", "VALIDATION_FRACTION": "number", "HIDDEN_LAYERS": "string", "OPTIMIZER": "enum",
     "LEARNING_RATE": "number", "MAX_STEPS": "number", "L2_PENALTY": "number",
@@ -29,26 +31,28 @@ CONTRACT = {
     ),
     "classifywater": (
         {"INPUT": "raster", "BANDS": "band", "POLYGONS": "source", "CLASS_FIELD": "field", "WATER_VALUES": "string",
-         "MAX_PIXELS_PER_CLASS": "number", "DEVICE": "enum", "THRESHOLD": "number", **TRAINING_PARAMETERS,
+         "MAX_PIXELS_PER_CLASS": "number", "DEVICE": "enum", "THRESHOLD": "number", **WATER_PRIOR_PARAMETERS,
+         **TRAINING_PARAMETERS,
          "OUTPUT": "rasterDestination", "OUTPUT_MODEL": "fileDestination", "OUTPUT_MASK": "rasterDestination",
-         "OUTPUT_REPORT": "fileDestination"},
+         "OUTPUT_REPORT": "fileDestination", "OUTPUT_POLYGON_CHECK": "sink"},
         {"OUTPUT": "outputRaster", "OUTPUT_MODEL": "outputFile", "OUTPUT_MASK": "outputRaster",
          "OUTPUT_REPORT": "outputHtml", "DEVICE_USED": "outputString", "FINAL_LOSS": "outputNumber",
          "WATER_FRACTION": "outputNumber", "CONVERGED": "outputNumber", "GRADIENT_NORM": "outputNumber",
-         **FIGURE_OUTPUTS},
+         "OUTPUT_POLYGON_CHECK": "outputVector", **FIGURE_OUTPUTS, **WATER_SHARE_OUTPUTS},
     ),
     "predictscenes": (
         {"MODEL": "file", "SCENES": "multilayer", "FOLDER": "file", "PATTERN": "string", "DEVICE": "enum",
-         "SCHEDULER": "string", "OUTPUT_FOLDER": "folderDestination", "OUTPUT_SUMMARY": "sink",
+         **WATER_PRIOR_PARAMETERS, "SCHEDULER": "string", "OUTPUT_FOLDER": "folderDestination",
+         "OUTPUT_SUMMARY": "sink",
          "OUTPUT_OCCURRENCE": "rasterDestination"},
         {"OUTPUT_FOLDER": "outputFolder", "OUTPUT_SUMMARY": "outputVector", "OUTPUT_OCCURRENCE": "outputRaster",
          "SCENES_OK": "outputNumber", "SCENES_FAILED": "outputNumber"},
     ),
     "predictwater": (
-        {"INPUT": "raster", "MODEL": "file", "DEVICE": "enum", "THRESHOLD": "number",
+        {"INPUT": "raster", "MODEL": "file", "DEVICE": "enum", "THRESHOLD": "number", **WATER_PRIOR_PARAMETERS,
          "OUTPUT": "rasterDestination", "OUTPUT_MASK": "rasterDestination"},
         {"OUTPUT": "outputRaster", "OUTPUT_MASK": "outputRaster", "DEVICE_USED": "outputString",
-         "WATER_FRACTION": "outputNumber", "VALID_PIXELS": "outputNumber"},
+         "WATER_FRACTION": "outputNumber", "VALID_PIXELS": "outputNumber", **WATER_SHARE_OUTPUTS},
     ),
     "samplepixels": (
         {"INPUT": "raster", "BANDS": "band", "POLYGONS": "source", "CLASS_FIELD": "field", "WATER_VALUES": "string",

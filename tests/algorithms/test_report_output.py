@@ -56,9 +56,12 @@ def test_classifywater_report(run_algorithm, tmp_path, bands, hidden_layers):
         "OUTPUT": str(tmp_path / "water.tif"), "OUTPUT_REPORT": str(tmp_path / "report.html"),
     })
     used = bands or [1, 2, 3, 4]
-    report = assert_report_matches(
-        result, {"plot-loss", "plot-probability-histogram", "plot-reliability", *feature_space_plots(used)})
+    report = assert_report_matches(result, {"plot-loss", "plot-probability-histogram", "plot-reliability",
+                                            "plot-scene-share", *feature_space_plots(used)})
     assert result["FIGURES_FROM"] == "held-out polygons"
+    # P(water) for the scene's share of water (WATER_PRIOR's default): the report gives both shares.
+    assert report.counts["training_water_share"] == result["TRAINING_WATER_SHARE"]
+    assert report.counts["scene_water_share"] == result["SCENE_WATER_SHARE"]
     assert report.settings["device"] == result["DEVICE_USED"]
     assert report.figures["final_loss"] == result["FINAL_LOSS"]
     assert report.counts["water_fraction"] == result["WATER_FRACTION"]

@@ -102,8 +102,12 @@ def read_summary(path):
 
 
 def trained_model(path):
+    """A logistic regression trained on four water pixels for each land pixel (80 % water, where the
+    scenes are half water), so its maps are moved to each scene's share of water by EM."""
     bands, truth = water_scene(seed=9)
-    values, labels = bands.reshape(3, -1).T[::20], truth.ravel()[::20]
+    position = np.arange(truth.size)
+    drawn = (position % 20 == 0) | (truth.ravel() & (position % 5 == 0))
+    values, labels = bands.reshape(3, -1).T[drawn], truth.ravel()[drawn]
     model, _ = fit_water_model(values, labels, [1, 2, 3], training_info={"data_type": "UInt16"})
     save_model(model, path)
     return str(path)
@@ -123,7 +127,7 @@ def assert_same_raster(output, reference):
     assert dataset.GetMetadata("IMAGE_STRUCTURE") == expected_dataset.GetMetadata("IMAGE_STRUCTURE")
 
 
-def formula_probability(model_path, scene):
+def formula_probability(model_path, scene, shift=0.0):
     """P(water) of every pixel from the model file's numbers and the scene's bands, in float64
     numpy (dense layers on (x − μ)/σ, the file's activation between them, σ at the end), and the nodata mask
     (any band used at the raster's nodata value): a reference that does not go through core.maps.predict."""
@@ -142,15 +146,25 @@ def formula_probability(model_path, scene):
         hidden = hidden @ np.array(layer["weight"]).T + np.array(layer["bias"])
         if index < len(stored["layers"]) - 1:
             hidden = np.tanh(hidden) if stored["activation"] == "tanh" else np.maximum(hidden, 0)
-    probability = 1 / (1 + np.exp(-hidden[:, 0]))
+    probability = 1 / (1 + np.exp(-(hidden[:, 0] + shift)))
     return probability.reshape(values.shape[1:]), nodata
 
 
-def assert_is_the_probability_map(output, scene, model_path):
-    """The output holds the formula's P(water) (within float32 rounding), -9999 exactly where the
-    scene has nodata, on the scene's grid and CRS."""
+def shift_of(row):
+    """logit scene share − logit training share of a summary row (strings from the CSV or a
+    SceneResult's row); 0 where the map is as the model gives it (NaN shares)."""
+    training, scene = float(row["training_water_share"]), float(row["scene_water_share"])
+    if not (np.isfinite(training) and np.isfinite(scene)):
+        return 0.0
+    return np.log(scene / (1 - scene)) - np.log(training / (1 - training))
+
+
+def assert_is_the_probability_map(output, scene, model_path, shift=0.0):
+    """The output holds the formula's P(water) (within float32 rounding), moved by `shift` on the
+    logit (the scene's share of water), -9999 exactly where the scene has nodata, on the scene's
+    grid and CRS."""
     values, dataset = read(output)
-    expected, nodata = formula_probability(model_path, scene)
+    expected, nodata = formula_probability(model_path, scene, shift)
     band = dataset.GetRasterBand(1)
     assert band.DataType == gdal.GDT_Float32 and band.GetNoDataValue() == -9999
     np.testing.assert_array_equal(values == -9999, nodata)
@@ -203,8 +217,12 @@ def test_scheduler_outputs_equal_predictwater(dask_cluster, qgis_free_env, four_
             "INPUT": scene, "MODEL": model, "OUTPUT": str(tmp_path / f"reference_{name}"),
         })
         assert_same_raster(output_folder / name.replace(".tif", "_water.tif"), reference["OUTPUT"])
-        assert_is_the_probability_map(output_folder / name.replace(".tif", "_water.tif"), scene, model)
         row = summary[name]
+        # The scene's share of water by EM, from chunks on two workers, is the one predictwater finds in process.
+        assert float(row["scene_water_share"]) == reference["SCENE_WATER_SHARE"]
+        assert float(row["training_water_share"]) == reference["TRAINING_WATER_SHARE"]
+        assert abs(reference["SCENE_WATER_SHARE"] - reference["TRAINING_WATER_SHARE"]) > 0.05
+        assert_is_the_probability_map(output_folder / name.replace(".tif", "_water.tif"), scene, model, shift_of(row))
         assert row["status"] == "ok"
         assert int(row["pixels"]) == reference["VALID_PIXELS"]
         assert float(row["water_fraction"]) == pytest.approx(reference["WATER_FRACTION"], abs=1e-9)
@@ -222,7 +240,7 @@ def test_predict_scenes_takes_a_scheduler_address(dask_cluster, four_scenes, tmp
     fractions = []
     results = predict_scenes(load_model(model_path), four_scenes, str(tmp_path / "out"), scheduler=dask_cluster,
                              callbacks=Callbacks(progress=fractions.append))
-    assert [result.status for result in results] == ["ok"] * 4
+    assert [result.status for result in results] == ["ok"] * 4, [result.reason for result in results]
     assert [result.scene for result in results] == four_scenes
     assert fractions[-1] == 1.0
     for scene, result in zip(four_scenes, results):
@@ -242,7 +260,7 @@ def test_predictscenes_algorithm_runs_on_the_scheduler(dask_cluster, four_scenes
     assert all(row["worker"].startswith("tcp://127.0.0.1:") for row in summary.values())
     for scene in four_scenes:
         assert_is_the_probability_map(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"),
-                                      scene, model)
+                                      scene, model, shift_of(summary[os.path.basename(scene)]))
 
 
 def mlp_model(path, hidden=16, seed=0):
@@ -359,9 +377,10 @@ def test_cli_runs_in_a_python_without_qgis(qgis_free_env, four_scenes, tmp_path)
               + four_scenes, qgis_free_env)
     assert run.returncode == 0, run.stderr
     assert "4 of 4 scenes ok" in run.stdout
+    summary = read_summary(tmp_path / "out" / "summary.csv")
     for scene in four_scenes:
         assert_is_the_probability_map(tmp_path / "out" / os.path.basename(scene).replace(".tif", "_water.tif"),
-                                      scene, model)
+                                      scene, model, shift_of(summary[os.path.basename(scene)]))
 
 
 def test_cli_refuses_a_missing_model(qgis_free_env, four_scenes, tmp_path):

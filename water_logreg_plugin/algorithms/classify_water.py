@@ -1,19 +1,24 @@
 """waterlogreg:classifywater — polygons in, water-probability map out, in one click."""
 
 from qgis.core import (
+    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
+    QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFileDestination,
 )
 
 from ..core.workflow import classify_water
-from ..styling import layer_name, style_mask, style_on_load, style_probability
+from ..styling import layer_name, style_mask, style_on_load, style_polygon_check, style_probability
 from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
+from .polygon_check_layer import polygon_check_batches, polygon_check_fields
+from .sinks import write_features
 
 
 class ClassifyWater(WaterLogRegAlgorithm):
+    OUTPUT_POLYGON_CHECK = "OUTPUT_POLYGON_CHECK"
 
     def name(self):
         return "classifywater"
@@ -38,7 +43,11 @@ class ClassifyWater(WaterLogRegAlgorithm):
             "reliability curve) "
             "that opens from the Results Viewer.\n\n"
             "Hidden layers, e.g. '16,16', fits a multi-layer perceptron instead, for "
-            "water that no plane in feature space separates from land."
+            "water that no plane in feature space separates from land.\n\n"
+            "By default P(water) is for the scene's share of water, estimated from the model's own outputs "
+            "(EM), not for the share you drew; the held-out figures are those of that map. The optional "
+            "polygon check lists every input polygon with its verdict: ok, suspect (most of its pixels on "
+            "the other side of the model), no valid pixel, or ignored (no class)."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -47,7 +56,7 @@ class ClassifyWater(WaterLogRegAlgorithm):
             declared.polygons_parameter(self.POLYGONS), declared.class_field_parameter(self.POLYGONS),
             declared.water_values_parameter(), declared.max_pixels_parameter(),
             declared.device_parameter(), declared.seed_parameter(), declared.threshold_parameter(),
-            *declared.training_parameters(),
+            *declared.water_prior_parameters(), *declared.training_parameters(),
             declared.probability_output(self.OUTPUT),
             declared.with_help(
                 QgsProcessingParameterFileDestination(
@@ -58,6 +67,16 @@ class ClassifyWater(WaterLogRegAlgorithm):
             ),
             declared.mask_output(),
             declared.report_parameter(),
+            declared.with_help(
+                QgsProcessingParameterFeatureSink(
+                    self.OUTPUT_POLYGON_CHECK, self.tr("Training polygons checked"),
+                    QgsProcessing.TypeVectorPolygon, optional=True, createByDefault=False,
+                ),
+                "Optional: each input polygon with source_fid, class, role, valid_pixels, mean_p_water, "
+                "agreement (the share of its sampled pixels on its own class's side of the fitted model; "
+                "a held-out polygon's by the model that did not see it) and verdict: ok, suspect, "
+                "no valid pixel or ignored. Loaded with suspect polygons red and empty ones grey.",
+            ),
         ):
             self.addParameter(parameter)
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, self.tr("Device used")))
@@ -66,6 +85,7 @@ class ClassifyWater(WaterLogRegAlgorithm):
                                                  self.tr("Fraction of valid pixels that are water")))
         declared.add_convergence_outputs(self)
         declared.add_figure_outputs(self)
+        declared.add_water_share_outputs(self)
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
@@ -73,16 +93,19 @@ class ClassifyWater(WaterLogRegAlgorithm):
             self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)})
         output, model_path = outputs[self.OUTPUT], outputs[self.OUTPUT_MODEL]
         mask, report_path = outputs[self.OUTPUT_MASK], outputs[self.OUTPUT_REPORT]
-        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
+        unclassed = []
+        polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs(), unclassed=unclassed)
         settings = declared.training_settings(
             self, parameters, context, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context))
         result = classify_water(
             path, self.parameterAsInts(parameters, self.BANDS, context), polygons, output, settings,
             core_callbacks(feedback), model_path=model_path, mask_path=mask, report_path=report_path,
             max_pixels_per_class=self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
+            prior=declared.water_prior(self, parameters, context), unclassed_ids=unclassed,
         )
         style_on_load(context, output, style_probability, layer_name(layer.name(), "P(water)"))
         style_on_load(context, mask, style_mask, layer_name(layer.name(), "water mask"))
+        check = self.write_polygon_check(parameters, context, feedback, result.polygon_checks)
         training = result.training
         return dict(
             declared.figure_outputs(training.figures, training.figures_source),
@@ -91,4 +114,17 @@ class ClassifyWater(WaterLogRegAlgorithm):
             FINAL_LOSS=training.model.fit_outcome.final_loss,
             **declared.convergence_outputs(training.model.fit_outcome),
             WATER_FRACTION=result.prediction.water_fraction,
+            OUTPUT_POLYGON_CHECK=check,
+            **declared.water_share_outputs(result.prediction.water_share),
         )
+
+    def write_polygon_check(self, parameters, context, feedback, checks):
+        """OUTPUT_POLYGON_CHECK when asked for: the checks with the polygons' geometry as drawn."""
+        if not parameters.get(self.OUTPUT_POLYGON_CHECK):
+            return None
+        source = self.parameterAsSource(parameters, self.POLYGONS, context)
+        check = write_features(self, parameters, self.OUTPUT_POLYGON_CHECK, context, polygon_check_fields(),
+                               source.wkbType(), source.sourceCrs(), polygon_check_batches(source, checks, feedback),
+                               feedback)
+        style_on_load(context, check, style_polygon_check, "training polygons checked")
+        return check

@@ -13,6 +13,7 @@ if Qgis.QGIS_VERSION_INT >= 33800:
     LONG = QMetaType.Type.LongLong
     DOUBLE = QMetaType.Type.Double
     TEXT = QMetaType.Type.QString
+    BOOLEAN = QMetaType.Type.Bool
 else:
     from qgis.PyQt.QtCore import QVariant
 
@@ -20,3 +21,4 @@ else:
     LONG = QVariant.LongLong  # noqa: QGS402
     DOUBLE = QVariant.Double  # noqa: QGS402
     TEXT = QVariant.String  # noqa: QGS402
+    BOOLEAN = QVariant.Bool  # noqa: QGS402

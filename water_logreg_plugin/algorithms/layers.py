@@ -59,8 +59,9 @@ def parse_water_values(text):
 
 
 def training_polygons(algorithm, parameters, context, feedback, raster_crs,
-                      layer_name=Names.POLYGONS, field_name=Names.CLASS_FIELD):
-    """The polygons as TrainingPolygon in the raster's CRS, labelled water or land."""
+                      layer_name=Names.POLYGONS, field_name=Names.CLASS_FIELD, unclassed=None):
+    """The polygons as TrainingPolygon in the raster's CRS, labelled water or land, with their
+    class value; the ids of features without a class are added to `unclassed` (a list) if given."""
     source = algorithm.parameterAsSource(parameters, layer_name, context)
     if source is None:
         raise QgsProcessingException(algorithm.invalidSourceError(parameters, layer_name))
@@ -93,7 +94,8 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
             f"Warning: the layer '{source.sourceName()}' has no CRS; its coordinates are taken to be in "
             f"the raster's CRS ({raster_crs.authid() or 'none'}). Set the layer's CRS if they are not."
         )
-    polygons, found_values, unclassed = [], set(), []
+    polygons, found_values = [], set()
+    unclassed = [] if unclassed is None else unclassed
     for feature in source.getFeatures(request):
         if feedback.isCanceled():
             raise Canceled()
@@ -109,7 +111,7 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
         if QgsWkbTypes.isCurvedType(geometry.wkbType()):
             # Arcs become short segments: GDAL rasterizes polygons, not curves.
             geometry = QgsGeometry(geometry.constGet().segmentize())
-        polygons.append(TrainingPolygon(int(feature.id()), bytes(geometry.asWkb()), value in water_values))
+        polygons.append(TrainingPolygon(int(feature.id()), bytes(geometry.asWkb()), value in water_values, value))
     if unclassed:
         ids = ", ".join(map(str, unclassed[:5])) + (f" and {len(unclassed) - 5} more" if len(unclassed) > 5 else "")
         feedback.pushInfo(

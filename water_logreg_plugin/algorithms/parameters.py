@@ -4,6 +4,7 @@ reading of the training parameters back into a TrainingSettings."""
 
 from qgis.core import (
     QgsProcessing,
+    QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
@@ -18,6 +19,7 @@ from qgis.core import (
 )
 
 from ..core.learning.metrics import FIGURE_TABLE
+from ..core.maps.water_share import AS_TRAINED, FROM_SCENE, GIVEN_SHARE, WaterPrior
 from ..core.settings import (
     DEFAULT_L2_PENALTY,
     DEFAULT_LEARNING_RATE,
@@ -38,6 +40,9 @@ OPTIMIZER_OPTIONS = (
 )
 OPTIMIZER_VALUES = OPTIMIZERS  # the enum's indices, in OPTIMIZER_OPTIONS' order
 DEFAULT_WATER_VALUES = "water,1"
+# Indices 0, 1, 2 are a contract (batch files, models).
+WATER_PRIOR_OPTIONS = ("Estimate from the scene (EM)", "As in the training pixels", "A given share")
+WATER_PRIOR_VALUES = (FROM_SCENE, AS_TRAINED, GIVEN_SHARE)
 
 
 class ParameterNames:
@@ -54,6 +59,8 @@ class ParameterNames:
     WATER_FRACTION, VALID_PIXELS = "WATER_FRACTION", "VALID_PIXELS"
     FIGURES_FROM = "FIGURES_FROM"
     CONVERGED, GRADIENT_NORM = "CONVERGED", "GRADIENT_NORM"
+    WATER_PRIOR, WATER_PRIOR_VALUE = "WATER_PRIOR", "WATER_PRIOR_VALUE"
+    TRAINING_WATER_SHARE, SCENE_WATER_SHARE = "TRAINING_WATER_SHARE", "SCENE_WATER_SHARE"
 
 
 Names = ParameterNames
@@ -224,6 +231,57 @@ def training_parameters():
             "perfectly it has no finite optimum, and the fit stops saying so (not converged).",
         ), decimals=8),
     ]
+
+
+def water_prior_parameters():
+    """WATER_PRIOR and WATER_PRIOR_VALUE: the share of water P(water) is for."""
+    return [
+        with_help(
+            QgsProcessingParameterEnum(Names.WATER_PRIOR, "Share of water the probabilities are for",
+                                       list(WATER_PRIOR_OPTIONS), defaultValue=0),
+            "A model's P(water) is for the share of water in its training pixels, which is what you drew "
+            "(often far more water than the scene holds), so ambiguous pixels lean towards water. Estimate "
+            "from the scene (EM): the scene's share is estimated from the model's own outputs on a sample of "
+            "up to a million of its pixels, and P(water) is adjusted to it (logit P + logit scene share − "
+            "logit training share). As in the training pixels: P(water) as the model gives it. A given share: "
+            "P(water) for WATER_PRIOR_VALUE. P of exactly 0 or 1 and nodata stay as they are.",
+        ),
+        with_help(
+            QgsProcessingParameterNumber(
+                Names.WATER_PRIOR_VALUE, "Given share of water (0–1, for 'A given share')",
+                QgsProcessingParameterNumber.Double, 0.1, minValue=0, maxValue=1,
+            ),
+            "The scene's share of water when you know it (0.08 = 8 % of its valid pixels); used only with "
+            "'A given share'. It must lie strictly between 0 and 1.",
+        ),
+    ]
+
+
+def water_prior(algorithm, parameters, context):
+    """The WaterPrior of water_prior_parameters() and SEED (which seeds the scene sample)."""
+    choice = WATER_PRIOR_VALUES[algorithm.parameterAsEnum(parameters, Names.WATER_PRIOR, context)]
+    share = algorithm.parameterAsDouble(parameters, Names.WATER_PRIOR_VALUE, context)
+    seed = algorithm.parameterAsInt(parameters, Names.SEED, context) if algorithm.parameterDefinition(Names.SEED) else 0
+    if choice == GIVEN_SHARE and not 0 < share < 1:
+        raise QgsProcessingException(
+            f"WATER_PRIOR_VALUE is {share:g}; a given share of water must lie strictly between 0 and 1 "
+            "(0.08 for 8 % water). Give the scene's share, or choose 'Estimate from the scene (EM)'."
+        )
+    return WaterPrior(choice, share if choice == GIVEN_SHARE else None, seed)
+
+
+def add_water_share_outputs(algorithm):
+    """TRAINING_WATER_SHARE and SCENE_WATER_SHARE: the shares P(water) was moved between."""
+    algorithm.addOutput(QgsProcessingOutputNumber(Names.TRAINING_WATER_SHARE, "Share of water in the training pixels"))
+    algorithm.addOutput(QgsProcessingOutputNumber(
+        Names.SCENE_WATER_SHARE, "Share of water the probabilities are for (the scene's)"))
+
+
+def water_share_outputs(water_share):
+    """The outputs of add_water_share_outputs from a prediction's SceneShare (None where unknown)."""
+    if water_share is None:
+        return {Names.TRAINING_WATER_SHARE: None, Names.SCENE_WATER_SHARE: None}
+    return {Names.TRAINING_WATER_SHARE: water_share.training_share, Names.SCENE_WATER_SHARE: water_share.scene_share}
 
 
 def probability_output(name=Names.OUTPUT):

@@ -28,7 +28,8 @@ from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .sinks import write_features
 
-SUMMARY_FIELD_TYPES = {"pixels": field_types.LONG, "water_fraction": field_types.DOUBLE, "seconds": field_types.DOUBLE}
+SUMMARY_FIELD_TYPES = {"pixels": field_types.LONG, "water_fraction": field_types.DOUBLE, "seconds": field_types.DOUBLE,
+                       "training_water_share": field_types.DOUBLE, "scene_water_share": field_types.DOUBLE}
 
 
 class PredictScenes(WaterLogRegAlgorithm):
@@ -89,6 +90,8 @@ class PredictScenes(WaterLogRegAlgorithm):
             "patterns separated by ';').",
         ))
         self.addParameter(declared.device_parameter())
+        for parameter in declared.water_prior_parameters():
+            self.addParameter(parameter)
         self.addParameter(declared.advanced(declared.with_help(
             QgsProcessingParameterString(self.SCHEDULER, self.tr("Dask scheduler address"), optional=True),
             "Optional: tcp://host:8786 of a running Dask scheduler; empty runs the scenes here, one "
@@ -104,8 +107,9 @@ class PredictScenes(WaterLogRegAlgorithm):
                 self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.TypeVector, QgsProcessing.TEMPORARY_OUTPUT,
                 optional=True, createByDefault=True,
             ),
-            "A table, one row per scene: scene, output, pixels, water_fraction, seconds, worker, "
-            "status (ok or failed) and reason. Left out, a temporary layer.",
+            "A table, one row per scene: scene, output, pixels, water_fraction, training_water_share and "
+            "scene_water_share (the shares of water P(water) was moved between; each scene's own by EM), "
+            "seconds, worker, status (ok or failed) and reason. Left out, a temporary layer.",
         ))
         self.addParameter(declared.with_help(
             QgsProcessingParameterRasterDestination(
@@ -137,12 +141,13 @@ class PredictScenes(WaterLogRegAlgorithm):
         )
         output_folder, occurrence = outputs[self.OUTPUT_FOLDER], outputs[self.OUTPUT_OCCURRENCE]
         device, callbacks = declared.device_choice(self, parameters, context), core_callbacks(feedback)
+        prior = declared.water_prior(self, parameters, context)
         if occurrence:
             results, occurrence = predict_scenes_with_occurrence(
-                model, scenes, output_folder, occurrence, device, callbacks, scheduler)
+                model, scenes, output_folder, occurrence, device, callbacks, scheduler, prior)
             style_on_load(context, occurrence, style_occurrence, "water occurrence of the batch")
         else:
-            results = predict_scenes(model, scenes, output_folder, device, callbacks, scheduler)
+            results = predict_scenes(model, scenes, output_folder, device, callbacks, scheduler, prior=prior)
         summary_id = (self.write_summary(parameters, context, results)
                       if parameters.get(self.OUTPUT_SUMMARY) is not None else None)
         failed = [result for result in results if result.status != "ok"]

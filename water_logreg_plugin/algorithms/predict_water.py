@@ -28,7 +28,10 @@ class PredictWater(WaterLogRegAlgorithm):
             "the same bands, block by block (memory stays flat however big the raster).\n\n"
             "Output: a Float32 GeoTIFF of P(water) from 0 to 1 on the input's grid (same size, "
             "transform and CRS), nodata -9999 wherever a band the model uses is nodata; "
-            "optionally a 0/1 water mask at the threshold. Works in batch mode: one model, many rasters."
+            "optionally a 0/1 water mask at the threshold. Works in batch mode: one model, many rasters.\n\n"
+            "By default P(water) is for the scene's share of water, estimated from the model's own outputs "
+            "(EM), not for the share you drew in the training polygons; the log and the outputs "
+            "TRAINING_WATER_SHARE and SCENE_WATER_SHARE give both."
         )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -39,26 +42,31 @@ class PredictWater(WaterLogRegAlgorithm):
         ))
         self.addParameter(declared.device_parameter())
         self.addParameter(declared.threshold_parameter())
+        for parameter in declared.water_prior_parameters():
+            self.addParameter(parameter)
         self.addParameter(declared.probability_output(self.OUTPUT))
         self.addParameter(declared.mask_output())
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, self.tr("Device used")))
         self.addOutput(QgsProcessingOutputNumber(self.WATER_FRACTION,
                                                  self.tr("Fraction of valid pixels that are water")))
         self.addOutput(QgsProcessingOutputNumber(self.VALID_PIXELS, self.tr("Valid pixels")))
+        declared.add_water_share_outputs(self)
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
         model_path = self.parameterAsFile(parameters, self.MODEL, context)
         outputs = self.checked_outputs(parameters, context, {self.INPUT: path, self.MODEL: model_path})
         output, mask = outputs[self.OUTPUT], outputs[self.OUTPUT_MASK]
+        prior = declared.water_prior(self, parameters, context)
         model = load_model(model_path)
         summary = predict_water(
             path, model, output, declared.device_choice(self, parameters, context), mask,
-            self.parameterAsDouble(parameters, self.THRESHOLD, context), core_callbacks(feedback),
+            self.parameterAsDouble(parameters, self.THRESHOLD, context), core_callbacks(feedback), prior,
         )
         style_on_load(context, output, style_probability, layer_name(layer.name(), "P(water)"))
         style_on_load(context, mask, style_mask, layer_name(layer.name(), "water mask"))
         return {
             self.OUTPUT: output, self.OUTPUT_MASK: mask, self.DEVICE_USED: summary.device,
             self.WATER_FRACTION: summary.water_fraction, self.VALID_PIXELS: summary.valid_pixels,
+            **declared.water_share_outputs(summary.water_share),
         }

@@ -5,6 +5,7 @@ train_and_save:    train_water_model → save the model (→ HTML report).
 classify_water:    sample → train_water_model → save the model → predict (→ model against NDWI, report).
 """
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,10 +15,12 @@ import numpy as np
 from .callbacks import QUIET
 from .errors import WaterLogRegError
 from .learning.metrics import accuracy_figures, format_figures
+from .learning.polygon_check import check_training_polygons, polygon_check_lines
 from .learning.sampling import sample_pixels
 from .learning.split import split_by_polygon
 from .maps.index_comparison import compare_with_index
 from .maps.predict import predict_water
+from .maps.water_share import adjust_to_water_share
 from .model import fit_water_model, save_model
 from .model.compatibility import raster_description
 from .raster.outputs import all_or_nothing
@@ -62,7 +65,7 @@ def train_water_model(samples, settings=DEFAULT_SETTINGS, callbacks=QUIET, train
         model.predict_probability(samples.values[checked]), samples.labels[checked], threshold
     )
     source = "held-out polygons" if held_out else "training pixels"
-    model.training["accuracy"] = dict(figures, source=source, threshold=threshold)
+    model.training["accuracy"] = dict(recorded(figures), source=source, threshold=threshold)
     model.training["validation_pixels"] = int(validation_mask.sum())
     log(format_figures(figures, f"Accuracy on {source}"))
     return TrainingResult(model, history, figures, source, train_mask, validation_mask, messages)
@@ -94,19 +97,27 @@ class ClassificationResult:
     samples: object
     training: TrainingResult
     prediction: object
+    polygon_checks: list = field(default_factory=list)  # polygon_check.PolygonCheck, one an input polygon
 
 
 @all_or_nothing
 def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_SETTINGS, callbacks=QUIET,
-                   model_path=None, mask_path=None, report_path=None, max_pixels_per_class=100_000):
-    """The one-click job: polygons → samples → model → probability raster (→ HTML report)."""
+                   model_path=None, mask_path=None, report_path=None, max_pixels_per_class=100_000, prior=None,
+                   unclassed_ids=()):
+    """The one-click job: polygons → samples → model → probability raster (→ HTML report).
+
+    prior: the share of water the map is for (water_share.WaterPrior; None: the training
+    pixels'); the held-out figures are those of that map. unclassed_ids: features without a
+    class, listed as ignored by the polygon check."""
     check_output_folders(output_path, model_path, mask_path, report_path)
     started = time.perf_counter()
     raster = open_raster(raster_path, decode_threads=True)
     samples = sample_pixels(raster, bands, polygons, max_pixels_per_class, settings.seed, callbacks.part(0.0, 0.2))
     training = train_water_model(samples, settings, callbacks.part(0.2, 0.5), raster_description(raster))
+    checks = check_polygons(samples, polygons, training, settings.threshold, unclassed_ids, callbacks.log)
     prediction = predict_water(raster, training.model, output_path, settings.device, mask_path, settings.threshold,
-                               callbacks.part(0.5, 0.9 if report_path else 1.0))
+                               callbacks.part(0.5, 0.9 if report_path else 1.0), prior)
+    figures_for_the_map(samples, training, prediction.water_share, settings.threshold, callbacks.log)
     if model_path:
         write_model(training.model, model_path)
     if report_path:
@@ -124,7 +135,42 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
         }, index_comparison=comparison)
         callbacks.log(f"Report written to {report_path}.")
     callbacks.check_canceled()  # a cancel up to the last output in place removes them all
-    return ClassificationResult(samples, training, prediction)
+    return ClassificationResult(samples, training, prediction, checks)
+
+
+def check_polygons(samples, polygons, training, threshold, unclassed_ids, log):
+    """The training polygons checked against the fitted model (held-out ones against the model
+    that did not see them, which is the same model: the fit leaves them out); the suspect ones
+    logged, one line each (sampling has named those without pixels)."""
+    probability = training.model.predict_probability(samples.values)
+    held_out = np.unique(samples.polygon_ids[training.validation_mask])
+    checks = check_training_polygons(polygons, samples.polygon_ids, probability, threshold,
+                                     samples.polygon_pixels or None, held_out, unclassed_ids)
+    for line in polygon_check_lines([check for check in checks if check.verdict == "suspect"], threshold):
+        log(line)
+    return checks
+
+
+def recorded(figures):
+    """The figures as the model file records them: JSON has no NaN, so a ratio with an empty
+    denominator (precision where nothing is called water) is null."""
+    return {key: None if isinstance(value, float) and not math.isfinite(value) else value
+            for key, value in figures.items()}
+
+
+def figures_for_the_map(samples, training, water_share, threshold, log):
+    """The held-out figures again, on P(water) adjusted as the map is (the map the user gets),
+    when the map's share differs from the training pixels'; the model file records them."""
+    if water_share is None or not water_share.shift:
+        return
+    checked = training.validation_mask if training.validation_mask.any() else training.train_mask
+    probability = adjust_to_water_share(training.model.predict_probability(samples.values[checked]),
+                                        water_share.training_share, water_share.scene_share)
+    training.figures = accuracy_figures(probability, samples.labels[checked], threshold)
+    training.model.training["accuracy"] = dict(recorded(training.figures), source=training.figures_source,
+                                               threshold=threshold, water_share=water_share.scene_share)
+    log(format_figures(training.figures, f"Accuracy on {training.figures_source}, P(water) for "
+                                         f"{100 * water_share.scene_share:.2f} % water as the map is"))
 
 
 def log_comparison(comparison, callbacks):

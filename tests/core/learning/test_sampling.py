@@ -76,6 +76,20 @@ def test_polygons_without_pixels_are_reported(scene):
                for message in messages)
 
 
+def test_every_polygon_s_valid_pixels_are_counted_before_the_draw(scene):
+    path, _ = scene
+    # Row 0 is nodata: polygon 3 covers rows 0–9, so 10 of its 100 pixels are not valid.
+    samples = sample_pixels(path, [], [
+        polygon(1, pixel_box(10, 5, 20, 15), False), polygon(2, pixel_box(15, 5, 25, 15), False),
+        polygon(3, pixel_box(50, 0, 60, 10), True), polygon(7, pixel_box(500, 5, 510, 15), True),
+    ], 30)
+
+    # Polygon 2 overlaps polygon 1: each counts its own pixels, though they are drawn once.
+    assert samples.polygon_pixels == {1: 100, 2: 100, 3: 90, 7: 0}
+    assert samples.empty_reasons == {7: "it lies outside the raster"}
+    assert len(samples.labels) == 60  # the cap of 30 a class
+
+
 def test_cap_per_class_is_seeded(scene):
     path, _ = scene
     polygons = [polygon(1, pixel_box(0, 1, 40, 60), False), polygon(2, pixel_box(40, 1, 80, 60), True)]

@@ -235,8 +235,8 @@ def test_convergence_is_recorded_in_the_model_file(tmp_path):
         outcome = load_model(path).fit_outcome
         assert outcome == model.fit_outcome and outcome.as_record() == {
             key: value for key, value in loaded.items() if key not in ("accuracy", "validation_pixels")}
-        assert list(outcome.as_record())[:6] == ["created", "water_pixels", "land_pixels", "final_loss", "steps",
-                                                 "optimizer"]
+        assert list(outcome.as_record())[:7] == [
+            "created", "water_pixels", "land_pixels", "water_share", "final_loss", "steps", "optimizer"]
         assert list(outcome.as_record())[-10:] == [
             "l2_penalty", "converged", "gradient_norm", "objective", "stopping_rule", "note", "seed", "device",
             "seconds", "torch_version"]

@@ -19,6 +19,7 @@ from water_logreg_plugin import cli
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
 from water_logreg_plugin.core.maps.predict import predict_water
+from water_logreg_plugin.core.maps.water_share import WaterPrior
 from water_logreg_plugin.core.model import fit_water_model, load_model, save_model
 from water_logreg_plugin.core.raster.outputs import OutputSet, check_outputs
 from water_logreg_plugin.core.raster.writing import (
@@ -305,7 +306,8 @@ def test_cli_scenes_of_one_name_each_keep_their_result(tmp_path, model_file, cap
         line = next(line for line in stdout.splitlines() if line.startswith(scene))
         assert output in line
         reference = str(tmp_path / "reference.tif")
-        predict_water(scene, load_model(model_file), reference)
+        # The command line's default, as predictwater's: P(water) for the scene's share of water.
+        predict_water(scene, load_model(model_file), reference, prior=WaterPrior())
         assert (gdal.Open(str(out / output)).ReadAsArray() == gdal.Open(reference).ReadAsArray()).all()
     assert "2 of 2 scenes ok" in stdout
 

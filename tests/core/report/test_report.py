@@ -279,3 +279,23 @@ def test_renders_headless_in_threads_without_pyplot(tmp_path):
         assert len(report.images) == plots
         for element_id in report.images:
             assert_plot(report, element_id)
+
+
+def test_the_report_shows_both_shares_and_the_scene_s_histogram(tmp_path):
+    from water_logreg_plugin.core.maps.predict import PredictionSummary
+    from water_logreg_plugin.core.maps.water_share import WaterPrior, decide_scene_share
+
+    samples = polygon_samples(2)
+    training = train_water_model(samples, TrainingSettings(validation_fraction=0.2))
+    sample = np.random.default_rng(1).beta(0.3, 2.0, 5000)
+    share = decide_scene_share(WaterPrior(), 0.6, sample)
+    path = tmp_path / "report.html"
+    write_training_report(path, samples, training,
+                          prediction=PredictionSummary(1000, 800, 200, "cpu", 0.5, share))
+
+    report = read_report(path)
+    assert report.counts["training_water_share"] == 0.6
+    assert report.counts["scene_water_share"] == share.scene_share
+    assert report.counts["em_steps"] == share.estimate.iterations
+    assert "The scene's share of water" in report.text and share.messages[0] in report.text
+    assert_plot(report, "plot-scene-share")

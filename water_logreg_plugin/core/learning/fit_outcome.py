@@ -39,6 +39,12 @@ class FitOutcome:
     loss_history: list = field(default_factory=list, repr=False)
     parameter_history: list = field(default_factory=list, repr=False)  # (A, b) as arrays of d + 1
 
+    @property
+    def water_share(self):
+        """The share of water in the pixels the fit saw: the prior its P(water) is for (None: no pixels)."""
+        pixels = self.water_pixels + self.land_pixels
+        return self.water_pixels / pixels if pixels else None
+
     def as_record(self):
         """The model file's training block (before the raster's description and the accuracy),
         in its order; JSON has no NaN or infinity, so a figure that is not finite is null."""
@@ -46,6 +52,7 @@ class FitOutcome:
             "created": self.created,
             "water_pixels": self.water_pixels,
             "land_pixels": self.land_pixels,
+            "water_share": self.water_share,
             "final_loss": self.final_loss,
             "steps": self.steps,
             "optimizer": self.optimizer,

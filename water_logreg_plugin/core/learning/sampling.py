@@ -30,6 +30,7 @@ class TrainingPolygon:
     polygon_id: int
     wkb: bytes
     is_water: bool
+    class_value: str = ""  # the class field's value as drawn, for the polygon check; "" where unknown
 
 
 @dataclass
@@ -46,6 +47,12 @@ class Samples:
     # What the raster was (compatibility.raster_description's band_count, data_type), so a model
     # trained on samples read back from a layer checks the rasters it predicts; {} where unknown.
     raster: dict = field(default_factory=dict)
+    # Every polygon sampled: {polygon id: its pixels valid in every band}, counted before the
+    # per-class draw, overlaps and ambiguity, 0 for a polygon that yields none; {} where unknown
+    # (samples read back from a layer).
+    polygon_pixels: dict = field(default_factory=dict)
+    # {polygon id: why it yields no pixel}, in the log's words.
+    empty_reasons: dict = field(default_factory=dict)
 
     @property
     def water_count(self):
@@ -89,7 +96,8 @@ def sample_pixels(
     _check_both_classes(labels, [polygon.is_water for polygon in polygons])
     rows, cols = np.divmod(pixel_index, dataset.RasterXSize)
     x, y = _pixel_centres(dataset.GetGeoTransform(), rows, cols)
-    samples = Samples(bands, values, labels, polygon_ids, x, y, messages)
+    samples = Samples(bands, values, labels, polygon_ids, x, y, messages, polygon_pixels=tally.polygon_pixels,
+                      empty_reasons={polygon.polygon_id: reason[0] for polygon, reason in tally.empty_polygons})
     callbacks.log(f"Sampled {samples.water_count} water and {samples.land_count} land pixels "
         f"from {tally.sampled_polygons} polygons over bands {', '.join(map(str, bands))}.")
     return samples
@@ -127,6 +135,7 @@ class _Tally:
     empty_polygons: list = field(default_factory=list)  # (polygon, reason) for each that yields no pixel
     conflicting: int = 0  # pixels inside both a water and a land polygon
     sampled_polygons: int = 0
+    polygon_pixels: dict = field(default_factory=dict)  # {polygon id: valid pixels inside it}
 
 
 @dataclass
@@ -134,13 +143,13 @@ class _PolygonYield:
     """What one polygon's sub-windows found."""
 
     inside: bool = False  # some pixel centre lies inside it
-    valid: bool = False  # and some of those pixels hold valid values
+    valid_pixels: int = 0  # those of its pixels that hold valid values
     conflicting: int = 0  # pixels also inside a polygon of the other class (counted for water polygons)
 
     def empty_reason(self):
         if not self.inside:
             return TOO_SMALL
-        return None if self.valid else ONLY_NODATA
+        return None if self.valid_pixels else ONLY_NODATA
 
 
 def _draw_polygons(grid, bands, polygons, drawn, callbacks):
@@ -153,6 +162,7 @@ def _draw_polygons(grid, bands, polygons, drawn, callbacks):
     for index, polygon in enumerate(polygons):
         callbacks.check_canceled()
         geometry = geometries[index]
+        tally.polygon_pixels[polygon.polygon_id] = 0
         if geometry is None or geometry.IsEmpty():
             tally.empty_polygons.append((polygon, EMPTY_GEOMETRY))
         elif not windows[index][2]:
@@ -167,6 +177,7 @@ def _draw_polygons(grid, bands, polygons, drawn, callbacks):
                 callbacks.check_canceled()
                 _sample_window(grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found)
             tally.conflicting += found.conflicting
+            tally.polygon_pixels[polygon.polygon_id] = found.valid_pixels
             reason = found.empty_reason()
             if reason:
                 tally.empty_polygons.append((polygon, reason))
@@ -349,9 +360,10 @@ def _sample_window(grid, bands, window, geometry, earlier_same, other_class, pol
         return
     found.inside = True
     inside, values, small = _read_covered(grid.dataset, bands, window, inside)
-    if not inside.any():
+    valid_here = int(np.count_nonzero(inside))
+    found.valid_pixels += valid_here
+    if not valid_here:
         return
-    found.valid = True
     if earlier_same:
         inside &= ~grid.burn(earlier_same, small)  # counted once, by the first polygon
     if other_class:

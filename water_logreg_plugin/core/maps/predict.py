@@ -19,9 +19,18 @@ from osgeo import gdal
 from ..callbacks import QUIET
 from ..device import resolve_device
 from ..model.compatibility import check_model_fits_raster
+from ..raster.band_coverage import BandCoverage
 from ..raster.reading import open_raster
+from ..raster.spool import WindowSpool
 from ..raster.windows import SingleStripReader, read_window, row_windows, single_strip_warning
 from ..raster.writing import output_rasters
+from .water_share import (
+    SceneSample,
+    decide_scene_share,
+    probability_of_logits,
+    shifted_probability_,
+    training_water_share,
+)
 
 PROBABILITY_NODATA = -9999.0
 MASK_NODATA = 255
@@ -35,6 +44,7 @@ class PredictionSummary:
     water_pixels: int  # probability ≥ threshold
     device: str
     seconds: float
+    water_share: object = None  # water_share.SceneShare: what P(water) is for; None: as the model gives it
 
     @property
     def water_fraction(self):
@@ -80,34 +90,35 @@ class ProbabilityKernel:
             weight, bias = folded[0]
             self.fused_logistic = (weight[0].astype(self.numpy_dtype), self.numpy_dtype(bias[0]))
 
-    def __call__(self, values):
+    def logits(self, values):
+        """The last layer's output before σ, (N,) in the kernel's dtype, for (bands, N) values."""
         import torch
 
         with torch.no_grad():
             features = torch.from_numpy(values)
-            probability = torch.empty(features.shape[1], dtype=self.dtype)
+            logit = torch.empty(features.shape[1], dtype=self.dtype)
             for start in range(0, features.shape[1], self.pass_pixels):
                 hidden = features[:, start:start + self.pass_pixels].to(self.device, self.dtype)
                 for index, (weight, bias) in enumerate(self.layers):
                     hidden = torch.addmm(bias, weight, hidden)
                     if index < len(self.layers) - 1:
                         hidden = self.activation(hidden)
-                probability[start:start + self.pass_pixels] = torch.sigmoid(hidden[0]).cpu()
-            return probability.numpy().astype(np.float32, copy=False)
+                logit[start:start + self.pass_pixels] = hidden[0].cpu()
+            return logit.numpy()
 
-    def probability_of_bands(self, values, valid):
-        """P(water) (rows, width) float32 from raw band values (bands, rows, width).
+    def __call__(self, values):
+        """P(water) (N,) float32 for (bands, N) values."""
+        return shifted_probability_(self.logits(values), 0.0).astype(np.float32, copy=False)
 
-        Pixels that are not `valid` may come out as anything, NaN included; callers
-        overwrite them with nodata.
-        """
+    def logit_of_bands(self, values, valid):
+        """The model's output before σ (rows, width), in the kernel's dtype, from raw band values
+        (bands, rows, width). Pixels that are not `valid` may come out as anything, NaN included;
+        callers overwrite them with nodata."""
         if self.fused_logistic is None:
             features = np.ascontiguousarray(values.reshape(len(values), -1), dtype=self.numpy_dtype)
             # Pixels that are not valid may hold NaN or ±inf; zero them so no NaN reaches the maths.
             features[:, ~valid.ravel()] = 0
-            return self(features).reshape(valid.shape)
-        import torch
-
+            return self.logits(features).reshape(valid.shape)
         weights, bias = self.fused_logistic
         dtype = self.numpy_dtype
         with np.errstate(over="ignore", invalid="ignore"):
@@ -117,9 +128,12 @@ class ProbabilityKernel:
                 np.multiply(band_values, weight, out=term, dtype=dtype)
                 logit += term
             logit += bias
-        # torch's sigmoid runs in place, vectorised on torch's threads, with no overflow.
-        torch.sigmoid_(torch.from_numpy(logit))
-        return logit.astype(np.float32, copy=False)
+        return logit
+
+    def probability_of_bands(self, values, valid):
+        """P(water) (rows, width) float32 from raw band values (bands, rows, width); as
+        logit_of_bands, pixels that are not `valid` may come out as anything."""
+        return shifted_probability_(self.logit_of_bands(values, valid), 0.0).astype(np.float32, copy=False)
 
 
 def predict_water(
@@ -130,12 +144,16 @@ def predict_water(
     mask_path=None,
     threshold=WATER_THRESHOLD,
     callbacks=QUIET,
+    prior=None,
 ):
     """Write P(water) as a Float32 GeoTIFF (and optionally a Byte water mask).
 
     Pixels where any band the model uses is nodata, NaN or infinite get PROBABILITY_NODATA
     (and MASK_NODATA in the mask). Outputs appear under their names only when complete.
-    raster_path may be a dataset open_raster gave already.
+    raster_path may be a dataset open_raster gave already. `prior` (water_share.WaterPrior)
+    says which share of water P(water) is for; None leaves it as the model gives it. The
+    scene's share (FROM_SCENE) takes two passes: the first keeps the model's outputs in a
+    scratch file and samples the scene, the second writes them adjusted (docs/WATER_SHARE.md).
     """
     started = time.perf_counter()
     dataset = open_raster(raster_path, decode_threads=True)
@@ -147,43 +165,49 @@ def predict_water(
     warning = None if strip_reader else single_strip_warning(dataset)
     if warning:
         callbacks.log(warning)
+    training_share = training_water_share(model.training)
+    two_passes = prior is not None and prior.needs_scene and training_share is not None
+    windows = row_windows(dataset)
+    width = dataset.RasterXSize
+
+    coverage = BandCoverage(model.bands)
+
+    def read(row, rows):  # in the reader thread, as valid_pixels asks of its masks
+        values, valid = read_window(dataset, model.bands, row, rows, strip_reader)
+        if not valid.all():  # where every pixel is valid, no band costs the map any
+            coverage.add_window(dataset, values, 0, row)
+        return values, valid
 
     with ExitStack() as stack:
         outputs = stack.enter_context(output_rasters(callbacks))
         output = outputs.add(output_path, dataset, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
         mask = outputs.add(mask_path, dataset, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
-        # Three windows in flight: one thread reads (decompresses) window n + 1 and another
-        # writes (compresses) window n − 1 while this one computes window n; no more wait,
-        # so memory stays flat.
+        # One thread reads (decompresses) window n + 1 and another writes (compresses) window
+        # n − 1 while this one computes window n; no more wait, so memory stays flat.
         reader = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        pending_write = None
-        valid_pixels = water_pixels = 0
-        windows = row_windows(dataset)
-        next_read = reader.submit(read_window, dataset, model.bands, *windows[0], strip_reader)
-        for index, (row, _) in enumerate(windows):
-            callbacks.check_canceled()
-            values, valid = next_read.result()
-            if index + 1 < len(windows):
-                next_read = reader.submit(read_window, dataset, model.bands, *windows[index + 1], strip_reader)
-            probability, valid = _probability_window(values, valid, kernel)
-            water, invalid = mark_window(probability, valid, threshold)
-            valid_pixels += int(np.count_nonzero(valid))
-            water_pixels += int(np.count_nonzero(water))
-            mask_values = None
-            if mask is not None:
-                mask_values = water.view(np.uint8)
-                np.copyto(mask_values, MASK_NODATA, where=invalid)
-            if pending_write is not None:
-                pending_write.result()
-            pending_write = writer.submit(_write_window, output, probability, mask, mask_values, row)
-            callbacks.progress((index + 1) / len(windows))
-        if pending_write is not None:
-            pending_write.result()
+        if two_passes:
+            spool = stack.enter_context(WindowSpool(output_path, kernel.numpy_dtype, width * dataset.RasterYSize))
+            sample = SceneSample(width, dataset.RasterYSize, prior.seed)
+            _first_pass(windows, _logits(_pipelined(windows, read, reader), kernel), spool, sample, writer,
+                        callbacks.part(0.0, 0.5))
+            water_share = decide_scene_share(prior, training_share, probability_of_logits(sample.values()))
+            spool.rewind()
+            source = _pipelined(windows, lambda row, rows: _spooled_window(spool, rows, width), reader)
+            callbacks = callbacks.part(0.5, 1.0)
+        else:
+            water_share = None if prior is None else decide_scene_share(prior, training_share)
+            source = _logits(_pipelined(windows, read, reader), kernel)
+        for message in () if water_share is None else water_share.messages:
+            callbacks.log(message)
+        shift = 0.0 if water_share is None else water_share.shift
+        valid_pixels, water_pixels = _write_pass(windows, source, shift, (output, mask), threshold, writer, callbacks)
     summary = PredictionSummary(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
-        kernel.device.type, time.perf_counter() - started,
+        kernel.device.type, time.perf_counter() - started, water_share,
     )
+    for sentence in coverage.sentences():
+        callbacks.log(f"{sentence[0].upper()}{sentence[1:]}.")
     if not valid_pixels:
         callbacks.log("Warning: every pixel of the map is nodata: every pixel of the raster is nodata, "
                       "masked or not finite in a band the model uses, or the model gives no number there.")
@@ -192,9 +216,74 @@ def predict_water(
     return summary
 
 
-def predict_window(dataset, bands, kernel, row, rows):
-    """(probability float32 (rows, width), valid bool (rows, width)) for one row window."""
-    return _probability_window(*read_window(dataset, bands, row, rows), kernel)
+def _pipelined(windows, produce, reader):
+    """produce(row, rows) of each window in turn, the next one made in `reader` while the
+    caller works on the current one."""
+    pending = reader.submit(produce, *windows[0])
+    for index in range(len(windows)):
+        result = pending.result()
+        if index + 1 < len(windows):
+            pending = reader.submit(produce, *windows[index + 1])
+        yield result
+
+
+def _logits(read_windows, kernel):
+    """(the model's output before σ, valid) of each window (values, valid) read, computed in
+    this thread while the reader reads the next; an output of NaN is left to the caller."""
+    for values, valid in read_windows:
+        yield kernel.logit_of_bands(values, valid), valid
+
+
+def _first_pass(windows, source, spool, sample, writer, callbacks):
+    """The model's outputs of every window into the spool (invalid pixels NaN) and the sample."""
+    pending = None
+    for index, ((row, _), (logit, valid)) in enumerate(zip(windows, source)):
+        callbacks.check_canceled()
+        valid &= ~np.isnan(logit)  # ∞ − ∞ in a layer: no number; ±∞ is a certain 0 or 1
+        sample.add_window(logit, valid, row)
+        np.copyto(logit, np.nan, where=~valid)
+        if pending is not None:
+            pending.result()
+        pending = writer.submit(spool.write, logit)
+        callbacks.progress((index + 1) / len(windows))
+    if pending is not None:
+        pending.result()
+
+
+def _spooled_window(spool, rows, width):
+    logit = spool.read((rows, width))
+    return logit, ~np.isnan(logit)
+
+
+def _write_pass(windows, source, shift, outputs, threshold, writer, callbacks):
+    """P(water) = σ(logit + shift) of each window from `source` into the map (and the mask);
+    returns (valid pixels, water pixels)."""
+    output, mask = outputs
+    pending_write = None
+    valid_pixels = water_pixels = 0
+    for index, ((row, _), (logit, valid)) in enumerate(zip(windows, source)):
+        callbacks.check_canceled()
+        probability = shifted_probability_(logit, shift).astype(np.float32, copy=False)
+        valid &= np.isfinite(probability)
+        water, invalid = mark_window(probability, valid, threshold)
+        valid_pixels += int(np.count_nonzero(valid))
+        water_pixels += int(np.count_nonzero(water))
+        mask_values = None
+        if mask is not None:
+            mask_values = water.view(np.uint8)
+            np.copyto(mask_values, MASK_NODATA, where=invalid)
+        if pending_write is not None:
+            pending_write.result()
+        pending_write = writer.submit(_write_window, output, probability, mask, mask_values, row)
+        callbacks.progress((index + 1) / len(windows))
+    if pending_write is not None:
+        pending_write.result()
+    return valid_pixels, water_pixels
+
+
+def logit_window(dataset, bands, kernel, row, rows):
+    """(the model's output before σ (rows, width), valid bool (rows, width)) for one row window."""
+    return _logit_window(*read_window(dataset, bands, row, rows), kernel)
 
 
 def mark_window(probability, valid, threshold=WATER_THRESHOLD):
@@ -206,10 +295,12 @@ def mark_window(probability, valid, threshold=WATER_THRESHOLD):
     return water, invalid
 
 
-def _probability_window(values, valid, kernel):
-    probability = kernel.probability_of_bands(values, valid)
-    valid &= np.isfinite(probability)
-    return probability, valid
+def _logit_window(values, valid, kernel):
+    """(the model's output before σ, valid): a NaN output (∞ − ∞ in a layer) is no number, so
+    not valid; ±∞ is a certain 0 or 1."""
+    logit = kernel.logit_of_bands(values, valid)
+    valid &= ~np.isnan(logit)
+    return logit, valid
 
 
 def _write_window(output, probability, mask, mask_values, row):

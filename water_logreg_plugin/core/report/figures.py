@@ -61,6 +61,24 @@ def probability_histogram(probability, labels, threshold):
     return figure
 
 
+def scene_share_histogram(before, after, training_share, scene_share, threshold):
+    """P(water) of the scene sample as the model gives it (for the training pixels' share) and
+    as the map gives it (for the scene's share)."""
+    figure, axes = new_figure(5.5, 3.6)
+    bins = np.linspace(0, 1, 41)
+    axes.hist([before, after], bins=bins, color=["#969696", WATER_COLOUR],
+              label=[f"for the training pixels' share ({100 * training_share:.1f} % water)",
+                     f"for the scene's share ({100 * scene_share:.1f} % water)"])
+    axes.axvline(threshold, color=BOUNDARY_COLOUR, linestyle="--", label=f"threshold {threshold:g}")
+    axes.set_yscale("symlog", linthresh=1)
+    _plain_tick_labels(axes.yaxis)
+    axes.set_xlabel("P(water) of the sampled pixels of the scene")
+    axes.set_ylabel("pixels")
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
 def plotted_subset(labels, train_mask, validation_mask):
     """Indices of the samples drawn: a seeded, capped draw per class and side."""
     rng = np.random.default_rng(0)

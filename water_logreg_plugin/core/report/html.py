@@ -26,6 +26,7 @@ import threading
 import numpy as np
 
 from ..learning.metrics import FIGURE_TABLE
+from ..maps.water_share import adjust_to_water_share
 from ..raster.writing import atomic_output
 from . import figures as plots
 from . import index_map as index_plots
@@ -59,12 +60,17 @@ def write_training_report(path, samples, training, settings=None, prediction=Non
     model = training.model
     checked = training.validation_mask if training.validation_mask.any() else training.train_mask
     probability = model.predict_probability(samples.values[checked])
+    share = getattr(prediction, "water_share", None)
+    if share is not None and share.shift:  # the figures and plots of the map as the user gets it
+        probability = adjust_to_water_share(probability, share.training_share, share.scene_share)
     threshold = model.training.get("accuracy", {}).get("threshold", 0.5)
     timings = dict(timings or {})
     timings.setdefault("training", model.fit_outcome.seconds)
     sections = _drawn(_training_sections, samples, training, probability, checked, threshold)
     if prediction is not None:
         sections.append(_map_section(prediction, threshold))
+    if share is not None and share.sample_probability is not None and share.sample_probability.size:
+        sections.append(_drawn(_scene_share_section, share, threshold))
     if index_comparison is not None:
         sections.append(_drawn(_index_section, index_comparison, threshold))
     sections.append(_run_section(dict(settings or {}), model.training, timings))
@@ -310,12 +316,31 @@ def _training_samples_section(samples, train_mask, validation_mask):
 
 
 def _map_section(prediction, threshold):
-    return _table_section("Map", "map", [
+    rows = [
         ("Pixels in the raster", "pixels", prediction.pixels),
         ("Valid pixels", "valid_pixels", prediction.valid_pixels),
         (f"Water pixels (P ≥ {threshold:g})", "water_pixels", prediction.water_pixels),
         ("Water fraction of valid pixels", "water_fraction", prediction.water_fraction),
-    ], "data-count")
+    ]
+    share = getattr(prediction, "water_share", None)
+    if share is not None and share.training_share is not None:
+        # P(water) is a posterior for a share of water: the training pixels', moved to the scene's.
+        rows += [("Share of water in the training pixels", "training_water_share", share.training_share),
+                 ("Share of water P(water) is for (the scene's)", "scene_water_share", share.scene_share)]
+        if share.estimate is not None:
+            rows.append(("EM steps to the scene's share", "em_steps", share.estimate.iterations))
+    return _table_section("Map", "map", rows, "data-count")
+
+
+def _scene_share_section(share, threshold):
+    before = share.sample_probability
+    after = adjust_to_water_share(before, share.training_share, share.scene_share)
+    figure = plots.scene_share_histogram(before, after, share.training_share, share.scene_share, threshold)
+    return (f'<h2 id="scene-share">The scene\'s share of water</h2>'
+            f"<p>{_text(' '.join(share.messages))}</p>"
+            + _image(figure, "plot-scene-share", "P(water) of the scene before and after the scene's share",
+                     f"P(water) of {before.size} sampled pixels of the scene, for the training pixels' share "
+                     f"and for the scene's"))
 
 
 def _index_section(comparison, threshold):

@@ -7,9 +7,12 @@ only says what the tasks are:
 - a scene of at most `task_pixels` pixels is one task, `scenes.predict_scene` (the very code
   `waterlogreg:predictwater` runs);
 - a larger scene is split into windows of whole block rows (`raster.row_windows`); each
-  chunk task predicts its windows into a temporary GeoTIFF in a scratch folder beside the
-  outputs, and one assembly task copies the chunks, in order, into a single output written by
-  `raster.writing.output_raster`.
+  chunk task writes the model's outputs before σ for its windows into a temporary GeoTIFF in a
+  scratch folder beside the outputs and gathers its rows of the scene sample
+  (`maps.water_share.SceneSample`); one assembly task merges the samples, decides the share of
+  water the map is for (the scene's by EM, as in process: the same grid, in the same order), and
+  writes σ(output + shift) of the chunks, in order, into a single output written by
+  `raster.writing.output_raster` — the first and second passes of `maps.predict`, spread out.
 
 Every file a task writes appears under its name only when complete, so a task that Dask
 reruns after its worker died simply writes it again. What a killed worker leaves half-written
@@ -34,7 +37,14 @@ from osgeo import gdal
 
 from ..callbacks import QUIET
 from ..errors import WaterLogRegError
-from ..maps.predict import PROBABILITY_NODATA, ProbabilityKernel, mark_window, predict_window
+from ..maps.predict import PROBABILITY_NODATA, ProbabilityKernel, logit_window, mark_window
+from ..maps.water_share import (
+    SceneSample,
+    decide_scene_share,
+    probability_of_logits,
+    shifted_probability_,
+    training_water_share,
+)
 from ..model.compatibility import check_model_fits_raster
 from ..raster.gdal_errors import gdal_outcome
 from ..raster.reading import open_raster
@@ -56,8 +66,7 @@ class ChunkResult:
 
     path: str
     windows: list  # [(row, rows)] in scene rows, consecutive
-    valid_pixels: int = 0
-    water_pixels: int = 0
+    sample: object = None  # its rows of the scene's SceneSample
     seconds: float = 0.0
     worker: str = ""
     reason: str = ""  # why the chunk could not be written; empty when it was
@@ -170,9 +179,11 @@ def predict_scenes_on_cluster(
     task_pixels=None,
     progress_bar=False,
     callbacks=QUIET,
+    prior=None,
 ):
     """Predict every scene into output_folder/<scene>_water.tif on Dask; returns [SceneResult]
     in the order of `scenes`. A scene that fails is a failed SceneResult with its reason.
+    `prior` (water_share.WaterPrior): the share of water each map is for, as in process.
 
     `task_pixels` (default TASK_PIXELS where tasks run side by side) splits larger scenes;
     with a single worker thread splitting would only copy each scene once more, so by
@@ -193,7 +204,7 @@ def predict_scenes_on_cluster(
         with scratch_folder(chunks_beside) as scratch, dask_client(scheduler, workers) as client:
             callbacks.log(f"Dask scheduler {client.scheduler.address}, {len(client.nthreads())} workers.")
             slots = [
-                _submit_scene(client, model, scene, output, scratch, index, device, task_pixels)
+                _submit_scene(client, model, scene, output, scratch, index, device, task_pixels, prior)
                 for index, (scene, output) in enumerate(zip(scenes, outputs))
             ]
             futures = [slot for slot in slots if not isinstance(slot, SceneResult)]
@@ -225,7 +236,7 @@ def split_scene(dataset, task_pixels=TASK_PIXELS):
     return [windows[start:start + per_task] for start in range(0, len(windows), per_task)]
 
 
-def _submit_scene(client, model, scene, output, scratch, index, device, task_pixels):
+def _submit_scene(client, model, scene, output, scratch, index, device, task_pixels, prior):
     """The scene's final future, or a failed SceneResult when it cannot even be planned."""
     try:
         dataset = open_raster(scene)
@@ -234,13 +245,15 @@ def _submit_scene(client, model, scene, output, scratch, index, device, task_pix
     except WaterLogRegError as error:
         return SceneResult(scene=scene, output=output, reason=str(error))
     if len(groups) == 1:
-        return client.submit(_predict_whole_scene, model, scene, output, device, pure=False)
+        return client.submit(_predict_whole_scene, model, scene, output, device, prior, pure=False)
+    seed = 0 if prior is None else prior.seed
     chunks = [
         client.submit(_predict_chunk, model, scene, os.path.join(scratch, f"{index:05d}-{number:05d}.tif"),
-                      windows, device, pure=False)
+                      windows, device, seed, pure=False)
         for number, windows in enumerate(groups)
     ]
-    return client.submit(_assemble_scene, scene, output, chunks, pure=False)
+    return client.submit(_assemble_scene, scene, output, chunks, training_water_share(model.training), prior,
+                         pure=False)
 
 
 def _wait(futures, callbacks):
@@ -272,40 +285,43 @@ def _worker_address():
     return get_worker().address
 
 
-def _predict_whole_scene(model, scene, output, device):
-    result = predict_scene(model, scene, output, device)
+def _predict_whole_scene(model, scene, output, device, prior):
+    result = predict_scene(model, scene, output, device, prior=prior)
     result.worker = _worker_address()
     return result
 
 
-def _predict_chunk(model, scene, chunk_path, windows, device):
+def _predict_chunk(model, scene, chunk_path, windows, device, seed):
+    """The first pass over the chunk's windows: the model's outputs before σ (NaN where not
+    valid) into the chunk's file, and the chunk's rows of the scene sample."""
     started = time.perf_counter()
     chunk = ChunkResult(chunk_path, windows, worker=_worker_address())
     try:
         dataset = open_raster(scene)
         kernel = ProbabilityKernel(model, device)
+        chunk.sample = SceneSample(dataset.RasterXSize, dataset.RasterYSize, seed)
         first_row = windows[0][0]
+        data_type = gdal.GDT_Float32 if kernel.numpy_dtype == np.float32 else gdal.GDT_Float64
         with output_rasters() as outputs:
             output = outputs.add_dataset(
-                chunk_path, lambda partial: _create_chunk(partial, dataset, windows, scene, chunk_path))
+                chunk_path, lambda partial: _create_chunk(partial, dataset, windows, scene, chunk_path, data_type))
             for row, rows in windows:
-                probability, valid = predict_window(dataset, model.bands, kernel, row, rows)
-                water, _ = mark_window(probability, valid)
-                chunk.valid_pixels += int(np.count_nonzero(valid))
-                chunk.water_pixels += int(np.count_nonzero(water))
-                output.write_rows(probability, row - first_row)
+                logit, valid = logit_window(dataset, model.bands, kernel, row, rows)
+                chunk.sample.add_window(logit, valid, row)
+                np.copyto(logit, np.nan, where=~valid)
+                output.write_rows(logit, row - first_row)
     except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
         chunk.reason = failure_reason(error)
     chunk.seconds = time.perf_counter() - started
     return chunk
 
 
-def _create_chunk(partial, dataset, windows, scene, chunk_path):
+def _create_chunk(partial, dataset, windows, scene, chunk_path, data_type):
     """The chunk's file: the windows' rows of the scene, scratch only, so uncompressed (writing and
     reading it back cost no DEFLATE) and without georeferencing."""
     output, reason = gdal_outcome(
         gdal.GetDriverByName("GTiff").Create,
-        partial, dataset.RasterXSize, sum(rows for _, rows in windows), 1, gdal.GDT_Float32,
+        partial, dataset.RasterXSize, sum(rows for _, rows in windows), 1, data_type,
     )
     if output is None:
         raise WaterLogRegError(
@@ -315,8 +331,9 @@ def _create_chunk(partial, dataset, windows, scene, chunk_path):
     return output
 
 
-def _assemble_scene(scene, output_path, chunks):
-    """Copy the chunks into one output; the scene's SceneResult (seconds: all its tasks')."""
+def _assemble_scene(scene, output_path, chunks, training_share, prior):
+    """The second pass: the chunks' σ(output + shift) into one output; the scene's SceneResult
+    (seconds: all its tasks')."""
     started = time.perf_counter()
     result = SceneResult(scene=scene, output=output_path,
                          worker=" ".join(sorted({chunk.worker for chunk in chunks})))
@@ -327,16 +344,17 @@ def _assemble_scene(scene, output_path, chunks):
         # Chunks are deleted only after the output is in place, so a missing chunk means an
         # earlier attempt of this task finished before its worker died: nothing left to do.
         if all(os.path.exists(chunk.path) for chunk in chunks):
-            _copy_chunks(scene, output_path, chunks)
+            water_share = _scene_share(chunks, training_share, prior)
+            result.pixels, water = _copy_chunks(scene, output_path, chunks, 0.0 if water_share is None else
+                                                water_share.shift)
+            result.water_fraction = water / result.pixels if result.pixels else 0.0
+            result.record_shares(water_share)
         elif not os.path.exists(output_path):
             raise WaterLogRegError(f"The chunks of '{scene}' vanished before they were assembled; run it again.")
     except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
         result.reason = failure_reason(error)
     else:
         result.status = "ok"
-        result.pixels = sum(chunk.valid_pixels for chunk in chunks)
-        water = sum(chunk.water_pixels for chunk in chunks)
-        result.water_fraction = water / result.pixels if result.pixels else 0.0
         for chunk in chunks:
             if os.path.exists(chunk.path):
                 os.remove(chunk.path)
@@ -344,16 +362,38 @@ def _assemble_scene(scene, output_path, chunks):
     return result
 
 
-def _copy_chunks(scene, output_path, chunks):
+def _scene_share(chunks, training_share, prior):
+    """The SceneShare of the scene from its chunks' samples, merged in row order (None: as the
+    model gives it)."""
+    if prior is None:
+        return None
+    if not prior.needs_scene or training_share is None:
+        return decide_scene_share(prior, training_share)
+    sample = chunks[0].sample
+    for chunk in chunks[1:]:
+        sample.merge(chunk.sample)
+    return decide_scene_share(prior, training_share, probability_of_logits(sample.values()))
+
+
+def _copy_chunks(scene, output_path, chunks, shift):
+    """σ(output + shift) of every chunk's windows into the scene's output; (valid pixels, water pixels)."""
     dataset = open_raster(scene)
     width = dataset.RasterXSize
+    valid_pixels = water_pixels = 0
     with output_raster(output_path, dataset, 1, gdal.GDT_Float32, PROBABILITY_NODATA) as output:
         for chunk in chunks:
             source = open_raster(chunk.path)
             first_row = chunk.windows[0][0]
             for row, rows in chunk.windows:
-                values, reason = gdal_outcome(source.GetRasterBand(1).ReadAsArray, 0, row - first_row, width, rows)
-                if values is None:
+                logit, reason = gdal_outcome(source.GetRasterBand(1).ReadAsArray, 0, row - first_row, width, rows)
+                if logit is None:
                     raise WaterLogRegError(f"Reading back a predicted part of '{os.path.basename(scene)}' failed: "
                                            f"{reason}")
-                output.write_rows(values, row)
+                valid = ~np.isnan(logit)
+                probability = shifted_probability_(logit, shift).astype(np.float32, copy=False)
+                valid &= np.isfinite(probability)
+                water, _ = mark_window(probability, valid)
+                valid_pixels += int(np.count_nonzero(valid))
+                water_pixels += int(np.count_nonzero(water))
+                output.write_rows(probability, row)
+    return valid_pixels, water_pixels

@@ -20,7 +20,8 @@ from ..model import load_model
 from ..raster.gdal_errors import open_outcome
 from ..raster.writing import OUTPUT_SOFTWARE
 
-SUMMARY_COLUMNS = ("scene", "output", "pixels", "water_fraction", "seconds", "worker", "status", "reason")
+SUMMARY_COLUMNS = ("scene", "output", "pixels", "water_fraction", "training_water_share", "scene_water_share",
+                   "seconds", "worker", "status", "reason")
 
 
 @dataclass
@@ -29,6 +30,9 @@ class SceneResult:
     output: str
     pixels: int = 0
     water_fraction: float = float("nan")
+    # The shares of water P(water) was moved between (NaN: as the model gives it, or unknown).
+    training_water_share: float = float("nan")
+    scene_water_share: float = float("nan")
     seconds: float = 0.0
     worker: str = ""
     status: str = "failed"  # "ok" or "failed"
@@ -42,8 +46,17 @@ class SceneResult:
         if self.status != "ok":
             return f"{os.path.basename(self.scene)}: {self.status} — {self.reason}"
         where = f" on {self.worker}" if self.worker else ""
-        return (f"{os.path.basename(self.scene)}: ok, {100 * self.water_fraction:.2f} % water, "
+        share = ("" if self.scene_water_share != self.scene_water_share
+                 else f" (P(water) for {100 * self.scene_water_share:.2f} % water)")
+        return (f"{os.path.basename(self.scene)}: ok, {100 * self.water_fraction:.2f} % water{share}, "
                 f"{self.seconds:.1f} s{where}")
+
+    def record_shares(self, water_share):
+        """The shares of a prediction's SceneShare (water_share.py), where it has them."""
+        if water_share is not None:
+            for name in ("training_water_share", "scene_water_share"):
+                value = getattr(water_share, name.replace("_water", ""))
+                setattr(self, name, float("nan") if value is None else value)
 
 
 def failure_reason(error):
@@ -114,14 +127,15 @@ def scene_outputs(scenes, output_folder, suffix="_water"):
     return outputs
 
 
-def predict_scene(model, scene, output_path, device="auto", callbacks=QUIET):
-    """Predict one scene; any problem becomes a failed SceneResult with the reason."""
+def predict_scene(model, scene, output_path, device="auto", callbacks=QUIET, prior=None):
+    """Predict one scene (P(water) for the share `prior` says, its own scene's by EM
+    for FROM_SCENE); any problem becomes a failed SceneResult with the reason."""
     started = time.perf_counter()
     result = SceneResult(scene=scene, output=output_path, worker=socket.gethostname())
     try:
         # Only the cancel: one scene's progress and log lines would drown the batch's own.
         summary = predict_water(scene, model, output_path, device,
-                                callbacks=Callbacks(is_canceled=callbacks.is_canceled))
+                                callbacks=Callbacks(is_canceled=callbacks.is_canceled), prior=prior)
     except Canceled:
         raise
     except Exception as error:  # noqa: BLE001 — one broken scene must not stop a batch
@@ -130,6 +144,7 @@ def predict_scene(model, scene, output_path, device="auto", callbacks=QUIET):
         result.status = "ok"
         result.pixels = summary.valid_pixels
         result.water_fraction = summary.water_fraction
+        result.record_shares(summary.water_share)
     result.seconds = time.perf_counter() - started
     return result
 
