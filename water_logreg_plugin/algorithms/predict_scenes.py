@@ -123,7 +123,8 @@ class PredictScenes(WaterLogRegAlgorithm):
     def run_algorithm(self, parameters, context, feedback):
         # parameterAsFileList gives [''] when no layer is picked.
         picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
-        scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
+        callbacks = core_callbacks(feedback)
+        scenes = expand_scenes(picked + self.folder_patterns(parameters, context), callbacks)
         output_folder = self.parameterAsFileOutput(parameters, self.OUTPUT_FOLDER, context)
         model = self.parameterAsFile(parameters, self.MODEL, context)
         scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None
@@ -140,7 +141,7 @@ class PredictScenes(WaterLogRegAlgorithm):
                     for scene, output in zip(scenes, scene_outputs(scenes, output_folder))}),
             rasters=(self.OUTPUT_OCCURRENCE,), create_folders=(self.OUTPUT_FOLDER,),
         )
-        device, callbacks = declared.device_choice(self, parameters, context), core_callbacks(feedback)
+        device = declared.device_choice(self, parameters, context)
         if occurrence:
             results, occurrence = predict_scenes_with_occurrence(
                 model, scenes, output_folder, occurrence, device, callbacks, scheduler)
