@@ -4,6 +4,7 @@ partial name and moved into place only when complete (atomic_output); scratch fo
 
 import contextlib
 import contextvars
+import errno
 import glob
 import os
 import re
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from osgeo import gdal
 
 from ..callbacks import QUIET
-from ..errors import WaterLogRegError
+from ..errors import Canceled, WaterLogRegError
 
 # Output layout: tiled and compressed so a country-sized mosaic stays usable, BIGTIFF
 # when it might pass 4 GB, and several threads for DEFLATE, which is the costly part.
@@ -95,16 +96,7 @@ def atomic_output(destination, callbacks=QUIET):
         # Statistics GDAL kept for an earlier file of this name describe other pixels.
         remove_quietly(destination + ".aux.xml")
     except WriteError as error:
-        reason = error.reason.replace(partial, destination)
-        if _free_bytes(destination) < FULL_DISK_BYTES:
-            raise WaterLogRegError(
-                f"Writing '{destination}' failed: the disk is full ({reason}). Free some disk space or "
-                "choose another folder, then run again."
-            ) from None
-        raise WaterLogRegError(
-            f"Writing '{destination}' failed ({reason}): the disk may be full or the folder no longer "
-            "writable. Free some disk space or choose another folder, then run again."
-        ) from None
+        raise write_failure(destination, error.reason.replace(partial, destination)) from None
     except OSError as error:
         if partial not in (error.filename, error.filename2) and destination not in (error.filename, error.filename2):
             raise
@@ -129,6 +121,25 @@ def record_output(path):
 
 
 FULL_DISK_BYTES = 1 << 20  # a write failed with less free than this: the disk is full
+
+
+class DiskFullError(WaterLogRegError):
+    """A write failed on a full disk; the message says so and names the output."""
+
+
+def write_failure(destination, reason):
+    """The error for a write of `destination` that failed with GDAL's, OGR's or the system's
+    `reason`: on a full disk, the system's words for it, since GDAL, OGR and SQLite say it in
+    words of their own or not at all (SQLite: 'no such table' once a commit failed); else the reason."""
+    if _free_bytes(destination) < FULL_DISK_BYTES:
+        return DiskFullError(
+            f"Writing '{destination}' failed: the disk is full ({os.strerror(errno.ENOSPC)}). Free some disk "
+            "space or choose another folder, then run again."
+        )
+    return WaterLogRegError(
+        f"Writing '{destination}' failed ({reason}): the disk may be full or the folder no longer "
+        "writable. Free some disk space or choose another folder, then run again."
+    )
 
 
 def _free_bytes(destination):
@@ -197,6 +208,12 @@ def scratch_folder(destination):
     os.mkdir(folder)
     try:
         yield folder
+    except (OSError, WaterLogRegError) as error:
+        # Work files fill a disk before the output does, and what GDAL, OGR or SQLite then say
+        # ('Polygonizing failed: …', 'no such table') does not tell a user that the disk is full.
+        if isinstance(error, (Canceled, DiskFullError)) or _free_bytes(destination) >= FULL_DISK_BYTES:
+            raise
+        raise write_failure(destination, str(error)) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
