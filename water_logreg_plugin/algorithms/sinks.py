@@ -77,9 +77,17 @@ def _add_batches(algorithm, parameters, name, context, fields, geometry_type, cr
     return sink_id, written
 
 
+# Formats that finish their file at close, where QGIS's writer says nothing of a failure, and
+# whose header tells the feature count without reading the features (a GeoJSON would be parsed
+# whole); the others fail while the features are added.
+READ_BACK_EXTENSIONS = (".gpkg", ".sqlite", ".shp", ".fgb")
+
+
 def _check_staged(path, written):
     """The staged file, closed, holds every feature written: QGIS's writer reports no error at
     close, where a GeoPackage commits (and a full disk makes the commit fail)."""
+    if not path.lower().endswith(READ_BACK_EXTENSIONS):
+        return
     gdal.ErrorReset()
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
