@@ -15,19 +15,12 @@ import pytest
 from osgeo import gdal, ogr, osr
 from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsVectorLayer
 from recording_feedback import RecordingFeedback
-from synthetic import ORIGIN, PIXEL, standard_polygons, water_scene, write_polygons, write_raster
+from synthetic import ORIGIN, bow_tie, standard_polygons, water_scene, write_polygons, write_raster
 
 POLYGON_TOOLS = ("samplepixels", "classifywater", "assessaccuracy")
 GOOD_POLYGONS = 8  # standard_polygons(); GeoPackage ids 1 to 8, the bow-tie is 9
 BOW_TIE_ID = 9
-
-
-def bow_tie(col=150, row=50, size=20):
-    """A square over water whose corners are joined in the wrong order: two triangles meeting at a
-    point (self-intersection at its centre), the usual hand-drawn mistake."""
-    x0, y0 = ORIGIN[0] + col * PIXEL, ORIGIN[1] - row * PIXEL
-    x1, y1 = x0 + size * PIXEL, y0 - size * PIXEL
-    return f"POLYGON (({x0} {y0}, {x1} {y1}, {x1} {y0}, {x0} {y1}, {x0} {y0}))"
+BOW_TIE_OVER_WATER = bow_tie(150, 50, 20)
 
 
 BOW_TIE_CENTRE = "501600, 3999400"  # where GEOS finds the self-intersection, in the raster's CRS
@@ -80,7 +73,7 @@ def scene(tmp_path):
     raster = write_raster(tmp_path / "scene.tif", bands)
     probability = write_raster(tmp_path / "probability.tif", np.where(truth, 0.9, 0.1)[np.newaxis],
                                nodata=-9999, data_type=gdal.GDT_Float32)
-    polygons = write_polygons(tmp_path / "polygons.gpkg", standard_polygons() + [(bow_tie(), "water")])
+    polygons = write_polygons(tmp_path / "polygons.gpkg", standard_polygons() + [(BOW_TIE_OVER_WATER, "water")])
     good = write_polygons(tmp_path / "good.gpkg", standard_polygons())
     (tmp_path / "out").mkdir()
     return {"raster": raster, "probability": probability, "polygons": polygons, "good": good,
