@@ -51,7 +51,7 @@ def fit_once(name, features, labels, l2_penalty):
     solver, tol = SOLVERS[name]
     if solver is None:
         weight, bias, report = fit_logistic_regression(features, labels, l2_penalty)
-        return weight, bias, report.iterations
+        return weight, bias, report.steps
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=1 / (l2_penalty * len(labels)), solver=solver, tol=tol, max_iter=10_000)

@@ -2,10 +2,10 @@
 
     .venv/bin/python benchmarks/lbfgs_line_search.py [--datasets 36]
 
-On the random datasets of tests/core/test_solver.py (λ = 1e-3), a torch linear layer fit
+On the random datasets of tests/core/learning/test_solver.py (λ = 1e-3), a torch linear layer fit
 one L-BFGS iteration per step: "before" is torch.optim.LBFGS(max_iter=1) without max_eval
 (so its strong-Wolfe search gets no evaluation) stopped when the objective changed by
-≤ 1e-7 relatively for 3 steps, as core/model.py did; "make_lbfgs" is core.learning.solver's optimizer
+≤ 1e-7 relatively for 3 steps, as the model module did; "make_lbfgs" is core.learning.solver's optimizer
 stopped by core.learning.solver.lbfgs_step. The gap is the objective minus the exact optimum's
 (core.learning.solver.fit_logistic_regression).
 """

@@ -672,7 +672,7 @@ def write_results(table, cluster, repeats, seconds):
         "polygons (DatasetIONumPy); rasterizing is 0.05 s. gdal_rasterize reads no pixels, so the "
         "ratio is the cost of reading the samples' tiles; NUM_THREADS decoding took 7 % off.",
         "- Fit (row 5, remeasured 2026-11-29 with cProfile): the default fit is Newton's method in float64 "
-        "(core/solver.py) on one CPU thread (torch's two threads stalled at their barriers whenever the "
+        "(core/learning/solver.py) on one CPU thread (torch's two threads stalled at their barriers whenever the "
         "other core was busy: 3.2 s once). Above 262 144 pixels it starts at the optimum of every k-th "
         "pixel of each class (about 65 536 pixels, ~25 ms), then 2–3 steps on all pixels finish (each "
         "one pass for the objective, autograd's gradient and one for the Hessian in blocks of 65 536 "

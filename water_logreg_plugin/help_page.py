@@ -1,6 +1,8 @@
 """The help page shipped inside the plugin (help/index.html), one section per algorithm, written
 from each algorithm's shortHelpString and its parameters' help so the two cannot drift apart
-(tests/algorithms/test_help_page.py compares the shipped page with a fresh one).
+(tests/algorithms/test_help_page.py compares the shipped page with a fresh one). A build-time
+script above the provider: the algorithms find the page through algorithms.base.help_url, and
+nothing in the plugin imports this module.
 
 Regenerate it after changing a help text: `make help-page`, i.e. `python -m water_logreg_plugin.help_page`.
 """
@@ -8,9 +10,7 @@ Regenerate it after changing a help text: `make help-page`, i.e. `python -m wate
 import html
 import os
 
-from qgis.PyQt.QtCore import QUrl
-
-HELP_PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "help", "index.html")
+from .algorithms.base import HELP_PAGE
 
 STYLE = """
 body { font-family: sans-serif; max-width: 60em; margin: 1em auto; padding: 0 1em; color: #222; }
@@ -18,13 +18,6 @@ h2 { border-bottom: 1px solid #ccc; margin-top: 2em; } code { background: #f2f2f
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 0.2em 0.5em; vertical-align: top; }
 th { background: #f2f2f2; text-align: left; } nav li { margin: 0.2em 0; }
 """
-
-
-def help_url(algorithm_name):
-    """file:///…/help/index.html#<algorithm name>: the algorithm's section, offline."""
-    url = QUrl.fromLocalFile(HELP_PAGE)
-    url.setFragment(algorithm_name)
-    return url.toString()
 
 
 def _paragraphs(text):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, ogr
 from sklearn import metrics as reference
-from synthetic import pixel_box, read, write_polygons, write_raster
+from support.synthetic import pixel_box, read, write_polygons, write_raster
 
 from water_logreg_plugin.core.model import WaterModel, save_model
 

@@ -4,7 +4,7 @@ would make polygon 1 the only water polygon and the model quietly wrong."""
 import pytest
 from osgeo import ogr
 from qgis.core import QgsProcessingException
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 
 @pytest.fixture

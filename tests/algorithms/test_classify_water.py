@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 from osgeo import gdal
-from recording_feedback import RecordingFeedback
-from synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
+from support.recording_feedback import RecordingFeedback
+from support.synthetic import pixel_box, read, standard_polygons, water_scene, write_polygons, write_raster
 
 
 def classify(run_algorithm, raster, polygons, folder, feedback=None, **extra):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from qgis.core import QgsProcessingUtils, QgsVectorLayer
-from recording_feedback import RecordingFeedback
-from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
+from support.recording_feedback import RecordingFeedback
+from support.synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from qgis.core import (
     QgsProject,
     QgsVectorLayer,
 )
-from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 CANCELED = "Canceled by the user; no output was written."
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

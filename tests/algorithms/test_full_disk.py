@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 FULL_DISK = ("Writing '{output}' failed: the disk is full (No space left on device). Free some disk space or "
              "choose another folder, then run again.")

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from qgis.PyQt.QtCore import QUrl
 
-from water_logreg_plugin.help_page import HELP_PAGE, help_page_html
+from water_logreg_plugin.algorithms.base import HELP_PAGE
+from water_logreg_plugin.help_page import help_page_html
 
 ALGORITHMS = ["assessaccuracy", "classifywater", "predictscenes", "predictwater", "samplepixels", "trainmodel",
               "waterindex"]

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
 from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsVectorLayer
-from recording_feedback import RecordingFeedback
-from synthetic import ORIGIN, bow_tie, standard_polygons, water_scene, write_polygons, write_raster
+from support.recording_feedback import RecordingFeedback
+from support.synthetic import ORIGIN, bow_tie, standard_polygons, water_scene, write_polygons, write_raster
 
 POLYGON_TOOLS = ("samplepixels", "classifywater", "assessaccuracy")
 GOOD_POLYGONS = 8  # standard_polygons(); GeoPackage ids 1 to 8, the bow-tie is 9

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 import pytest
-from synthetic import pixel_box, read, write_polygons, write_raster
+from support.synthetic import pixel_box, read, write_polygons, write_raster
 
 ROWS, COLS = 240, 320
 MEAN_WATER = np.array([900.0, 700.0, 600.0])

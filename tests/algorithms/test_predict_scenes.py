@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
-from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 
 @pytest.fixture(scope="module")

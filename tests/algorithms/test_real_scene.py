@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import read
+from support.synthetic import read
 
 from water_logreg_plugin.core.raster.band_roles import band_roles, default_training_bands
 

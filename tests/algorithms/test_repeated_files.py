@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 from osgeo import gdal
-from recording_feedback import RecordingFeedback
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.recording_feedback import RecordingFeedback
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 # Rows for docs/BAD_INPUT.md's "Accepted, with care" table (see test_invalid_polygons.NEW_ROWS).
 NEW_ROWS = [

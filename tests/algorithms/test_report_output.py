@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 from qgis.core import QgsApplication, QgsProcessingOutputHtml
-from report_html import png_size, read_report
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.report_html import png_size, read_report
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 from water_logreg_plugin.core.learning.metrics import FIGURE_TABLE
 

@@ -1,7 +1,7 @@
 """waterlogreg:samplepixels through processing.run."""
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsVectorLayer, QgsWkbTypes
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 
 def sample(run_algorithm, raster, polygons, tmp_path, **extra):

@@ -2,9 +2,9 @@
 their scene, on every run of a session: a rerun, the next scene, a model run."""
 
 import pytest
-from processing_models import predict_model
 from qgis.core import QgsProject
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.processing_models import predict_model
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 
 def loaded_by(run):

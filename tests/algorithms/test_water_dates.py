@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, ogr
 from qgis.core import QgsProject
-from synthetic import read, write_raster
+from support.synthetic import read, write_raster
 
 NODATA = -9999.0
 

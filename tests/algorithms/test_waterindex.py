@@ -7,8 +7,8 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException, QgsProject
 from qgis.PyQt import sip
-from recording_feedback import RecordingFeedback
-from synthetic import read, write_raster
+from support.recording_feedback import RecordingFeedback
+from support.synthetic import read, write_raster
 
 from water_logreg_plugin import styling
 

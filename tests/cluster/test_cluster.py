@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import read, water_scene, write_raster
+from support.synthetic import read, water_scene, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.model import WaterModel, fit_water_model, load_model, save_model

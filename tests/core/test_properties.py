@@ -21,7 +21,7 @@ import pytest
 from matplotlib.path import Path
 from osgeo import gdal, ogr, osr
 from sklearn import metrics as reference
-from synthetic import ORIGIN, PIXEL, UTM_33N, read, write_raster
+from support.synthetic import ORIGIN, PIXEL, UTM_33N, read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.learning.metrics import FIGURES, accuracy_figures

@@ -63,7 +63,7 @@ def batch_with_loading(report):
 
 def model_twice(report):
     import processing
-    from processing_models import predict_model
+    from support.processing_models import predict_model
 
     model = predict_model()
     report["model"] = [added_by(lambda scene=scene: processing.runAndLoadResults(model, {

@@ -5,7 +5,7 @@ row, the model set in the first row and filled down, an output per row, then Run
 """
 
 import numpy as np
-from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 
 def column_filler(panel, parameter_name):

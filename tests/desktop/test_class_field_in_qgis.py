@@ -7,7 +7,7 @@ import os
 import pytest
 from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, run_in_qgis
 from osgeo import ogr, osr
-from synthetic import UTM_33N
+from support.synthetic import UTM_33N
 
 
 def polygons_with_fields(path, names):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, run_in_qgis
 from osgeo import gdal
-from synthetic import bow_tie, standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import bow_tie, standard_polygons, water_scene, write_polygons, write_raster
 
 BOW_TIE_OVER_WATER = bow_tie(150, 50, 20)  # polygon 9, after the eight standard ones
 

@@ -17,7 +17,7 @@ from desktop_programs import (
     pip_user_flags_for,
     run_in_qgis,
 )
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 SCREENSHOTS = ("processing_toolbox.png", "classifywater_dialog.png", "torch_missing.png")
 

@@ -18,7 +18,7 @@ from desktop_programs import (
     program_environment,
     run_program,
 )
-from synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import read, standard_polygons, water_scene, write_polygons, write_raster
 
 
 def qgis_process(config, *arguments, **variables):

@@ -6,7 +6,7 @@ import os
 
 import pytest
 from desktop_programs import TORCH_SITE_PACKAGES, install_from_zip, run_in_qgis
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 SCENES = ("north_shore", "south_shore", "east_bay")
 PROBABILITY, MASK = "singlebandpseudocolor", "paletted"

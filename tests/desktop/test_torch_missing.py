@@ -17,7 +17,7 @@ from desktop_programs import (
     program_environment,
     run_program,
 )
-from synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
 QGIS_PLUGINS = "/usr/share/qgis/python/plugins"  # Debian's home of the processing plugin
 # Run by Debian's /usr/bin/python3 (the Python QGIS embeds), with the torch blocker on PYTHONPATH.

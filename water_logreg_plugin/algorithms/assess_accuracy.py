@@ -1,6 +1,5 @@
 """waterlogreg:assessaccuracy — how good is a water map, against independent polygons."""
 
-from ..core.raster.outputs import check_outputs
 from ..core.workflow import assess_accuracy
 from . import layers
 from . import parameters as declared
@@ -41,11 +40,9 @@ class AssessAccuracy(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        check_outputs(
-            {self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)},
-            {self.OUTPUT_REPORT: report_path},
-        )
+        report_path = self.checked_outputs(parameters, context, {
+            self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)},
+        )[self.OUTPUT_REPORT]
         polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         figures, _ = assess_accuracy(
             path, polygons, self.parameterAsDouble(parameters, self.THRESHOLD, context),

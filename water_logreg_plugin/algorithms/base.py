@@ -7,16 +7,25 @@ import sys
 import sysconfig
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError, describe_os_error
-from ..core.raster.outputs import OutputSet
-from ..help_page import help_url
+from ..core.raster.outputs import OutputSet, check_outputs
 from .parameters import ParameterNames
+from .sinks import sink_file
 
 ICON_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
+# Written by help_page.py (`make help-page`) from the algorithms' help texts.
+HELP_PAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "help", "index.html")
+
+
+def help_url(algorithm_name):
+    """file:///…/help/index.html#<algorithm name>: the algorithm's section, offline."""
+    url = QUrl.fromLocalFile(HELP_PAGE)
+    url.setFragment(algorithm_name)
+    return url.toString()
 
 
 def qgis_python():
@@ -115,6 +124,33 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
             if definition.name() not in filled and definition.defaultValue() is not None:
                 filled[definition.name()] = definition.defaultValue()
         return filled
+
+    def checked_outputs(self, parameters, context, inputs, derived_outputs=None):
+        """{output name: path} for every output declared, None for an optional one left out,
+        refused before any work when one would overwrite an input or another output or cannot
+        be written (core.raster.outputs.check_outputs).
+
+        inputs: {name: path} of the files read. derived_outputs(outputs): the further files
+        these outputs imply (a batch's maps inside its folder), checked with them.
+        """
+        outputs = {}
+        # Feature sinks are checked after the other outputs, in the order the messages have.
+        for definition in sorted(self.destinationParameterDefinitions(), key=lambda output: output.type() == "sink"):
+            name = definition.name()
+            if definition.type() == "sink":
+                path = sink_file(self, parameters, name, context)
+            elif definition.type() in ("fileDestination", "folderDestination"):
+                path = self.parameterAsFileOutput(parameters, name, context)
+            else:
+                path = self.parameterAsOutputLayer(parameters, name, context)
+            outputs[name] = (path or None) if definition.flags() & definition.FlagOptional else path
+        kinds = {definition.name(): definition.type() for definition in self.destinationParameterDefinitions()}
+        check_outputs(
+            inputs, dict(outputs, **(derived_outputs(outputs) if derived_outputs else {})),
+            rasters=[name for name, kind in kinds.items() if kind == "rasterDestination"],
+            create_folders=[name for name, kind in kinds.items() if kind == "folderDestination"],
+        )
+        return outputs
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         ok, message = self.canExecute()

@@ -6,7 +6,6 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
-from ..core.raster.outputs import check_outputs
 from ..core.workflow import classify_water
 from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers
@@ -70,16 +69,10 @@ class ClassifyWater(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context) or None
-        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        check_outputs(
-            {self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)},
-            {self.OUTPUT: output, self.OUTPUT_MODEL: model_path, self.OUTPUT_MASK: mask,
-             self.OUTPUT_REPORT: report_path},
-            rasters=(self.OUTPUT, self.OUTPUT_MASK),
-        )
+        outputs = self.checked_outputs(parameters, context, {
+            self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)})
+        output, model_path = outputs[self.OUTPUT], outputs[self.OUTPUT_MODEL]
+        mask, report_path = outputs[self.OUTPUT_MASK], outputs[self.OUTPUT_REPORT]
         polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         settings = declared.training_settings(
             self, parameters, context, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context))
@@ -94,8 +87,8 @@ class ClassifyWater(WaterLogRegAlgorithm):
         return dict(
             declared.figure_outputs(training.figures, training.figures_source),
             OUTPUT=output, OUTPUT_MODEL=model_path, OUTPUT_MASK=mask, OUTPUT_REPORT=report_path,
-            DEVICE_USED=training.model.training["device"],
-            FINAL_LOSS=training.model.training["final_loss"],
-            **declared.convergence_outputs(training.model.training),
+            DEVICE_USED=training.model.fit_outcome.device,
+            FINAL_LOSS=training.model.fit_outcome.final_loss,
+            **declared.convergence_outputs(training.model.fit_outcome),
             WATER_FRACTION=result.prediction.water_fraction,
         )

@@ -272,9 +272,9 @@ def add_convergence_outputs(algorithm):
     algorithm.addOutput(QgsProcessingOutputNumber(Names.GRADIENT_NORM, "Final gradient norm of the fit"))
 
 
-def convergence_outputs(training):
-    """The outputs of add_convergence_outputs from a model's training block."""
-    return {Names.CONVERGED: int(bool(training["converged"])), Names.GRADIENT_NORM: training["gradient_norm"]}
+def convergence_outputs(outcome):
+    """The outputs of add_convergence_outputs from how the fit ended (a FitOutcome)."""
+    return {Names.CONVERGED: int(bool(outcome.converged)), Names.GRADIENT_NORM: outcome.gradient_norm}
 
 
 def add_figure_outputs(algorithm):

@@ -20,14 +20,13 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.raster.outputs import check_outputs
 from ..core.scale.batch import predict_scenes, predict_scenes_with_occurrence
 from ..core.scale.cluster import check_scheduler
 from ..core.scale.scenes import SUMMARY_COLUMNS, expand_scenes, scene_outputs
 from ..styling import style_occurrence, style_on_load
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
-from .sinks import sink_file, write_features
+from .sinks import write_features
 
 SUMMARY_FIELD_TYPES = {"pixels": QVariant.LongLong, "water_fraction": QVariant.Double, "seconds": QVariant.Double}
 
@@ -125,22 +124,19 @@ class PredictScenes(WaterLogRegAlgorithm):
         picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
         callbacks = core_callbacks(feedback)
         scenes = expand_scenes(picked + self.folder_patterns(parameters, context), callbacks)
-        output_folder = self.parameterAsFileOutput(parameters, self.OUTPUT_FOLDER, context)
         model = self.parameterAsFile(parameters, self.MODEL, context)
         scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None
         if scheduler:
             check_scheduler(scheduler)  # within a timeout, before any work
         # Before any work: nothing overwrites a scene or the model, the folder is made (the help
         # promises it) and the summary can be written.
-        occurrence = self.parameterAsOutputLayer(parameters, self.OUTPUT_OCCURRENCE, context) or None
-        check_outputs(
-            dict({self.MODEL: model}, **{f"scene '{scene}'": scene for scene in scenes}),
-            dict({self.OUTPUT_FOLDER: output_folder, self.OUTPUT_OCCURRENCE: occurrence,
-                  self.OUTPUT_SUMMARY: sink_file(self, parameters, self.OUTPUT_SUMMARY, context)},
-                 **{f"the output of '{os.path.basename(scene)}'": output
-                    for scene, output in zip(scenes, scene_outputs(scenes, output_folder))}),
-            rasters=(self.OUTPUT_OCCURRENCE,), create_folders=(self.OUTPUT_FOLDER,),
+        outputs = self.checked_outputs(
+            parameters, context, dict({self.MODEL: model}, **{f"scene '{scene}'": scene for scene in scenes}),
+            derived_outputs=lambda outputs: {
+                f"the output of '{os.path.basename(scene)}'": output
+                for scene, output in zip(scenes, scene_outputs(scenes, outputs[self.OUTPUT_FOLDER]))},
         )
+        output_folder, occurrence = outputs[self.OUTPUT_FOLDER], outputs[self.OUTPUT_OCCURRENCE]
         device = declared.device_choice(self, parameters, context)
         if occurrence:
             results, occurrence = predict_scenes_with_occurrence(

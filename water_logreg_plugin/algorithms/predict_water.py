@@ -8,7 +8,6 @@ from qgis.core import (
 
 from ..core.maps.predict import predict_water
 from ..core.model import load_model
-from ..core.raster.outputs import check_outputs
 from ..styling import layer_name, style_mask, style_on_load, style_probability
 from . import layers
 from . import parameters as declared
@@ -50,10 +49,8 @@ class PredictWater(WaterLogRegAlgorithm):
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
         model_path = self.parameterAsFile(parameters, self.MODEL, context)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
-        check_outputs({self.INPUT: path, self.MODEL: model_path}, {self.OUTPUT: output, self.OUTPUT_MASK: mask},
-                      rasters=(self.OUTPUT, self.OUTPUT_MASK))
+        outputs = self.checked_outputs(parameters, context, {self.INPUT: path, self.MODEL: model_path})
+        output, mask = outputs[self.OUTPUT], outputs[self.OUTPUT_MASK]
         model = load_model(model_path)
         summary = predict_water(
             path, model, output, declared.device_choice(self, parameters, context), mask,

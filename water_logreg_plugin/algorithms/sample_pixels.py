@@ -16,12 +16,11 @@ from qgis.PyQt.QtCore import QVariant
 
 from ..core.learning.sampling import sample_pixels
 from ..core.model.compatibility import raster_description
-from ..core.raster.outputs import check_outputs
 from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import SOURCE_FIELDS
-from .sinks import sink_file, write_features
+from .sinks import write_features
 
 BATCH = 10_000
 
@@ -67,10 +66,8 @@ class SamplePixels(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = layers.raster_path(self, parameters, context)
-        check_outputs(  # before any work: never an input, in a folder that can be written
-            {self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)},
-            {self.OUTPUT: sink_file(self, parameters, self.OUTPUT, context)},
-        )
+        self.checked_outputs(parameters, context, {  # before any work: never an input, in a folder that can be written
+            self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)})
         polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         samples = sample_pixels(
             path, self.parameterAsInts(parameters, self.BANDS, context), polygons,

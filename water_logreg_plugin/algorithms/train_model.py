@@ -15,7 +15,6 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QUrl
 
-from ..core.raster.outputs import check_outputs
 from ..core.workflow import train_and_save
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
@@ -80,10 +79,9 @@ class TrainModel(WaterLogRegAlgorithm):
         source = self.parameterAsSource(parameters, self.SAMPLES, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.SAMPLES))
-        model_path = self.parameterAsFileOutput(parameters, self.OUTPUT_MODEL, context)
-        report_path = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context) or None
-        check_outputs({self.SAMPLES: vector_file(self, parameters, self.SAMPLES, context)},
-                      {self.OUTPUT_MODEL: model_path, self.OUTPUT_REPORT: report_path})
+        outputs = self.checked_outputs(
+            parameters, context, {self.SAMPLES: vector_file(self, parameters, self.SAMPLES, context)})
+        model_path, report_path = outputs[self.OUTPUT_MODEL], outputs[self.OUTPUT_REPORT]
         samples = read_samples(source, feedback)
         result = train_and_save(
             samples, model_path, report_path,
@@ -94,9 +92,9 @@ class TrainModel(WaterLogRegAlgorithm):
             declared.figure_outputs(result.figures, result.figures_source),
             OUTPUT_MODEL=model_path, OUTPUT_REPORT=report_path,
             MODEL_LOCATION=say_where_the_model_is(model_path, feedback),
-            DEVICE_USED=result.model.training["device"],
-            FINAL_LOSS=result.model.training["final_loss"],
-            **declared.convergence_outputs(result.model.training),
+            DEVICE_USED=result.model.fit_outcome.device,
+            FINAL_LOSS=result.model.fit_outcome.final_loss,
+            **declared.convergence_outputs(result.model.fit_outcome),
         )
 
 

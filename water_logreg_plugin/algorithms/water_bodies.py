@@ -11,7 +11,6 @@ from qgis.core import (
 
 from ..core.maps.water_bodies import water_bodies
 from ..core.raster.areas import SQUARE_METRES_PER_HECTARE
-from ..core.raster.outputs import check_outputs
 from ..styling import layer_name, style_on_load, style_water_bodies
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path
@@ -70,8 +69,7 @@ class WaterBodies(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         raster, layer = raster_path(self, parameters, context, self.INPUT)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        check_outputs({self.INPUT: raster}, {self.OUTPUT: output})
+        output = self.checked_outputs(parameters, context, {self.INPUT: raster})[self.OUTPUT]
         summary = water_bodies(
             raster, output, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
             min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),

@@ -8,7 +8,6 @@ from qgis.core import (
 )
 
 from ..core.dates.water_change import LOST_WATER, NEW_WATER, NO_DATA, STAYS_DRY, STAYS_WATER, water_change
-from ..core.raster.outputs import check_outputs
 from ..styling import layer_name, style_change, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path
@@ -66,8 +65,7 @@ class WaterChange(WaterLogRegAlgorithm):
     def run_algorithm(self, parameters, context, feedback):
         before, before_layer = raster_path(self, parameters, context, self.BEFORE)
         after, after_layer = raster_path(self, parameters, context, self.AFTER)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        check_outputs({self.BEFORE: before, self.AFTER: after}, {self.OUTPUT: output}, rasters=(self.OUTPUT,))
+        output = self.checked_outputs(parameters, context, {self.BEFORE: before, self.AFTER: after})[self.OUTPUT]
         summary = water_change(before, after, output,
                                threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
                                callbacks=core_callbacks(feedback))

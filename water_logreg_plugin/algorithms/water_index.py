@@ -12,7 +12,6 @@ from qgis.core import (
 )
 
 from ..core.maps.water_index import choose_index_bands, water_index
-from ..core.raster.outputs import check_outputs
 from ..core.raster.reading import open_raster
 from ..styling import layer_name, style_index, style_mask, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
@@ -91,10 +90,8 @@ class WaterIndex(WaterLogRegAlgorithm):
 
     def run_algorithm(self, parameters, context, feedback):
         path, layer = raster_path(self, parameters, context, self.INPUT)
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        mask = self.parameterAsOutputLayer(parameters, self.OUTPUT_MASK, context) or None
-        check_outputs({self.INPUT: path}, {self.OUTPUT: output, self.OUTPUT_MASK: mask},
-                      rasters=(self.OUTPUT, self.OUTPUT_MASK))
+        outputs = self.checked_outputs(parameters, context, {self.INPUT: path})
+        output, mask = outputs[self.OUTPUT], outputs[self.OUTPUT_MASK]
         bands = choose_index_bands(
             open_raster(path),
             green=self.parameterAsInt(parameters, self.GREEN_BAND, context) or None,

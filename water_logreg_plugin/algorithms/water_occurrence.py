@@ -9,7 +9,7 @@ from qgis.core import (
 )
 
 from ..core.dates.occurrence import water_occurrence
-from ..core.raster.outputs import check_outputs, describe_repeats, distinct_files
+from ..core.raster.outputs import describe_repeats, distinct_files
 from ..styling import style_occurrence, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import gdal_file
@@ -77,10 +77,9 @@ class WaterOccurrence(WaterLogRegAlgorithm):
                 f"Warning: {len(repeats)} of the rasters in INPUT {'is a file' if len(repeats) == 1 else 'are files'} "
                 f"given before ({describe_repeats(repeats)}); each file counts as one date."
             )
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        count = self.parameterAsOutputLayer(parameters, self.OUTPUT_COUNT, context) or None
-        check_outputs({f"date {number}": path for number, path in enumerate(paths, 1)},
-                      {self.OUTPUT: output, self.OUTPUT_COUNT: count}, rasters=(self.OUTPUT, self.OUTPUT_COUNT))
+        outputs = self.checked_outputs(
+            parameters, context, {f"date {number}": path for number, path in enumerate(paths, 1)})
+        output, count = outputs[self.OUTPUT], outputs[self.OUTPUT_COUNT]
         summary = water_occurrence(paths, output, count,
                                    threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
                                    callbacks=core_callbacks(feedback))

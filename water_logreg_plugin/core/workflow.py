@@ -119,7 +119,7 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
             max_pixels_per_class=max_pixels_per_class, seed=settings.seed, device_asked=settings.device,
         )
         write_training_report(report_path, samples, training, report_settings, prediction, {
-            "training": training.model.training["seconds"], "prediction": prediction.seconds,
+            "training": training.model.fit_outcome.seconds, "prediction": prediction.seconds,
             "whole_job": time.perf_counter() - started,
         }, index_comparison=comparison)
         callbacks.log(f"Report written to {report_path}.")

@@ -5,7 +5,6 @@ outside its footprint) is not counted at all, neither as water nor as dry. Memor
 window of each counter, whatever the number of dates.
 """
 
-from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +15,7 @@ from ..errors import WaterLogRegError
 from ..maps.predict import PROBABILITY_NODATA
 from ..raster.probability import check_threshold, open_on_grid, read_probability
 from ..raster.windows import row_windows
-from ..raster.writing import atomic_output, check_output_folders, check_written, create_like, write_rows
+from ..raster.writing import check_output_folders, output_rasters
 
 MAX_DATES = np.iinfo(np.uint16).max
 
@@ -45,14 +44,12 @@ def water_occurrence(probability_paths, output_path, count_path=None, threshold=
                       "(GDAL warp, nearest neighbour).")
     reference = rasters[0].dataset
     observed = water_ever = permanent = 0
-    with ExitStack() as stack:
-        partial = stack.enter_context(atomic_output(output_path))
-        partial_count = stack.enter_context(atomic_output(count_path)) if count_path else None
-        output = create_like(reference, partial, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
+    with output_rasters() as outputs:
+        output = outputs.add(output_path, reference, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
         count_output = None
-        if partial_count:
-            count_output = create_like(reference, partial_count, 1, gdal.GDT_UInt16, 0)
-            count_output.GetRasterBand(1).DeleteNoDataValue()  # 0 observations is a count, not a gap
+        if count_path:
+            count_output = outputs.add(count_path, reference, 1, gdal.GDT_UInt16, 0)
+            count_output.clear_nodata()  # 0 observations is a count, not a gap
         windows = row_windows(reference)
         steps = len(windows) * len(rasters)
         for window_index, (row, rows) in enumerate(windows):
@@ -60,8 +57,6 @@ def water_occurrence(probability_paths, output_path, count_path=None, threshold=
             seen, ever, always = _write_window(output, count_output, water, valid, row)
             observed, water_ever, permanent = observed + seen, water_ever + ever, permanent + always
             del water, valid  # so the next window's counters do not sit beside these in memory
-        output = count_output = None  # closes the files before they are moved into place
-        check_written()
     callbacks.progress(1.0)
     summary = OccurrenceSummary(len(rasters), regridded, observed, water_ever, permanent)
     callbacks.log(f"{summary.dates} dates; {observed} pixels observed at least once, {water_ever} water at "
@@ -75,9 +70,9 @@ def _write_window(output, count_output, water, valid, row):
     seen = valid > 0
     occurrence = np.full(water.shape, PROBABILITY_NODATA, dtype=np.float32)
     np.divide(water, valid, out=occurrence, where=seen, dtype=np.float32)
-    write_rows(output, occurrence, row)
+    output.write_rows(occurrence, row)
     if count_output is not None:
-        write_rows(count_output, valid, row)
+        count_output.write_rows(valid, row)
     return int(seen.sum()), int((water > 0).sum()), int((seen & (water == valid)).sum())
 
 

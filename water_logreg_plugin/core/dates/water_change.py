@@ -14,7 +14,7 @@ from ..callbacks import QUIET
 from ..raster.areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
 from ..raster.probability import check_threshold, open_on_grid, read_probability
 from ..raster.windows import row_windows
-from ..raster.writing import atomic_output, check_output_folder, check_written, create_like, write_rows
+from ..raster.writing import check_output_folder, output_raster
 
 STAYS_DRY, STAYS_WATER, NEW_WATER, LOST_WATER, NO_DATA = 0, 1, 2, 3, 255
 # value: (name, colour) — the GeoTIFF's colour table and category names, and the QGIS palette.
@@ -48,9 +48,8 @@ def water_change(before_path, after_path, output_path, threshold=0.5, callbacks=
     measure = AreaMeasure(before.dataset)
     pixels = dict.fromkeys((*CHANGE_CLASSES, NO_DATA), 0)
     area = dict.fromkeys(pixels, 0.0)
-    with atomic_output(output_path) as partial:
-        output = create_like(before.dataset, partial, 1, gdal.GDT_Byte, NO_DATA)
-        output.GetRasterBand(1).SetColorTable(_colour_table())
+    with output_raster(output_path, before.dataset, 1, gdal.GDT_Byte, NO_DATA) as output:
+        output.set_colour_table(_colour_table())
         windows = row_windows(before.dataset)
         for index, (row, rows) in enumerate(windows):
             callbacks.check_canceled()
@@ -61,10 +60,8 @@ def water_change(before_path, after_path, output_path, threshold=0.5, callbacks=
                 in_class = classes == value
                 pixels[value] += int(in_class.sum())
                 area[value] += float(in_class.sum(axis=1) @ row_areas)
-            write_rows(output, classes, row)
+            output.write_rows(classes, row)
             callbacks.progress((index + 1) / len(windows))
-        output = None  # closes the file before it is moved into place
-        check_written()
     _name_classes(output_path)
     summary = ChangeSummary(pixels, area, measure.description, after.regridded)
     callbacks.log(f"Areas ({measure.description}): " + ", ".join(

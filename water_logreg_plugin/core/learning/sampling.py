@@ -14,7 +14,7 @@ from osgeo import gdal, ogr
 from ..callbacks import QUIET
 from ..errors import WaterLogRegError
 from ..raster.band_roles import default_training_bands
-from ..raster.reading import open_raster, resolve_bands, valid_pixels
+from ..raster.reading import open_raster, read_block, resolve_bands, valid_pixels
 from ..raster.windows import single_strip_warning
 
 WATER, LAND = 1, 0
@@ -77,6 +77,24 @@ def sample_pixels(
     pixel gets a random key from `seed` and its position, and the smallest keys stay), so the
     draw is the same whatever the windows and the order of the polygons.
     """
+    _check_request(max_pixels_per_class, polygons)
+    # A polygon's window spans several blocks: they decompress on every core at once.
+    dataset = open_raster(raster_path, decode_threads=True)
+    bands = _chosen_bands(dataset, bands, callbacks.log)
+    drawn = {WATER: _ClassDraw(max_pixels_per_class, seed), LAND: _ClassDraw(max_pixels_per_class, seed)}
+    tally = _draw_polygons(_Grid(dataset), bands, polygons, drawn, callbacks)
+    messages = _logged_summary(tally, callbacks.log)
+    pixel_index, values, labels, polygon_ids = _combine(drawn[WATER].result(), drawn[LAND].result(), len(bands))
+    _check_both_classes(labels, [polygon.is_water for polygon in polygons])
+    rows, cols = np.divmod(pixel_index, dataset.RasterXSize)
+    x, y = _pixel_centres(dataset.GetGeoTransform(), rows, cols)
+    samples = Samples(bands, values, labels, polygon_ids, x, y, messages)
+    callbacks.log(f"Sampled {samples.water_count} water and {samples.land_count} land pixels "
+        f"from {tally.sampled_polygons} polygons over bands {', '.join(map(str, bands))}.")
+    return samples
+
+
+def _check_request(max_pixels_per_class, polygons):
     if max_pixels_per_class is None or max_pixels_per_class < 0:
         raise WaterLogRegError(
             "The maximum number of pixels per class cannot be negative; use 0 to keep all pixels."
@@ -85,71 +103,103 @@ def sample_pixels(
         raise WaterLogRegError(
             "The polygon layer has no features; draw training polygons of water and land first."
         )
-    # A polygon's window spans several blocks: they decompress on every core at once.
-    dataset = open_raster(raster_path, decode_threads=True)
+
+
+def _chosen_bands(dataset, bands, log):
+    """The bands asked for, checked, or default_training_bands with its reason logged; and the
+    warning for a raster stored in one strip."""
     if bands:
         bands = resolve_bands(dataset, bands)
     else:
         bands, reason = default_training_bands(dataset)
-        callbacks.log(reason)
+        log(reason)
     warning = single_strip_warning(dataset)
     if warning:
-        callbacks.log(warning)
-    grid = _Grid(dataset)
+        log(warning)
+    return bands
+
+
+@dataclass
+class _Tally:
+    """What the polygons yielded, beyond the pixels drawn."""
+
+    empty_polygons: list = field(default_factory=list)  # (polygon, reason) for each that yields no pixel
+    conflicting: int = 0  # pixels inside both a water and a land polygon
+    sampled_polygons: int = 0
+
+
+@dataclass
+class _PolygonYield:
+    """What one polygon's sub-windows found."""
+
+    inside: bool = False  # some pixel centre lies inside it
+    valid: bool = False  # and some of those pixels hold valid values
+    conflicting: int = 0  # pixels also inside a polygon of the other class (counted for water polygons)
+
+    def empty_reason(self):
+        if not self.inside:
+            return TOO_SMALL
+        return None if self.valid else ONLY_NODATA
+
+
+def _draw_polygons(grid, bands, polygons, drawn, callbacks):
+    """Every polygon's pixels into its class's draw, polygon by polygon; returns the _Tally."""
     geometries = [ogr.CreateGeometryFromWkb(polygon.wkb) for polygon in polygons]
     windows = np.array([grid.window(geometry) or (0, 0, 0, 0) for geometry in geometries], dtype=np.int64)
     is_water = np.array([polygon.is_water for polygon in polygons], dtype=bool)
-    drawn = {WATER: _ClassDraw(max_pixels_per_class, seed), LAND: _ClassDraw(max_pixels_per_class, seed)}
-
-    empty_polygons = []
-    conflicting = sampled_polygons = 0
+    tally = _Tally()
     for index, polygon in enumerate(polygons):
         callbacks.check_canceled()
         geometry = geometries[index]
         if geometry is None or geometry.IsEmpty():
-            empty_polygons.append((polygon, EMPTY_GEOMETRY))
-            continue
-        if not windows[index][2]:
-            empty_polygons.append((polygon, OUTSIDE))
-            continue
-        overlapping = _overlapping(windows, index)
-        earlier_same = [geometries[other] for other in overlapping
-                        if other < index and is_water[other] == polygon.is_water]
-        other_class = [geometries[other] for other in overlapping if is_water[other] != polygon.is_water]
-        found = {"inside": False, "valid": False}
-        for window in grid.sub_windows(windows[index]):
-            callbacks.check_canceled()
-            conflicting += _sample_window(
-                grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found)
-        if not found["inside"]:
-            empty_polygons.append((polygon, TOO_SMALL))
-        elif not found["valid"]:
-            empty_polygons.append((polygon, ONLY_NODATA))
+            tally.empty_polygons.append((polygon, EMPTY_GEOMETRY))
+        elif not windows[index][2]:
+            tally.empty_polygons.append((polygon, OUTSIDE))
         else:
-            sampled_polygons += 1
-        callbacks.progress((index + 1) / len(polygons))
+            overlapping = _overlapping(windows, index)
+            earlier_same = [geometries[other] for other in overlapping
+                            if other < index and is_water[other] == polygon.is_water]
+            other_class = [geometries[other] for other in overlapping if is_water[other] != polygon.is_water]
+            found = _PolygonYield()
+            for window in grid.sub_windows(windows[index]):
+                callbacks.check_canceled()
+                _sample_window(grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found)
+            tally.conflicting += found.conflicting
+            reason = found.empty_reason()
+            if reason:
+                tally.empty_polygons.append((polygon, reason))
+            else:
+                tally.sampled_polygons += 1
+            callbacks.progress((index + 1) / len(polygons))
+    return tally
 
-    messages = _summarise_empty(empty_polygons)
+
+def _logged_summary(tally, log):
+    """The lines about polygons without pixels and ambiguous pixels, logged; refuses when no
+    polygon yielded a pixel. Returns the lines the Samples keep."""
+    messages = _summarise_empty(tally.empty_polygons)
     for message in messages:
-        callbacks.log(message)
-    if not sampled_polygons:
+        log(message)
+    if not tally.sampled_polygons:
         raise WaterLogRegError(
             "No polygon covers a valid pixel of the raster: the polygons lie outside it "
             "(after reprojection to the raster's CRS), are smaller than a pixel, or cover "
             "only nodata. Draw polygons over the raster."
         )
-    if conflicting:
+    if tally.conflicting:
         message = (
-            f"{conflicting} pixel{'s lie' if conflicting != 1 else ' lies'} inside both a water "
+            f"{tally.conflicting} pixel{'s lie' if tally.conflicting != 1 else ' lies'} inside both a water "
             "and a land polygon; they are left out of training."
         )
         messages.append(message)
-        callbacks.log(message)
+        log(message)
+    return messages
 
-    pixel_index, values, labels, polygon_ids = _combine(drawn[WATER].result(), drawn[LAND].result(), len(bands))
+
+def _check_both_classes(labels, polygon_is_water):
     missing = missing_class(labels)
     if missing:
-        has_polygons = missing_class(is_water) != missing
+        has_polygons = missing_class(polygon_is_water) != missing
         raise WaterLogRegError(
             f"There are no {missing} pixels to train on: "
             + (
@@ -159,12 +209,6 @@ def sample_pixels(
             )
             + "Training needs polygons of both water and land; check CLASS_FIELD and WATER_VALUES."
         )
-    rows, cols = np.divmod(pixel_index, dataset.RasterXSize)
-    x, y = _pixel_centres(dataset.GetGeoTransform(), rows, cols)
-    samples = Samples(bands, values, labels, polygon_ids, x, y, messages)
-    callbacks.log(f"Sampled {samples.water_count} water and {samples.land_count} land pixels "
-        f"from {sampled_polygons} polygons over bands {', '.join(map(str, bands))}.")
-    return samples
 
 
 def missing_class(labels):
@@ -295,52 +339,55 @@ def _overlapping(windows, index):
 
 
 def _sample_window(grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found):
-    """Add one sub-window's pixels of a polygon to its class's draw; returns how many of its
-    pixels are also inside a polygon of the other class (counted on the water side only)."""
+    """Add one sub-window's pixels of a polygon to its class's draw, noting in `found` (a
+    _PolygonYield) what it held."""
     inside = grid.burn([geometry], window)
     if not inside.any():
-        return 0
-    found["inside"] = True
-    # Read only the rows and columns the polygon covers in this sub-window.
+        return
+    found.inside = True
+    inside, values, small = _read_covered(grid.dataset, bands, window, inside)
+    if not inside.any():
+        return
+    found.valid = True
+    if earlier_same:
+        inside &= ~grid.burn(earlier_same, small)  # counted once, by the first polygon
+    if other_class:
+        ambiguous = inside & grid.burn(other_class, small)
+        if polygon.is_water:
+            found.conflicting += int(np.count_nonzero(ambiguous))
+        inside &= ~ambiguous
+    _draw(drawn[WATER if polygon.is_water else LAND], grid.dataset.RasterXSize, inside, values, small,
+          polygon.polygon_id)
+
+
+def _read_covered(dataset, bands, window, inside):
+    """(inside, values, small window): the band values of the rows and columns the polygon
+    covers in this sub-window, and its pixels there that are valid."""
     hit_rows, hit_cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
     top, left = int(hit_rows[0]), int(hit_cols[0])
     inside = inside[top:hit_rows[-1] + 1, left:hit_cols[-1] + 1]
     height, width = inside.shape
     col_off, row_off = int(window[0]) + left, int(window[1]) + top
-    dataset = grid.dataset
-    gdal.ErrorReset()
-    values = dataset.ReadAsArray(col_off, row_off, width, height, band_list=bands)
-    if values is None:
-        raise WaterLogRegError(
-            f"Reading the raster failed ({gdal.GetLastErrorMsg()}); the file may be damaged or "
-            "incomplete. Check that it displays in QGIS, or copy or export it again."
-        )
+    values = read_block(dataset, (col_off, row_off, width, height), "the raster", band_list=bands)
     values = values.reshape(len(bands), height, width)
     inside &= valid_pixels(dataset, bands, values, col_off, row_off)
     if width * height >= SAMPLING_WINDOW_PIXELS // 2:
         dataset.FlushCache()  # a large polygon's blocks are not needed again
-    if not inside.any():
-        return 0
-    found["valid"] = True
-    small = (col_off, row_off, width, height)
-    if earlier_same:
-        inside &= ~grid.burn(earlier_same, small)  # counted once, by the first polygon
-    conflicting = 0
-    if other_class:
-        ambiguous = inside & grid.burn(other_class, small)
-        conflicting = int(np.count_nonzero(ambiguous)) if polygon.is_water else 0
-        inside &= ~ambiguous
+    return inside, values, (col_off, row_off, width, height)
+
+
+def _draw(draw, raster_width, inside, values, small, polygon_id):
+    """Offer the pixels `inside` the small window to one class's draw."""
+    col_off, row_off = small[:2]
     local_rows, local_cols = np.nonzero(inside)
-    pixel_index = (local_rows + row_off).astype(np.int64) * dataset.RasterXSize + (local_cols + col_off)
-    draw = drawn[WATER if polygon.is_water else LAND]
+    pixel_index = (local_rows + row_off).astype(np.int64) * raster_width + (local_cols + col_off)
     keys = draw.keys(pixel_index)
     # Only pixels that can still be drawn get their band values copied out.
     admitted = draw.admits(keys)
     if admitted is not None:
         keys, pixel_index, local_rows, local_cols = (
             array[admitted] for array in (keys, pixel_index, local_rows, local_cols))
-    draw.add(keys, pixel_index, values[:, local_rows, local_cols].T.astype(np.float64), polygon.polygon_id)
-    return conflicting
+    draw.add(keys, pixel_index, values[:, local_rows, local_cols].T.astype(np.float64), polygon_id)
 
 
 class _ClassDraw:

@@ -9,12 +9,14 @@ tells how far from it we still are.
 
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
 from ..callbacks import QUIET
 from ..errors import WaterLogRegError
+from .fit_outcome import FitOutcome
 
 NEWTON_TOLERANCE = 1e-10
 """Stop when the Newton decrement²/2 — the objective's predicted excess over the optimum — is below this."""
@@ -57,21 +59,6 @@ _PSEUDO_INVERSE_CUTOFF = 1e-12  # Hessian eigenvalues below this × the largest 
 _RECESSION_SLACK = 1e-9  # rounding allowed in "no pixel's margin decreases along the step"
 
 
-@dataclass
-class FitReport:
-    """How a fit ended. objective and gradient_norm are at the returned weights."""
-
-    converged: bool
-    iterations: int  # Newton steps taken
-    objective: float  # mean cross-entropy + λ/2·‖A‖²
-    gradient_norm: float  # Euclidean norm of the objective's gradient over weights and bias
-    note: str = ""  # why it did not converge; empty when it did
-    objective_history: list = field(default_factory=list)  # at the start and after each step
-    loss_history: list = field(default_factory=list)  # the same points' mean cross-entropy, no penalty
-    parameter_history: list = field(default_factory=list)  # the same points' (A, b) as arrays of d + 1
-    warm_start: str = ""  # the subsample whose optimum the steps started from; empty: from no weights
-
-
 def fit_logistic_regression(
     features,
     labels,
@@ -84,13 +71,13 @@ def fit_logistic_regression(
     """Minimise mean BCE(σ(features·A + b), labels) + λ/2·‖A‖² by Newton's method.
 
     features: (n, d) standardized band values; labels: 0 land, 1 water; device: a torch
-    device or its name. Works in float64 on that device. Returns (A (d,), b, FitReport).
+    device or its name. Works in float64 on that device. Returns (A (d,), b, FitOutcome).
 
     Stops when the Newton decrement²/2 ≤ tolerance (the default puts the objective within
     about 1e-10 of the optimum). With λ = 0 on data that a plane separates (completely or
     with ties on the plane), no finite optimum exists: the fit stops with converged False and
     SEPARATION_NOTE instead of chasing weights to infinity. Above WARM_START_PIXELS pixels the
-    steps start from the optimum of a subsample (FitReport.warm_start).
+    steps start from the optimum of a subsample (FitOutcome.warm_start).
     """
     import torch
 
@@ -99,9 +86,10 @@ def fit_logistic_regression(
     with one_thread_on_cpu(device):
         start, warm_start = _warm_start(features, labels, l2_penalty, device, callbacks, max_iterations, tolerance)
         rest = callbacks.part(0.1, 1) if warm_start else callbacks
-        weight, bias, report = _newton(features, labels, l2_penalty, device, rest, max_iterations, tolerance, start)
-    report.warm_start = warm_start
-    return weight, bias, report
+        weight, bias, outcome = _NewtonSolver(features, labels, l2_penalty, device, tolerance).solve(
+            start, rest, max_iterations)
+    outcome.warm_start = warm_start
+    return weight, bias, outcome
 
 
 def _checked_samples(features, labels, l2_penalty):
@@ -131,12 +119,12 @@ def _warm_start(features, labels, l2_penalty, device, callbacks, max_iterations,
     stride = len(labels) // SUBSAMPLE_PIXELS
     chosen = np.concatenate([np.flatnonzero(labels == label)[::stride] for label in (1, 0)])
     quiet = replace(callbacks.part(0, 0.1), log=lambda _text: None)
-    weight, bias, report = _newton(features[chosen], labels[chosen], l2_penalty, device, quiet,
-                                   max_iterations, tolerance, None)
-    if not report.converged:
+    weight, bias, outcome = _NewtonSolver(features[chosen], labels[chosen], l2_penalty, device, tolerance).solve(
+        None, quiet, max_iterations)
+    if not outcome.converged:
         return None, ""
     return (np.append(weight, bias),
-            f"one pixel in {stride} of each class ({len(chosen)} pixels, {report.iterations} Newton steps)")
+            f"one pixel in {stride} of each class ({len(chosen)} pixels, {outcome.steps} Newton steps)")
 
 
 @contextmanager
@@ -160,95 +148,149 @@ def one_thread_on_cpu(device, wanted=True):
         torch.set_num_threads(threads)
 
 
-def _newton(features, labels, l2_penalty, device, callbacks, max_iterations, tolerance, start):
-    import torch
-    import torch.nn.functional as functional
+class _Point(NamedTuple):
+    """One evaluation of the objective; parameters is a leaf whose graph gives the gradient."""
 
-    band_count = features.shape[1]
-    design = _design(features, device)
-    y = torch.as_tensor(labels, device=device)
+    parameters: object
+    logits: object
+    objective: object  # mean cross-entropy + λ/2·‖A‖²
+    loss: object  # mean cross-entropy
 
-    def evaluate(parameters):
-        """(parameters as a leaf, logits, objective, data loss), with the graph kept for the gradient."""
+
+class _NewtonSolver:
+    """Newton's method with Armijo backtracking, in the steps of scikit-learn's NewtonSolver
+    (sklearn/linear_model/_glm/_newton_solver.py): setup (__init__), update_gradient,
+    stops_before_step, inner_solve, check_convergence, line_search."""
+
+    def __init__(self, features, labels, l2_penalty, device, tolerance):
+        import torch
+
+        self.labels, self.l2_penalty, self.tolerance = labels, l2_penalty, tolerance
+        self.band_count = features.shape[1]
+        self.design = _design(features, device)
+        self.y = torch.as_tensor(labels, device=device)
+        self.outcome = FitOutcome(
+            optimizer="newton", steps=0, converged=False, objective=math.nan, gradient_norm=math.nan,
+            final_loss=math.nan, stopping_rule=f"Newton decrement²/2 ≤ {tolerance:g}", device=device.type,
+            l2_penalty=float(l2_penalty),
+        )
+        self.point = self.gradient = self.step = None  # set by solve, update_gradient and inner_solve
+        self.decrement_squared = math.nan
+
+    def solve(self, start, callbacks, max_iterations):
+        """(A, b, FitOutcome) from `start` ((A, b) as one array; None: _bias_only_start)."""
+        import torch
+
+        if start is None:
+            start = _bias_only_start(self.labels, self.band_count)
+        self.point = self.evaluate(torch.as_tensor(start, dtype=torch.float64, device=self.design.device))
+        for iteration in range(max_iterations + 1):
+            callbacks.check_canceled()
+            self.update_gradient(iteration)
+            if self.stops_before_step(iteration, max_iterations):
+                break
+            self.inner_solve()
+            if self.check_convergence() or not self.line_search():
+                break
+            callbacks.progress((iteration + 1) / max_iterations)
+        callbacks.progress(1.0)
+        outcome = self.outcome
+        callbacks.log(
+            f"Newton's method {'converged' if outcome.converged else 'stopped'} after {outcome.steps} "
+            f"steps: objective {outcome.objective:.12g}, gradient norm {outcome.gradient_norm:.3g}."
+            + (f" {outcome.note}" if outcome.note else "")
+        )
+        fitted = self.point.parameters.detach().cpu().numpy()
+        return fitted[:self.band_count].copy(), float(fitted[self.band_count]), outcome
+
+    def evaluate(self, parameters):
+        """The objective at `parameters`, with the graph kept for the gradient."""
+        import torch.nn.functional as functional
+
         parameters = parameters.detach().requires_grad_()
-        logits = parameters @ design
+        logits = parameters @ self.design
         # log(1 + eᶻ) − y·z. Above z = 40, log(1 + eᶻ) is z to within 4e-18; softplus's default
         # switch at 20 would cost 2e-9. Forward and backward measured 1.5× faster than with
         # logaddexp (1 M pixels), and 80× faster than binary_cross_entropy_with_logits on a
         # few thousand pixels when the cores are busy (its log-sigmoid starts threads).
-        loss = functional.softplus(logits, threshold=40).mean() - y.dot(logits) / len(y)
-        weight = parameters[:band_count]
-        return parameters, logits, loss + 0.5 * l2_penalty * weight.dot(weight), loss
+        loss = functional.softplus(logits, threshold=40).mean() - self.y.dot(logits) / len(self.y)
+        weight = parameters[:self.band_count]
+        return _Point(parameters, logits, loss + 0.5 * self.l2_penalty * weight.dot(weight), loss)
 
-    def margins(logits):
+    def margins(self, logits):
         """sign · logit, + for a pixel on its own class's side of the plane."""
-        return torch.where(y > 0, logits, -logits)
+        import torch
 
-    if start is None:
-        start = _bias_only_start(labels, band_count)
-    start = torch.as_tensor(start, dtype=torch.float64, device=device)
-    parameters, logits, objective, loss = evaluate(start)
+        return torch.where(self.y > 0, logits, -logits)
 
-    report = FitReport(converged=False, iterations=0, objective=math.nan, gradient_norm=math.nan)
-    for iteration in range(max_iterations + 1):
-        callbacks.check_canceled()
-        (gradient,) = torch.autograd.grad(objective, parameters)
-        logits = logits.detach()
-        report.iterations = iteration
-        report.objective = float(objective.detach())
-        report.gradient_norm = float(gradient.norm())
-        report.objective_history.append(report.objective)
-        report.loss_history.append(float(loss.detach()))
-        report.parameter_history.append(parameters.detach().cpu().numpy().copy())
-        if not math.isfinite(report.objective):
-            report.note = f"The objective became {report.objective} at Newton step {iteration}."
-            break
-        if report.note:
-            break  # separation found at the previous step, which was taken so the weights point the right way
-        if l2_penalty == 0 and bool(margins(logits).min() > 0):
-            report.note = SEPARATION_NOTE
-            break
+    def update_gradient(self, iteration):
+        """The gradient at the current point, and the point in the outcome and its path."""
+        import torch
+
+        point, outcome = self.point, self.outcome
+        (self.gradient,) = torch.autograd.grad(point.objective, point.parameters)
+        self.point = point._replace(logits=point.logits.detach())
+        outcome.steps = iteration
+        outcome.objective = float(point.objective.detach())
+        outcome.gradient_norm = float(self.gradient.norm())
+        outcome.objective_history.append(outcome.objective)
+        outcome.loss_history.append(float(point.loss.detach()))
+        outcome.final_loss = outcome.loss_history[-1]
+        outcome.parameter_history.append(point.parameters.detach().cpu().numpy().copy())
+
+    def stops_before_step(self, iteration, max_iterations):
+        """True, with the note, where no step is to be taken from here."""
+        outcome = self.outcome
+        if not math.isfinite(outcome.objective):
+            outcome.note = f"The objective became {outcome.objective} at Newton step {iteration}."
+            return True
+        if outcome.note:
+            return True  # separation found at the previous step, which was taken so the weights point the right way
+        if self.l2_penalty == 0 and bool(self.margins(self.point.logits).min() > 0):
+            outcome.note = SEPARATION_NOTE
+            return True
         if iteration == max_iterations:
-            report.note = (
+            outcome.note = (
                 f"Newton's method did not converge in {max_iterations} steps "
-                f"(gradient norm {report.gradient_norm:.3g})."
+                f"(gradient norm {outcome.gradient_norm:.3g})."
             )
-            break
+            return True
+        return False
 
-        step = -_pseudo_solve(_hessian(design, logits, l2_penalty), gradient)
-        decrement_squared = float(-(gradient @ step))
-        if l2_penalty == 0 and _is_recession_direction(margins(step @ design)):
+    def inner_solve(self):
+        """The Newton step −H⁺g and the squared Newton decrement gᵀH⁺g."""
+        hessian = _hessian(self.design, self.point.logits, self.l2_penalty)
+        self.step = -_pseudo_solve(hessian, self.gradient)
+        self.decrement_squared = float(-(self.gradient @ self.step))
+
+    def check_convergence(self):
+        """True when the decrement says the optimum is reached; notes separation instead when the
+        step is a direction of recession."""
+        if self.l2_penalty == 0 and _is_recession_direction(self.margins(self.step @ self.design)):
             # Along this direction no pixel's loss rises and some fall, for ever: the weights
             # have no finite optimum, whatever the decrement says once the losses underflow.
-            report.note = SEPARATION_NOTE
-        elif decrement_squared / 2 <= tolerance:
-            report.converged = True
-            break
+            self.outcome.note = SEPARATION_NOTE
+        elif self.decrement_squared / 2 <= self.tolerance:
+            self.outcome.converged = True
+            return True
+        return False
 
-        # Armijo backtracking; the accepted trial's graph gives the next gradient without a new pass.
+    def line_search(self):
+        """Armijo backtracking along the step; False, with the note, where no fraction of it
+        decreases the objective. The accepted trial's graph gives the next gradient without a new pass."""
         step_size = 1.0
         for _ in range(_MAX_HALVINGS):
-            trial = evaluate(parameters.detach() + step_size * step)
-            if float(trial[2].detach()) <= report.objective - _ARMIJO_SLOPE * step_size * decrement_squared:
-                parameters, logits, objective, loss = trial
-                break
+            trial = self.evaluate(self.point.parameters.detach() + step_size * self.step)
+            if float(trial.objective.detach()) <= (
+                    self.outcome.objective - _ARMIJO_SLOPE * step_size * self.decrement_squared):
+                self.point = trial
+                return True
             step_size /= 2
-        else:
-            report.note = report.note or (
-                "The line search found no decrease along the Newton step (rounding); the objective "
-                f"is within about {decrement_squared / 2:.2g} of the optimum."
-            )
-            break
-        callbacks.progress((iteration + 1) / max_iterations)
-
-    callbacks.progress(1.0)
-    callbacks.log(
-        f"Newton's method {'converged' if report.converged else 'stopped'} after {report.iterations} "
-        f"steps: objective {report.objective:.12g}, gradient norm {report.gradient_norm:.3g}."
-        + (f" {report.note}" if report.note else "")
-    )
-    fitted = parameters.detach().cpu().numpy()
-    return fitted[:band_count].copy(), float(fitted[band_count]), report
+        self.outcome.note = self.outcome.note or (
+            "The line search found no decrease along the Newton step (rounding); the objective "
+            f"is within about {self.decrement_squared / 2:.2g} of the optimum."
+        )
+        return False
 
 
 def _design(features, device):

@@ -16,7 +16,7 @@ from osgeo import gdal
 from ..callbacks import QUIET
 from ..learning.metrics import accuracy_figures
 from ..raster.band_roles import band_roles
-from ..raster.reading import open_raster
+from ..raster.reading import open_raster, read_block
 from ..raster.windows import read_window, row_windows
 from .predict import PROBABILITY_NODATA
 from .water_index import OTSU_BINS, choose_index_bands, index_histogram, normalized_difference, otsu_threshold
@@ -71,7 +71,8 @@ def compare_with_index(raster, probability_path, samples, training, threshold=0.
     for number, (row, height) in enumerate(windows):
         callbacks.check_canceled()
         index, valid = _index_window(dataset, band_list, row, height)
-        probability = probability_dataset.GetRasterBand(1).ReadAsArray(0, row, dataset.RasterXSize, height)
+        probability = read_block(probability_dataset.GetRasterBand(1), (0, row, dataset.RasterXSize, height),
+                                 f"rows {row}–{row + height} of the probability raster")
         classes = _agreement(probability, index, valid, threshold, index_threshold)
         totals += np.bincount(classes.ravel(), minlength=5)
         pieces.append(classes[(-row) % step::step, ::step])

@@ -21,7 +21,7 @@ from ..device import resolve_device
 from ..model.compatibility import check_model_fits_raster
 from ..raster.reading import open_raster
 from ..raster.windows import SingleStripReader, read_window, row_windows, single_strip_warning
-from ..raster.writing import atomic_output, check_written, create_like, write_rows
+from ..raster.writing import output_rasters
 
 PROBABILITY_NODATA = -9999.0
 MASK_NODATA = 255
@@ -149,10 +149,9 @@ def predict_water(
         callbacks.log(warning)
 
     with ExitStack() as stack:
-        partial = stack.enter_context(atomic_output(output_path, callbacks))
-        partial_mask = stack.enter_context(atomic_output(mask_path, callbacks)) if mask_path else None
-        output = create_like(dataset, partial, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
-        mask = create_like(dataset, partial_mask, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
+        outputs = stack.enter_context(output_rasters(callbacks))
+        output = outputs.add(output_path, dataset, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
+        mask = outputs.add(mask_path, dataset, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
         # Three windows in flight: one thread reads (decompresses) window n + 1 and another
         # writes (compresses) window n − 1 while this one computes window n; no more wait,
         # so memory stays flat.
@@ -181,12 +180,6 @@ def predict_water(
             callbacks.progress((index + 1) / len(windows))
         if pending_write is not None:
             pending_write.result()
-        gdal.ErrorReset()
-        output.FlushCache()
-        if mask is not None:
-            mask.FlushCache()
-        output = mask = None  # closes the files before they are moved into place
-        check_written()
     summary = PredictionSummary(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
         kernel.device.type, time.perf_counter() - started,
@@ -220,6 +213,6 @@ def _probability_window(values, valid, kernel):
 
 
 def _write_window(output, probability, mask, mask_values, row):
-    write_rows(output, probability, row)
+    output.write_rows(probability, row)
     if mask is not None:
-        write_rows(mask, mask_values, row)
+        mask.write_rows(mask_values, row)

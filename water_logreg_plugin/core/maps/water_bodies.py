@@ -20,12 +20,12 @@ from ..raster.areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
 from ..raster.probability import check_threshold, open_on_grid, read_probability
 from ..raster.windows import row_windows
 from ..raster.writing import (
+    OutputRaster,
     atomic_output,
     check_output_folder,
     check_written,
     create_like,
     scratch_folder,
-    write_rows,
 )
 
 # Formats written as one file, so the output can be moved into place whole.
@@ -94,16 +94,16 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
 
 
 def _write_mask(raster, path, threshold, callbacks):
-    """A Byte GeoTIFF: 1 water, 0 anything else (land, nodata)."""
-    mask = create_like(raster.dataset, path, 1, gdal.GDT_Byte, 0)
+    """A Byte GeoTIFF: 1 water, 0 anything else (land, nodata). A scratch file, never moved
+    into place: written and closed as an output is, without the partial name."""
+    mask = OutputRaster(create_like(raster.dataset, path, 1, gdal.GDT_Byte, 0))
     windows = row_windows(raster.dataset)
     for index, (row, rows) in enumerate(windows):
         callbacks.check_canceled()
         values, valid = read_probability(raster, row, rows)
-        write_rows(mask, (valid & (values >= threshold)).astype(np.uint8), row)
+        mask.write_rows((valid & (values >= threshold)).astype(np.uint8), row)
         callbacks.progress((index + 1) / len(windows))
-    mask = None
-    check_written()
+    mask.close()
     return path
 
 

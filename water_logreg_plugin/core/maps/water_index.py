@@ -16,7 +16,6 @@ bins); it is summed window by window, so memory stays flat however large the ras
 """
 
 import math
-from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,7 @@ from ..errors import WaterLogRegError
 from ..raster.band_roles import ROLE_NAMES, band_role_sources, band_roles
 from ..raster.reading import open_raster, resolve_bands
 from ..raster.windows import SingleStripReader, read_window, row_windows
-from ..raster.writing import atomic_output, check_output_folders, check_written, create_like, write_rows
+from ..raster.writing import check_output_folders, output_rasters
 
 INDEX_NODATA = -9999.0
 MASK_NODATA = 255
@@ -167,18 +166,16 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     two_passes = threshold is None
     first = callbacks.part(0.0, 0.8) if two_passes else callbacks
 
-    with ExitStack() as stack:
-        partial = stack.enter_context(atomic_output(output_path, callbacks))
-        partial_mask = stack.enter_context(atomic_output(mask_path, callbacks)) if mask_path else None
-        output = create_like(dataset, partial, 1, gdal.GDT_Float32, INDEX_NODATA)
-        mask = create_like(dataset, partial_mask, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
+    with output_rasters(callbacks) as outputs:
+        output = outputs.add(output_path, dataset, 1, gdal.GDT_Float32, INDEX_NODATA)
+        mask = outputs.add(mask_path, dataset, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
         counts = np.zeros(OTSU_BINS, dtype=np.int64)
         valid_pixels = water_pixels = 0
         for number, (row, rows) in enumerate(windows):
             callbacks.check_canceled()
             values, valid = read_window(dataset, band_list, row, rows, strip_reader)
             index, valid = normalized_difference(values[0], values[1], valid)
-            write_rows(output, index, row)
+            output.write_rows(index, row)
             valid_pixels += int(np.count_nonzero(valid))
             if two_passes:
                 counts += index_histogram(index[valid])
@@ -191,16 +188,10 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
             second = callbacks.part(0.8, 1.0)
             for number, (row, rows) in enumerate(windows):
                 callbacks.check_canceled()
-                index = output.GetRasterBand(1).ReadAsArray(0, row, dataset.RasterXSize, rows)
+                index = output.read_rows(row, rows)
                 valid = index != np.float32(INDEX_NODATA)
                 water_pixels += _write_mask_window(mask, index, valid, threshold, row)
                 second.progress((number + 1) / len(windows))
-        gdal.ErrorReset()
-        output.FlushCache()
-        if mask is not None:
-            mask.FlushCache()
-        output = mask = None  # closes the files before they are moved into place
-        check_written()
     summary = IndexSummary(
         bands.index, float(threshold), "Otsu" if two_passes else "given",
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
@@ -218,5 +209,5 @@ def _write_mask_window(mask, index, valid, threshold, row):
     if mask is not None:
         values = water.astype(np.uint8)
         values[~valid] = MASK_NODATA
-        write_rows(mask, values, row)
+        mask.write_rows(values, row)
     return int(np.count_nonzero(water))

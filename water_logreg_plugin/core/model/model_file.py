@@ -68,51 +68,12 @@ def load_model(path):
 
 
 def _model_from_document(document):
-    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
-        raise WaterLogRegError("it lacks the model-format marker")
-    version = document.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise WaterLogRegError("its format version is missing or not a whole number")
-    if version > FORMAT_VERSION:
-        raise WaterLogRegError(
-            f"it was written in model format version {version} by a newer water_logreg_plugin; "
-            f"this one reads versions up to {FORMAT_VERSION}. Update the plugin."
-        )
-    bands = document.get("bands")
-    if (not isinstance(bands, list) or not bands
-            or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in bands)
-            or len(set(bands)) != len(bands)):
-        raise WaterLogRegError("its band list is missing or not distinct band numbers from 1")
-    standardization = document.get("standardization")
-    if not isinstance(standardization, dict):
-        raise WaterLogRegError("its standardization is missing")
-    mean = _float_array(standardization.get("mean"), (len(bands),), "mean")
-    std = _float_array(standardization.get("std"), (len(bands),), "std")
-    if not np.all(std > 0):
-        raise WaterLogRegError("its standard deviations must be greater than 0")
+    version = _format_version(document)
+    bands, mean, std = _bands_and_standardization(document)
     activation = document.get("activation", "relu")  # files before 0.3.0 hold ReLU networks
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise WaterLogRegError(f"its activation is not one of {', '.join(map(repr, ACTIVATIONS))}")
-    if version == 1:
-        layer_documents = [{"weight": [document.get("weights")], "bias": [document.get("bias")]}]
-    else:
-        layer_documents = document.get("layers")
-    if not isinstance(layer_documents, list) or not layer_documents or len(layer_documents) > 64:
-        raise WaterLogRegError("its layers are missing")
-    layers = []
-    inputs = len(bands)
-    for index, layer in enumerate(layer_documents):
-        if not isinstance(layer, dict):
-            raise WaterLogRegError(f"layer {index + 1} is not a weight and bias")
-        weight = _float_array(layer.get("weight"), None, f"layer {index + 1} weight", dims=2)
-        outputs = weight.shape[0]
-        if weight.shape[1] != inputs:
-            raise WaterLogRegError(f"layer {index + 1} takes {weight.shape[1]} inputs, not {inputs}")
-        bias = _float_array(layer.get("bias"), (outputs,), f"layer {index + 1} bias")
-        layers.append((weight, bias))
-        inputs = outputs
-    if inputs != 1:
-        raise WaterLogRegError("its last layer must have exactly one output")
+    layers = _layers(document, version, len(bands))
     training = document.get("training", {})
     if not isinstance(training, dict):
         raise WaterLogRegError("its training metadata is not a mapping")
@@ -132,6 +93,61 @@ def _model_from_document(document):
             "Train the model again."
         )
     return model
+
+
+def _format_version(document):
+    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+        raise WaterLogRegError("it lacks the model-format marker")
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise WaterLogRegError("its format version is missing or not a whole number")
+    if version > FORMAT_VERSION:
+        raise WaterLogRegError(
+            f"it was written in model format version {version} by a newer water_logreg_plugin; "
+            f"this one reads versions up to {FORMAT_VERSION}. Update the plugin."
+        )
+    return version
+
+
+def _bands_and_standardization(document):
+    bands = document.get("bands")
+    if (not isinstance(bands, list) or not bands
+            or not all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in bands)
+            or len(set(bands)) != len(bands)):
+        raise WaterLogRegError("its band list is missing or not distinct band numbers from 1")
+    standardization = document.get("standardization")
+    if not isinstance(standardization, dict):
+        raise WaterLogRegError("its standardization is missing")
+    mean = _float_array(standardization.get("mean"), (len(bands),), "mean")
+    std = _float_array(standardization.get("std"), (len(bands),), "std")
+    if not np.all(std > 0):
+        raise WaterLogRegError("its standard deviations must be greater than 0")
+    return bands, mean, std
+
+
+def _layers(document, version, band_count):
+    """[(weight, bias), …], each taking the previous one's outputs, the last giving one."""
+    if version == 1:
+        layer_documents = [{"weight": [document.get("weights")], "bias": [document.get("bias")]}]
+    else:
+        layer_documents = document.get("layers")
+    if not isinstance(layer_documents, list) or not layer_documents or len(layer_documents) > 64:
+        raise WaterLogRegError("its layers are missing")
+    layers = []
+    inputs = band_count
+    for index, layer in enumerate(layer_documents):
+        if not isinstance(layer, dict):
+            raise WaterLogRegError(f"layer {index + 1} is not a weight and bias")
+        weight = _float_array(layer.get("weight"), None, f"layer {index + 1} weight", dims=2)
+        outputs = weight.shape[0]
+        if weight.shape[1] != inputs:
+            raise WaterLogRegError(f"layer {index + 1} takes {weight.shape[1]} inputs, not {inputs}")
+        bias = _float_array(layer.get("bias"), (outputs,), f"layer {index + 1} bias")
+        layers.append((weight, bias))
+        inputs = outputs
+    if inputs != 1:
+        raise WaterLogRegError("its last layer must have exactly one output")
+    return layers
 
 
 def _float_array(value, shape, name, dims=1):

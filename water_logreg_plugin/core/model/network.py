@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..learning.fit_outcome import FitOutcome
+
 ACTIVATIONS = {"tanh": np.tanh, "relu": lambda hidden: np.maximum(hidden, 0)}
 """The functions between dense layers, by the name a model file gives: new fits use tanh."""
 
@@ -25,8 +27,15 @@ class WaterModel:
     mean: np.ndarray
     std: np.ndarray
     layers: list  # [(weight (out, in), bias (out,)), ...]; the last has one output
+    # The model file's training block: FitOutcome.as_record(), then where the samples came from,
+    # the raster's description and the accuracy (docs/MODEL_FORMAT.md).
     training: dict = field(default_factory=dict)
     activation: str = "tanh"  # between the layers; a key of ACTIVATIONS
+
+    @property
+    def fit_outcome(self):
+        """How the fit ended, as its training block records it; None where the block records no fit."""
+        return FitOutcome.from_record(self.training)
 
     @property
     def hidden_layers(self):

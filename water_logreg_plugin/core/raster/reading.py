@@ -116,15 +116,28 @@ def valid_pixels(dataset, bands, values, col_off=0, row_off=0):
         if key in masks_read:
             continue
         masks_read.add(key)
-        gdal.ErrorReset()
-        mask = band.GetMaskBand().ReadAsArray(col_off, row_off, cols, rows)
-        if mask is None:
-            raise WaterLogRegError(
-                f"Reading the mask of band {number} failed ({gdal.GetLastErrorMsg()}); the file may be "
-                "damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
-            )
+        mask = read_block(band.GetMaskBand(), (col_off, row_off, cols, rows), f"the mask of band {number}")
         valid &= mask != 0
     return valid
+
+
+def read_block(source, window, what, **options):
+    """`source.ReadAsArray` (a dataset or a band) of the window (col_off, row_off, cols, rows), or
+    an error saying that reading `what` failed and why; options go to ReadAsArray (band_list)."""
+    col_off, row_off, cols, rows = window
+    gdal.ErrorReset()
+    values = source.ReadAsArray(col_off, row_off, cols, rows, **options)
+    if values is None:
+        raise unreadable(what, gdal.GetLastErrorMsg())
+    return values
+
+
+def unreadable(what, reason):
+    """The error for a file that could not be read, with what to do about it."""
+    return WaterLogRegError(
+        f"Reading {what} failed ({reason}); the file may be damaged or incomplete. Check that it displays "
+        "in QGIS, or copy or export it again."
+    )
 
 
 def data_bands(dataset):

@@ -10,8 +10,7 @@ import zlib
 import numpy as np
 from osgeo import gdal
 
-from ..errors import WaterLogRegError
-from .reading import gdal_array_type, valid_pixels
+from .reading import gdal_array_type, read_block, unreadable, valid_pixels
 from .writing import OUTPUT_BLOCK_ROWS
 
 # A window of whole block rows holds about this many pixels: large enough that GDAL and
@@ -24,14 +23,8 @@ def read_window(dataset, bands, row, rows, strip_reader=None):
     (rows, width, by valid_pixels), read in the same thread; blocks no later window needs leave
     GDAL's cache, so memory stays flat however large the raster."""
     width = dataset.RasterXSize
-    gdal.ErrorReset()
-    values = strip_reader.read(bands, row, rows) if strip_reader else dataset.ReadAsArray(
-        0, row, width, rows, band_list=bands)
-    if values is None:
-        raise WaterLogRegError(
-            f"Reading rows {row}–{row + rows} of the raster failed ({gdal.GetLastErrorMsg()}); the file "
-            "may be damaged or incomplete. Check that it displays in QGIS, or copy or export it again."
-        )
+    values = strip_reader.read(bands, row, rows) if strip_reader else read_block(
+        dataset, (0, row, width, rows), f"rows {row}–{row + rows} of the raster", band_list=bands)
     values = values.reshape(len(bands), rows, width)
     valid = valid_pixels(dataset, bands, values, 0, row)
     release_blocks(dataset, row, rows)
@@ -155,11 +148,7 @@ class SingleStripReader:
             while got < wanted:
                 if not stream["pending"]:
                     if stream["left"] <= 0:
-                        raise WaterLogRegError(
-                            f"Reading the raster failed ({self.path}: its strip ends before its last row); the "
-                            "file may be damaged or incomplete. Check that it displays in QGIS, or copy or export "
-                            "it again."
-                        )
+                        raise unreadable("the raster", f"{self.path}: its strip ends before its last row")
                     handle.seek(stream["offset"])
                     stream["pending"] = handle.read(min(self.CHUNK_BYTES, stream["left"]))
                     stream["offset"] += len(stream["pending"])
@@ -170,10 +159,7 @@ class SingleStripReader:
                 try:
                     part = inflate.decompress(stream["pending"], wanted - got)
                 except zlib.error as error:
-                    raise WaterLogRegError(
-                        f"Reading the raster failed ({self.path}: {error}); the file may be damaged or "
-                        "incomplete. Check that it displays in QGIS, or copy or export it again."
-                    ) from None
+                    raise unreadable("the raster", f"{self.path}: {error}") from None
                 stream["pending"] = inflate.unconsumed_tail
                 parts.append(part)
                 got += len(part)

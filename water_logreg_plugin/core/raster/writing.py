@@ -1,5 +1,6 @@
 """Writing outputs: a tiled, compressed GeoTIFF on a template's grid, written under a hidden
-partial name and moved into place only when complete (atomic_output); scratch folders.
+partial name and moved into place only when complete (output_raster, output_rasters, over
+atomic_output); scratch folders.
 """
 
 import contextlib
@@ -12,7 +13,7 @@ import shutil
 import socket
 import tempfile
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from osgeo import gdal
 
@@ -234,16 +235,6 @@ class WriteError(WaterLogRegError):
         self.reason = reason
 
 
-def write_rows(dataset, values, row):
-    """Write rows of band 1 from `row` and compress them now (on GDAL's threads), so GDAL's
-    block cache stays small however large the output."""
-    gdal.ErrorReset()
-    if dataset.GetRasterBand(1).WriteArray(values, 0, row) != 0:
-        raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not write the rows")
-    dataset.FlushCache()
-    check_written()
-
-
 def check_written():
     """After a flush or a close: a write GDAL could not finish (a full disk) is an error."""
     if gdal.GetLastErrorType() >= gdal.CE_Failure:
@@ -270,3 +261,105 @@ def create_like(template, path, band_count, data_type, nodata):
     for index in range(1, band_count + 1):
         dataset.GetRasterBand(index).SetNoDataValue(nodata)
     return dataset
+
+
+class OutputRaster:
+    """A raster being written. It holds the only reference to its GDAL dataset, because GDAL
+    finishes a file (its last blocks, its directory) only when the last reference goes: close()
+    can then finish it, and check it, before the file is moved into place."""
+
+    def __init__(self, dataset):
+        self._dataset = dataset
+
+    def write_rows(self, values, row, band=1):
+        """Write rows of `band` from `row` and compress them now (on GDAL's threads), so GDAL's
+        block cache stays small however large the output."""
+        gdal.ErrorReset()
+        if self._dataset.GetRasterBand(band).WriteArray(values, 0, row) != 0:
+            raise WriteError(gdal.GetLastErrorMsg() or "GDAL could not write the rows")
+        self._dataset.FlushCache()
+        check_written()
+
+    def read_rows(self, row, rows):
+        """Rows of band 1 written already, read back (a second pass over the output)."""
+        return self._dataset.GetRasterBand(1).ReadAsArray(0, row, self._dataset.RasterXSize, rows)
+
+    def set_colour_table(self, table):
+        self._dataset.GetRasterBand(1).SetColorTable(table)
+
+    def clear_nodata(self):
+        """No nodata value: every value of band 1 is data."""
+        self._dataset.GetRasterBand(1).DeleteNoDataValue()
+
+    def close(self):
+        """Flush, finish the file and check that GDAL could write all of it."""
+        gdal.ErrorReset()
+        self._dataset.FlushCache()
+        self._dataset = None
+        check_written()
+
+    def drop(self):
+        """Let GDAL close the file as it is (after a failure, before the partial file goes)."""
+        self._dataset = None
+
+
+class OutputRasters:
+    """The rasters output_rasters writes together, each under its partial name."""
+
+    def __init__(self, partials, callbacks):
+        self._partials = partials  # the ExitStack of their atomic_outputs
+        self._callbacks = callbacks
+        self._outputs = []
+
+    def add(self, destination, template, band_count, data_type, nodata):
+        """A tiled, compressed GeoTIFF on the grid of `template` (create_like), for `destination`."""
+        return self.add_dataset(destination, lambda partial: create_like(template, partial, band_count,
+                                                                         data_type, nodata))
+
+    def add_dataset(self, destination, create):
+        """The raster `create(partial path)` makes (and raises for when it cannot), for `destination`."""
+        partial = self._partials.enter_context(atomic_output(destination, self._callbacks))
+        output = OutputRaster(create(partial))
+        self._outputs.append(output)
+        return output
+
+    def close(self):
+        for output in self._outputs:
+            output.close()
+
+    def drop(self):
+        for output in self._outputs:
+            output.drop()
+
+
+@contextmanager
+def output_rasters(callbacks=QUIET):
+    """Rasters written all or none: each is created under a hidden partial name beside its
+    destination (atomic_output), and every one is flushed, closed and checked before the first
+    is moved into place, so a failure or a cancel removes them all (a cancel that comes between
+    two moves leaves the first in place, for the run's OutputSet to remove).
+
+        with output_rasters(callbacks) as outputs:
+            output = outputs.add(output_path, template, 1, gdal.GDT_Float32, NODATA)
+            mask = outputs.add(mask_path, template, 1, gdal.GDT_Byte, 255) if mask_path else None
+            output.write_rows(values, row)
+    """
+    with ExitStack() as partials:
+        outputs = OutputRasters(partials, callbacks)
+        try:
+            yield outputs
+            outputs.close()
+        finally:
+            outputs.drop()  # after a failure: the files are closed before their partials are removed
+
+
+@contextmanager
+def output_raster(destination, template, band_count, data_type, nodata, callbacks=QUIET):
+    """One output raster on the grid of `template`, as rasterio's `with rasterio.open(path, "w")`:
+
+        with output_raster(path, template, 1, gdal.GDT_Byte, 255, callbacks) as output:
+            output.write_rows(values, row)
+
+    in place under `destination` when the block ends, or nothing there after a failure or a cancel."""
+    with output_rasters(callbacks) as outputs:
+        yield outputs.add(destination, template, band_count, data_type, nodata)

@@ -61,7 +61,7 @@ def write_training_report(path, samples, training, settings=None, prediction=Non
     probability = model.predict_probability(samples.values[checked])
     threshold = model.training.get("accuracy", {}).get("threshold", 0.5)
     timings = dict(timings or {})
-    timings.setdefault("training", model.training.get("seconds"))
+    timings.setdefault("training", model.fit_outcome.seconds)
     sections = _drawn(_training_sections, samples, training, probability, checked, threshold)
     if prediction is not None:
         sections.append(_map_section(prediction, threshold))
@@ -77,7 +77,7 @@ def _training_sections(samples, training, probability, checked, threshold):
         _summary(model.kind, training.figures_source, training.messages + list(samples.messages)),
         _accuracy_section(training.figures, probability, samples.labels[checked], threshold,
                           training.figures_source),
-        _loss_section(training.history, model),
+        _loss_section(training.history, model.fit_outcome),
         _feature_space_section(model, samples, training.train_mask, training.validation_mask),
         _coefficients_section(model),
         _training_samples_section(samples, training.train_mask, training.validation_mask),
@@ -187,36 +187,33 @@ def _calibration_section(figures, probability, labels, source):
             f"<th>Mean predicted P</th><th>Observed water fraction</th></tr>{rows}</table>{image}")
 
 
-def _loss_section(history, model):
-    steps = model.training.get("steps", len(history["loss"]))
+def _loss_section(history, outcome):
+    steps = outcome.steps
     image = _image(
         plots.loss_curve(history), "plot-loss",
         "Loss curve: binary cross-entropy of the training and validation pixels over optimiser steps",
         f"Mean binary cross-entropy at the start and after each of the {steps} optimiser steps "
-        f"({_text(model.training.get('optimizer', '').upper())}); the validation curve is the "
+        f"({_text(outcome.optimizer.upper())}); the validation curve is the "
         "held-out polygons' loss. A validation loss that rises while training falls means overfitting.",
     )
     return (f'<h2 id="training">Training</h2><p><span data-count="steps" data-value="{steps}">{steps}</span> '
             "steps, final training loss "
-            f'{_cell_inline("data-figure", "final_loss", model.training.get("final_loss", math.nan))}.'
-            f"{_convergence(model.training)}</p>{image}")
+            f'{_cell_inline("data-figure", "final_loss", outcome.final_loss)}.'
+            f"{_convergence(outcome)}</p>{image}")
 
 
-def _convergence(training):
+def _convergence(outcome):
     """Whether the fit reached its optimum: the stopping rule, the final gradient norm, the note."""
-    if "converged" not in training:
-        return ""
-    converged = bool(training["converged"])
-    gradient_norm = training.get("gradient_norm")
+    converged = outcome.converged
     text = (f' Converged: <span data-setting="converged" data-value="{converged}">{"yes" if converged else "no"}'
             "</span> (stopping rule "
-            f'{_text(training.get("stopping_rule", ""))}), final gradient norm '
-            f'{_cell_inline("data-figure", "gradient_norm", math.nan if gradient_norm is None else gradient_norm)}.')
-    if training.get("objective_gap") is not None:
+            f'{_text(outcome.stopping_rule)}), final gradient norm '
+            f'{_cell_inline("data-figure", "gradient_norm", outcome.gradient_norm)}.')
+    if outcome.objective_gap is not None and math.isfinite(outcome.objective_gap):
         text += (" Objective gap to the exact optimum "
-                 f'{_cell_inline("data-figure", "objective_gap", training["objective_gap"])}.')
-    if training.get("note"):
-        text += f'</p><p class="note">{_text(training["note"])}'
+                 f'{_cell_inline("data-figure", "objective_gap", outcome.objective_gap)}.')
+    if outcome.note:
+        text += f'</p><p class="note">{_text(outcome.note)}'
     return text
 
 

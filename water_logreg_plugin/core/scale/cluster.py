@@ -8,8 +8,8 @@ only says what the tasks are:
   `waterlogreg:predictwater` runs);
 - a larger scene is split into windows of whole block rows (`raster.row_windows`); each
   chunk task predicts its windows into a temporary GeoTIFF in a scratch folder beside the
-  outputs, and one assembly task copies the chunks, in order, into a single output made by
-  `raster.create_like` and moved into place by `raster.atomic_output`.
+  outputs, and one assembly task copies the chunks, in order, into a single output written by
+  `raster.writing.output_raster`.
 
 Every file a task writes appears under its name only when complete, so a task that Dask
 reruns after its worker died simply writes it again. What a killed worker leaves half-written
@@ -38,14 +38,7 @@ from ..maps.predict import PROBABILITY_NODATA, ProbabilityKernel, mark_window, p
 from ..model.compatibility import check_model_fits_raster
 from ..raster.reading import open_raster
 from ..raster.windows import WINDOW_PIXELS, row_windows
-from ..raster.writing import (
-    atomic_output,
-    check_written,
-    create_like,
-    remove_stale_partials,
-    scratch_folder,
-    write_rows,
-)
+from ..raster.writing import output_raster, output_rasters, remove_stale_partials, scratch_folder
 from .scenes import SceneResult, check_batch, failure_reason, predict_scene, scene_outputs
 
 # A scene with more pixels than this is split over several tasks of about this many pixels
@@ -287,31 +280,34 @@ def _predict_chunk(model, scene, chunk_path, windows, device):
         dataset = open_raster(scene)
         kernel = ProbabilityKernel(model, device)
         first_row = windows[0][0]
-        with atomic_output(chunk_path) as partial:
-            gdal.ErrorReset()
-            # Scratch only: uncompressed, so writing and reading it back cost no DEFLATE.
-            output = gdal.GetDriverByName("GTiff").Create(
-                partial, dataset.RasterXSize, sum(rows for _, rows in windows), 1, gdal.GDT_Float32,
-            )
-            if output is None:
-                raise WaterLogRegError(
-                    f"A part of '{os.path.basename(scene)}' cannot be written beside the outputs in "
-                    f"'{os.path.dirname(os.path.dirname(chunk_path))}' ({gdal.GetLastErrorMsg()}); check the "
-                    "free disk space.")
+        with output_rasters() as outputs:
+            output = outputs.add_dataset(
+                chunk_path, lambda partial: _create_chunk(partial, dataset, windows, scene, chunk_path))
             for row, rows in windows:
                 probability, valid = predict_window(dataset, model.bands, kernel, row, rows)
                 water, _ = mark_window(probability, valid)
                 chunk.valid_pixels += int(np.count_nonzero(valid))
                 chunk.water_pixels += int(np.count_nonzero(water))
-                write_rows(output, probability, row - first_row)
-            gdal.ErrorReset()
-            output.FlushCache()
-            output = None  # closes the file before it is moved into place
-            check_written()
+                output.write_rows(probability, row - first_row)
     except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
         chunk.reason = failure_reason(error)
     chunk.seconds = time.perf_counter() - started
     return chunk
+
+
+def _create_chunk(partial, dataset, windows, scene, chunk_path):
+    """The chunk's file: the windows' rows of the scene, scratch only, so uncompressed (writing and
+    reading it back cost no DEFLATE) and without georeferencing."""
+    gdal.ErrorReset()
+    output = gdal.GetDriverByName("GTiff").Create(
+        partial, dataset.RasterXSize, sum(rows for _, rows in windows), 1, gdal.GDT_Float32,
+    )
+    if output is None:
+        raise WaterLogRegError(
+            f"A part of '{os.path.basename(scene)}' cannot be written beside the outputs in "
+            f"'{os.path.dirname(os.path.dirname(chunk_path))}' ({gdal.GetLastErrorMsg()}); check the "
+            "free disk space.")
+    return output
 
 
 def _assemble_scene(scene, output_path, chunks):
@@ -346,8 +342,7 @@ def _assemble_scene(scene, output_path, chunks):
 def _copy_chunks(scene, output_path, chunks):
     dataset = open_raster(scene)
     width = dataset.RasterXSize
-    with atomic_output(output_path) as partial:
-        output = create_like(dataset, partial, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
+    with output_raster(output_path, dataset, 1, gdal.GDT_Float32, PROBABILITY_NODATA) as output:
         for chunk in chunks:
             source = open_raster(chunk.path)
             first_row = chunk.windows[0][0]
@@ -356,8 +351,4 @@ def _copy_chunks(scene, output_path, chunks):
                 if values is None:
                     raise WaterLogRegError(f"Reading back a predicted part of '{os.path.basename(scene)}' failed: "
                                            f"{gdal.GetLastErrorMsg()}")
-                write_rows(output, values, row)
-        gdal.ErrorReset()
-        output.FlushCache()
-        output = None  # closes the file before it is moved into place
-        check_written()
+                output.write_rows(values, row)

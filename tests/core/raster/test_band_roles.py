@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import write_raster
+from support.synthetic import write_raster
 
 from water_logreg_plugin.core.raster.band_roles import (
     band_roles,
@@ -112,7 +112,7 @@ def test_a_file_that_names_nothing(tmp_path):
 def test_the_sentinel2_demo_raster():
     import os
 
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "demo", "data", "sentinel2_havel.tif")
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "demo", "data", "sentinel2_havel.tif")
     dataset = gdal.Open(path)
     assert band_roles(dataset) == {"blue": 1, "green": 2, "red": 3, "nir": 4}
     assert [dataset.GetRasterBand(n).GetDescription() for n in range(1, 5)] == [

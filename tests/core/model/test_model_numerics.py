@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import read, water_scene, write_raster
+from support.synthetic import read, water_scene, write_raster
 
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.maps import predict

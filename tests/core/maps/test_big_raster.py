@@ -14,12 +14,12 @@ import sys
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import water_scene, write_raster
+from support.synthetic import water_scene, write_raster
 
 from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA
 from water_logreg_plugin.core.model import fit_water_model, save_model
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TILE = 512
 REPEATS = 32
 MEMORY_CAP = 1 << 30

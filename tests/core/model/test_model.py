@@ -4,10 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from synthetic import random_dataset
+from support.synthetic import random_dataset
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError
+from water_logreg_plugin.core.learning.fit_outcome import FitOutcome
 from water_logreg_plugin.core.learning.solver import SEPARATION_NOTE, objective_at
 from water_logreg_plugin.core.model import (
     FORMAT_VERSION,
@@ -231,6 +232,20 @@ def test_convergence_is_recorded_in_the_model_file(tmp_path):
         for key in ("converged", "gradient_norm", "objective", "note", "stopping_rule", "optimizer"):
             assert loaded[key] == model.training[key], key
         assert ("objective_gap" in loaded) == (settings.optimizer == "sgd")
+        outcome = load_model(path).fit_outcome
+        assert outcome == model.fit_outcome and outcome.as_record() == {
+            key: value for key, value in loaded.items() if key not in ("accuracy", "validation_pixels")}
+        assert list(outcome.as_record())[:6] == ["created", "water_pixels", "land_pixels", "final_loss", "steps",
+                                                 "optimizer"]
+        assert list(outcome.as_record())[-10:] == [
+            "l2_penalty", "converged", "gradient_norm", "objective", "stopping_rule", "note", "seed", "device",
+            "seconds", "torch_version"]
+
+
+def test_a_training_block_without_a_fit_has_no_fit_outcome():
+    """Files from before convergence was recorded, or written by hand, still load."""
+    assert FitOutcome.from_record({}) is None
+    assert FitOutcome.from_record({"steps": 3, "optimizer": "adam", "final_loss": 0.2}) is None
 
 
 def test_negative_l2_penalty_is_refused():

@@ -4,8 +4,8 @@ whose truth is known (water right, land left; NDWI 0.5 on water, about -0.4 on l
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
-from report_html import read_report
-from synthetic import standard_polygons, water_scene, write_raster
+from support.report_html import read_report
+from support.synthetic import standard_polygons, water_scene, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import water_scene, write_raster
+from support.synthetic import water_scene, write_raster
 
 from water_logreg_plugin import cli
 from water_logreg_plugin.core.callbacks import Callbacks
@@ -22,7 +22,14 @@ from water_logreg_plugin.core.errors import Canceled, WaterLogRegError
 from water_logreg_plugin.core.maps.predict import predict_water
 from water_logreg_plugin.core.model import fit_water_model, load_model, save_model
 from water_logreg_plugin.core.raster.outputs import OutputSet, check_outputs
-from water_logreg_plugin.core.raster.writing import atomic_output, partial_path, run_id
+from water_logreg_plugin.core.raster.writing import (
+    OUTPUT_SOFTWARE,
+    atomic_output,
+    output_raster,
+    output_rasters,
+    partial_path,
+    run_id,
+)
 from water_logreg_plugin.core.scale.cluster import check_scheduler
 from water_logreg_plugin.core.scale.scenes import expand_scenes, scene_outputs
 
@@ -104,6 +111,43 @@ def test_a_failed_run_removes_the_outputs_it_had_already_written(tmp_path, model
         assert (tmp_path / "p.tif").exists() and (tmp_path / "m.tif").exists()
         raise WaterLogRegError("the report failed")
     assert sorted(os.listdir(tmp_path)) == ["scene.tif"]
+
+
+def test_the_writer_puts_a_finished_raster_on_the_templates_grid_in_place(tmp_path):
+    template = gdal.Open(write_raster(tmp_path / "scene.tif", water_scene(rows=300, cols=20)[0]))
+    values = np.arange(300 * 20, dtype=np.float32).reshape(300, 20) / 6000
+    with output_raster(str(tmp_path / "map.tif"), template, 1, gdal.GDT_Float32, -9999.0) as output:
+        output.write_rows(values[:256], 0)
+        output.write_rows(values[256:], 256)
+        assert not (tmp_path / "map.tif").exists()
+    assert sorted(os.listdir(tmp_path)) == ["map.tif", "scene.tif"]
+    written = gdal.Open(str(tmp_path / "map.tif"))
+    assert (written.RasterXSize, written.RasterYSize) == (20, 300)
+    assert written.GetGeoTransform() == template.GetGeoTransform()
+    assert written.GetProjection() == template.GetProjection()
+    assert written.GetMetadataItem("TIFFTAG_SOFTWARE") == OUTPUT_SOFTWARE
+    assert written.GetRasterBand(1).GetNoDataValue() == -9999.0
+    np.testing.assert_array_equal(written.ReadAsArray(), values)
+
+
+def test_a_write_that_fails_half_way_leaves_neither_output_nor_partial(tmp_path):
+    template = gdal.Open(write_raster(tmp_path / "scene.tif", water_scene(rows=300, cols=20)[0]))
+    with pytest.raises(RuntimeError, match="half way"), output_rasters() as outputs:
+        output = outputs.add(str(tmp_path / "map.tif"), template, 1, gdal.GDT_Float32, -9999.0)
+        mask = outputs.add(str(tmp_path / "mask.tif"), template, 1, gdal.GDT_Byte, 255)
+        output.write_rows(np.zeros((256, 20), np.float32), 0)
+        mask.write_rows(np.ones((256, 20), np.uint8), 0)
+        raise RuntimeError("half way")
+    assert os.listdir(tmp_path) == ["scene.tif"]
+
+
+def test_a_cancel_before_the_move_leaves_nothing(tmp_path):
+    template = gdal.Open(write_raster(tmp_path / "scene.tif", water_scene(rows=30, cols=20)[0]))
+    canceled = Callbacks(is_canceled=lambda: True)
+    with pytest.raises(Canceled), \
+            output_raster(str(tmp_path / "map.tif"), template, 1, gdal.GDT_Byte, 255, canceled) as output:
+        output.write_rows(np.ones((30, 20), np.uint8), 0)
+    assert os.listdir(tmp_path) == ["scene.tif"]
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import read, water_scene, write_raster
+from support.synthetic import read, water_scene, write_raster
 
 from water_logreg_plugin.core.maps.predict import predict_water
 from water_logreg_plugin.core.model import WaterModel

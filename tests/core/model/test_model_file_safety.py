@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 import pickle
 import zipfile
 
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.payloads import WritesMarker
 
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.model import TrainingSettings, WaterModel, fit_water_model, load_model, save_model
@@ -19,17 +19,9 @@ from water_logreg_plugin.core.model import TrainingSettings, WaterModel, fit_wat
 EXTENSIONS = ["json", "JSON", "pt", "pth", "pkl", "pickle", "bin", "model", ""]
 
 
-class RunsShellCommand:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch '{self.marker}'",)
-
-
 def pickled_payloads(marker):
     """The payload as every pickle protocol writes it, and inside a torch.save-style ZIP."""
-    payloads = {f"pickle-protocol-{protocol}": pickle.dumps(RunsShellCommand(marker), protocol=protocol)
+    payloads = {f"pickle-protocol-{protocol}": pickle.dumps(WritesMarker(marker), protocol=protocol)
                 for protocol in range(pickle.HIGHEST_PROTOCOL + 1)}
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as handle:

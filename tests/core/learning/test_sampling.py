@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import ogr
-from synthetic import ORIGIN, PIXEL, pixel_box, water_scene, write_raster
+from support.synthetic import ORIGIN, PIXEL, pixel_box, water_scene, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.errors import WaterLogRegError

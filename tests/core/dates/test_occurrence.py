@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 from osgeo import gdal
-from synthetic import read, write_raster
+from support.synthetic import read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.dates.occurrence import water_occurrence

@@ -110,7 +110,7 @@ def test_loss_curve_without_held_out_polygons_has_one_line(tmp_path, drawn_figur
 def test_band_pairs_of_three_or_more_bands_draw_no_decision_line(tmp_path, drawn_figures, band_count):
     """With a third band the plane's trace on a band pair is true for no real pixel (the third
     band is not at its mean), so those panels show the samples only; the model's own figure
-    (tests/core/test_feature_space_figures.py) carries the exact boundary."""
+    (tests/core/report/test_feature_space_figures.py) carries the exact boundary."""
     samples = overlapping_samples(band_count, seed=band_count)
     report(tmp_path, samples, TrainingSettings(validation_fraction=0.2, seed=1))
     for first in range(band_count):

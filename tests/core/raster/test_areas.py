@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
-from synthetic import write_raster
+from support.synthetic import write_raster
 
 from water_logreg_plugin.core.raster.areas import AreaMeasure
 

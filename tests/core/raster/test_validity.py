@@ -4,7 +4,7 @@ sampling, prediction and the water index, on tiled and striped files alike."""
 import numpy as np
 import pytest
 from osgeo import gdal, ogr
-from synthetic import ORIGIN, PIXEL, pixel_box, read, water_scene
+from support.synthetic import ORIGIN, PIXEL, pixel_box, read, water_scene
 
 from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels
 from water_logreg_plugin.core.maps import water_index as wi

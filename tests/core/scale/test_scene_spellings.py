@@ -3,7 +3,7 @@ a glob matching it again."""
 
 import os
 
-from synthetic import water_scene, write_raster
+from support.synthetic import water_scene, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.raster.outputs import distinct_files

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from report_html import png_size, read_report
+from support.report_html import png_size, read_report
 
 from water_logreg_plugin.core.errors import WaterLogRegError
 from water_logreg_plugin.core.learning.metrics import FIGURES, accuracy_figures
@@ -17,7 +17,7 @@ from water_logreg_plugin.core.report import MAX_BAND_PAIRS, write_assessment_rep
 from water_logreg_plugin.core.settings import TrainingSettings
 from water_logreg_plugin.core.workflow import train_water_model
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def polygon_samples(band_count, polygons_per_class=5, pixels=120, seed=0, bands=None):
@@ -270,7 +270,7 @@ def test_renders_headless_in_threads_without_pyplot(tmp_path):
     environment = dict(os.environ, MPLBACKEND="QtAgg", MPLCONFIGDIR=str(tmp_path / "mpl"))
     environment.pop("DISPLAY", None)
     here = os.path.dirname(os.path.abspath(__file__))
-    script = SCRIPT.format(root=ROOT, tests=os.path.dirname(here), here=here, folder=str(tmp_path))
+    script = SCRIPT.format(root=ROOT, tests=os.path.join(ROOT, "tests"), here=here, folder=str(tmp_path))
     completed = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
                                timeout=300)
     assert completed.returncode == 0, completed.stderr
