@@ -4,8 +4,10 @@ GDAL's Python bindings are used without `gdal.UseExceptions()`, because that swi
 process-wide and would change the behaviour of every other plugin in the same QGIS.
 """
 
+import http
 import math
 import os
+import re
 import stat
 
 import numpy as np
@@ -32,14 +34,48 @@ def open_raster(path, decode_threads=False):
     gdal.ErrorReset()
     dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
     if dataset is None:
-        reason = gdal.GetLastErrorMsg() or "GDAL does not recognise it as a raster"
+        reason = gdal.GetLastErrorMsg()
+        network = network_failure(str(path), reason)
+        if network:
+            raise WaterLogRegError(
+                f"The raster '{path}' cannot be opened: {network}. Check the address, and that this machine "
+                "can reach it."
+            )
         raise WaterLogRegError(
-            f"The raster '{path}' cannot be opened ({reason}). "
+            f"The raster '{path}' cannot be opened ({reason or 'GDAL does not recognise it as a raster'}). "
             "Check that the file exists, is readable and is a raster format GDAL knows."
         )
     if dataset.RasterCount == 0:
         raise WaterLogRegError(f"The raster '{path}' has no bands.")
     return dataset
+
+
+# GDAL's network file systems (and plain web addresses, which GDAL reads through /vsicurl/).
+NETWORK_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift",
+                    "/vsiwebhdfs", "/vsihdfs", "http://", "https://", "ftp://")
+HTTP_CODE = re.compile(r"HTTP response code on .*: (\d+)")
+
+
+def network_failure(path, reason):
+    """What went wrong reading a raster over the network, in words; None for a local path or a
+    failure that is not the network's. GDAL says nothing for a 404 (the address has no file),
+    only 'HTTP response code … N' for the other codes."""
+    if not path.startswith(NETWORK_PREFIXES):
+        return None
+    match = HTTP_CODE.search(reason or "")
+    if match:
+        code = int(match.group(1))
+        if code == 0:
+            return "the server does not answer (no connection)"
+        try:
+            phrase = f" {http.HTTPStatus(code).phrase}"
+        except ValueError:
+            phrase = ""
+        access = "; the address may need a key or a login" if code in (401, 403) else ""
+        return f"the server answers HTTP {code}{phrase}{access}"
+    if not reason and gdal.VSIStatL(path) is None:
+        return "the server has no file at that address (HTTP 404 Not Found)"
+    return None
 
 
 def special_file_kind(path):
