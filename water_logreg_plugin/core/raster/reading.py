@@ -47,7 +47,36 @@ def open_raster(path, decode_threads=False):
         )
     if dataset.RasterCount == 0:
         raise WaterLogRegError(f"The raster '{path}' has no bands.")
+    check_georeferenced(dataset, path)
     return dataset
+
+
+def check_georeferenced(dataset, path):
+    """Refuse a raster whose pixels have no north-up grid on the ground: georeferenced only by
+    ground control points or RPCs, or not at all. GDAL reads it on a grid of pixel coordinates
+    with no CRS, so a map of it lies nowhere and its areas are in square pixels (11.39 ha for
+    1139 ha), and polygons seem to lie outside it."""
+    if dataset.GetGeoTransform(can_return_null=True) is not None:
+        return
+    name = os.path.basename(str(path))
+    warp = f"Raster ‣ Projections ‣ Warp (Reproject), or gdalwarp {{}}'{name}' warped.tif, then use warped.tif"
+    if dataset.GetGCPCount():
+        raise WaterLogRegError(
+            f"The raster '{path}' is georeferenced only by {dataset.GetGCPCount()} ground control points "
+            "(GCPs): it has no geotransform, so its pixels lie on no map grid. Warp it to a grid first: "
+            + warp.format("") + "."
+        )
+    if dataset.GetMetadata("RPC"):
+        raise WaterLogRegError(
+            f"The raster '{path}' is georeferenced only by RPCs (rational polynomial coefficients): it has no "
+            "geotransform, so its pixels lie on no map grid. Orthorectify it to a grid first: "
+            + warp.format("-rpc ") + " (a DEM makes it exact: -to RPC_DEM=dem.tif)."
+        )
+    raise WaterLogRegError(
+        f"The raster '{path}' has no georeferencing (no geotransform, no ground control points): its pixels "
+        "have no place on the ground, so no polygon, area or map can be matched to them. Georeference it "
+        "(Raster ‣ Georeferencer) or use the original, georeferenced file."
+    )
 
 
 # GDAL's network file systems (and plain web addresses, which GDAL reads through /vsicurl/).
