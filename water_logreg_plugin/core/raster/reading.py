@@ -16,12 +16,14 @@ from osgeo import gdal
 from ..errors import WaterLogRegError
 
 
-def open_raster(path, decode_threads=False):
+def open_raster(path, decode_threads=False, work_file=False):
     """Open a raster read-only or say in plain words why it cannot be opened.
 
     decode_threads: let a GeoTIFF decompress the blocks of one read on every core (the
     GTiff driver's NUM_THREADS; other drivers read as before). A dataset open_raster gave
     already comes back as it is, so a job that passes it on opens its raster once.
+    work_file: one of the plugin's own work files (a cluster's chunk of rows), which has no
+    grid of its own; any other raster must have one (check_georeferenced).
     """
     if isinstance(path, gdal.Dataset):
         return path
@@ -47,7 +49,8 @@ def open_raster(path, decode_threads=False):
         )
     if dataset.RasterCount == 0:
         raise WaterLogRegError(f"The raster '{path}' has no bands.")
-    check_georeferenced(dataset, path)
+    if not work_file:
+        check_georeferenced(dataset, path)
     return dataset
 
 
