@@ -126,3 +126,33 @@ def test_core_concerns_import_only_those_below_them():
         if imported_part in above:
             offending.append(f"{module} imports {imported}")
     assert not offending, "; ".join(offending)
+
+
+def drawing_node(module):
+    """The box a module is drawn in: a core concern, the foundation, or a part of the plugin."""
+    part = core_part(module)
+    if part is None:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 1 else "plugin"
+    if part in FOUNDATION:
+        return "foundation"
+    return part or "foundation"
+
+
+def import_drawing():
+    """The package drawn from its imports: a Mermaid graph of which box imports which."""
+    arrows = sorted({(drawing_node(module), drawing_node(imported)) for module, imported in edges()
+                     if drawing_node(module) != drawing_node(imported)})
+    return "\n".join(["```mermaid", "flowchart TD"] + [f"  {source} --> {target}" for source, target in arrows]
+                     + ["```"])
+
+
+def test_the_drawing_in_the_architecture_doc_is_the_import_graph():
+    doc = (ROOT.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert import_drawing() in doc, (
+        "docs/ARCHITECTURE.md's drawing no longer matches the imports; paste in what "
+        "`python tests/test_architecture.py` prints")
+
+
+if __name__ == "__main__":
+    print(import_drawing())
