@@ -32,6 +32,7 @@ ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, BENCH)
 
+import bench_polygons  # noqa: E402
 from build_inputs import build_inputs  # noqa: E402
 
 from water_logreg_plugin.core.learning.metrics import accuracy_figures  # noqa: E402
@@ -396,6 +397,18 @@ def bench_sampling(table, paths, repeats, work):
     return samples
 
 
+def bench_many_polygons(table, work):
+    """Row 6b: sampling one-pixel polygons by the 10,000, 100,000 and 1,000,000 (bench_polygons.py),
+    linear in their number; issue 26 measured 127 s for 100,000 before one rasterization a tile."""
+    figures = {count: bench_polygons.measure(count, work) for count in bench_polygons.COUNTS}
+    seconds = {count: figure[0] for count, figure in figures.items()}
+    table.add("6b. sample 10k / 100k / 1M one-pixel polygons (s; peak MB)",
+              " / ".join(f"{seconds[count]:.1f}" for count in figures) + "; "
+              + " / ".join(f"{figure[2]:.0f}" for figure in figures.values()),
+              "127 s for 100k before (issue 26)", f"{seconds[1_000_000] / seconds[10_000]:.0f}× from 10k to 1M",
+              f"100k ≤ {bench_polygons.TARGET_SECONDS_100K} s", seconds[100_000] <= bench_polygons.TARGET_SECONDS_100K)
+
+
 def fit_samples_of_the_band_model(pixels_per_class, seed=0):
     """`--only fit` without the 10980² scene: pixels drawn from build_inputs' own band model
     (wetness and vegetation fields, the shore's blend, sensor noise), labelled by the truth."""
@@ -756,6 +769,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench_", dir=args.work) as work:
         print("Sampling …", flush=True)
         samples = bench_sampling(table, paths, args.repeats, work)
+        bench_many_polygons(table, args.work)
         print("Fitting …", flush=True)
         values, labels = fit_samples(samples)
         model, model_path = bench_fit(table, values, labels, samples.bands, args.repeats, work)

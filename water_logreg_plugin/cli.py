@@ -11,9 +11,11 @@ Nothing on this path imports QGIS.
 
 import argparse
 import csv
+import math
 import os
 import sys
 
+from .core.callbacks import Callbacks
 from .core.device import DEVICE_CHOICES
 from .core.errors import WaterLogRegError
 from .core.maps.water_share import FROM_SCENE, GIVEN_SHARE, PRIOR_CHOICES, WaterPrior
@@ -43,7 +45,7 @@ def build_parser():
     predict.add_argument("--model", required=True, help="model file (JSON) saved by the plugin")
     predict.add_argument("--output-folder", required=True, help="folder for the outputs (created if missing)")
     where = predict.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, default=0, metavar="N",
+    where.add_argument("--workers", type=whole_number(0), default=0, metavar="N",
                        help="start a local Dask cluster of N worker processes (at most the number of CPU cores, "
                             "unless --oversubscribe)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler, tcp://host:8786")
@@ -59,16 +61,32 @@ def build_parser():
     predict.add_argument("--water-share", type=float, metavar="SHARE",
                          help="the share of water for --water-prior given, strictly between 0 and 1")
     predict.add_argument("--seed", type=int, default=0, help="seed of the scene sample the share is estimated on")
-    predict.add_argument("--task-pixels", type=int, metavar="N",
+    predict.add_argument("--task-pixels", type=whole_number(1), metavar="N",
                          help="split scenes with more pixels into tasks of whole block rows of about N "
                               f"pixels, assembled into one output (default {TASK_PIXELS} with --workers "
                               "2 or more or --scheduler; no split in one process)")
     return parser
 
 
+def whole_number(least):
+    """An argparse type: a whole number of at least `least`, refused before any work otherwise
+    (--task-pixels 0 used to fail only once the output folder had been created)."""
+
+    def parse(text):
+        try:
+            number = float(text)  # 1e6 as well as 1000000
+        except ValueError:
+            number = math.nan
+        if not (number >= least and number.is_integer()):
+            raise argparse.ArgumentTypeError(f"give a whole number of {least} or more, not '{text}'")
+        return int(number)
+
+    return parse
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    scenes = expand_scenes(args.scenes)
+    scenes = expand_scenes(args.scenes, Callbacks(log=lambda line: print(line, file=sys.stderr)))
     summary_path = args.summary or os.path.join(args.output_folder, SUMMARY_NAME)
     try:
         check_workers(args.workers, args.oversubscribe)

@@ -52,6 +52,14 @@ def pixel_box(col0, row0, col1, row1, origin=ORIGIN, pixel=PIXEL):
     return f"POLYGON (({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
 
 
+def bow_tie(col0, row0, size):
+    """A square of `size` pixels whose corners are joined in the wrong order (WKT): two triangles
+    meeting at its centre, a self-intersection, the usual hand-drawn mistake."""
+    x0, y0 = ORIGIN[0] + col0 * PIXEL, ORIGIN[1] - row0 * PIXEL
+    x1, y1 = x0 + size * PIXEL, y0 - size * PIXEL
+    return f"POLYGON (({x0} {y0}, {x1} {y1}, {x1} {y0}, {x0} {y1}, {x0} {y0}))"
+
+
 def write_polygons(path, polygons, epsg=UTM_33N, field="class", source_epsg=UTM_33N, field_type=ogr.OFTString,
                    geometry_type=ogr.wkbMultiPolygon):
     """A GeoPackage layer from [(wkt in source_epsg, class value)], stored in `epsg`."""

@@ -5,7 +5,7 @@ import json
 import re
 
 import numpy as np
-from qgis.core import QgsFeatureRequest, QgsGeometry, QgsProcessingException, QgsWkbTypes
+from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsWkbTypes
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
 
 from ..core.errors import Canceled
@@ -13,6 +13,7 @@ from ..core.learning.class_field import FEATURE_ID_NAMES
 from ..core.learning.sampling import Samples, TrainingPolygon, check_polygon_classes
 from . import field_types
 from .parameters import ParameterNames as Names
+from .polygon_reading import read_polygon_features, unchecked_features
 
 BAND_FIELD = re.compile(r"^b(\d+)$")
 # The raster a samples layer came from: band count and data type (compatibility.raster_description).
@@ -96,22 +97,14 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
         )
     polygons, found_values = [], set()
     unclassed = [] if unclassed is None else unclassed
-    for feature in source.getFeatures(request):
-        if feedback.isCanceled():
-            raise Canceled()
-        value = _normalise(feature.attribute(field_index))
-        geometry = feature.geometry()
-        if geometry.isNull() or geometry.isEmpty():
-            feedback.pushInfo(f"Polygon {feature.id()} has no geometry and is skipped.")
-            continue
+    for feature in read_polygon_features(parameters, layer_name, source, request, field_index, context, feedback):
+        value = _normalise(feature.value)
         if value == "":
-            unclassed.append(feature.id())  # NULL or blank is no class: neither water nor land
+            unclassed.append(feature.feature_id)  # NULL or blank is no class: neither water nor land
             continue
         found_values.add(value)
-        if QgsWkbTypes.isCurvedType(geometry.wkbType()):
-            # Arcs become short segments: GDAL rasterizes polygons, not curves.
-            geometry = QgsGeometry(geometry.constGet().segmentize())
-        polygons.append(TrainingPolygon(int(feature.id()), bytes(geometry.asWkb()), value in water_values, value))
+        polygons.append(TrainingPolygon(feature.feature_id, bytes(feature.geometry.asWkb()),
+                                        value in water_values, value))
     if unclassed:
         ids = ", ".join(map(str, unclassed[:5])) + (f" and {len(unclassed) - 5} more" if len(unclassed) > 5 else "")
         feedback.pushInfo(
@@ -130,7 +123,7 @@ def refuse_feature_ids(source, field_index):
     if not field.isNumeric():
         return
     request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes([field_index])
-    values = [_normalise(feature.attribute(field_index)) for feature in source.getFeatures(request)]
+    values = [_normalise(feature.attribute(field_index)) for feature in unchecked_features(source, request)]
     if "" in values or len(set(values)) != len(values):
         return
     if len(values) >= 3 or (len(values) == 2 and FEATURE_ID_NAMES.match(field.name())):

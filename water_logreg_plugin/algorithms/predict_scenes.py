@@ -126,7 +126,8 @@ class PredictScenes(WaterLogRegAlgorithm):
     def run_algorithm(self, parameters, context, feedback):
         # parameterAsFileList gives [''] when no layer is picked.
         picked = [path for path in self.parameterAsFileList(parameters, self.SCENES, context) if path]
-        scenes = expand_scenes(picked + self.folder_patterns(parameters, context))
+        callbacks = core_callbacks(feedback)
+        scenes = expand_scenes(picked + self.folder_patterns(parameters, context), callbacks)
         model = self.parameterAsFile(parameters, self.MODEL, context)
         scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None
         if scheduler:
@@ -140,7 +141,7 @@ class PredictScenes(WaterLogRegAlgorithm):
                 for scene, output in zip(scenes, scene_outputs(scenes, outputs[self.OUTPUT_FOLDER]))},
         )
         output_folder, occurrence = outputs[self.OUTPUT_FOLDER], outputs[self.OUTPUT_OCCURRENCE]
-        device, callbacks = declared.device_choice(self, parameters, context), core_callbacks(feedback)
+        device = declared.device_choice(self, parameters, context)
         prior = declared.water_prior(self, parameters, context)
         if occurrence:
             results, occurrence = predict_scenes_with_occurrence(

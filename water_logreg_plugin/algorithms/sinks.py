@@ -4,10 +4,12 @@ finished: checked before any work, staged in a hidden folder, moved into place w
 import os
 import re
 
+from osgeo import gdal
 from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
 
 from ..core.errors import Canceled
-from ..core.raster.writing import scratch_folder
+from ..core.raster.gdal_errors import gdal_outcome
+from ..core.raster.writing import WriteError, scratch_folder, write_failure
 
 
 def sink_file(algorithm, parameters, name, context):
@@ -32,7 +34,7 @@ def write_features(algorithm, parameters, name, context, fields, geometry_type, 
     """
     destination = sink_file(algorithm, parameters, name, context)
     if destination is None:
-        return _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback)
+        return _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback)[0]
     folder, file_name = os.path.split(destination)
     with scratch_folder(destination) as staging:
         staged = os.path.join(staging, file_name)
@@ -43,8 +45,12 @@ def write_features(algorithm, parameters, name, context, fields, geometry_type, 
             staged_parameters[name].sink = QgsProperty.fromValue(staged)
         else:
             staged_parameters[name] = staged
-        staged_id = _add_batches(algorithm, staged_parameters, name, context, fields, geometry_type, crs,
-                                 batches, feedback)
+        try:
+            staged_id, written = _add_batches(algorithm, staged_parameters, name, context, fields, geometry_type,
+                                              crs, batches, feedback)
+            _check_staged(staged, written)
+        except WriteError as error:
+            raise write_failure(destination, error.reason.replace(staged, destination)) from None
         # A shapefile is several files: its sidecars move first, the file users open last.
         for sidecar in sorted(os.listdir(staging), key=lambda entry: entry == file_name):
             os.replace(os.path.join(staging, sidecar), os.path.join(folder, sidecar))
@@ -61,10 +67,37 @@ def _add_batches(algorithm, parameters, name, context, fields, geometry_type, cr
     sink, sink_id = algorithm.parameterAsSink(parameters, name, context, fields, geometry_type, crs)
     if sink is None:
         raise QgsProcessingException(algorithm.invalidSinkError(parameters, name))
+    written = 0
     for batch in batches:
         if feedback.isCanceled():
             raise Canceled()
         if not sink.addFeatures(batch, QgsFeatureSink.FastInsert):
-            raise QgsProcessingException(f"Writing the features failed: {sink.lastError()}")
+            raise WriteError(sink.lastError())
+        written += len(batch)
     del sink
-    return sink_id
+    return sink_id, written
+
+
+# Formats that finish their file at close, where QGIS's writer says nothing of a failure, and
+# whose header tells the feature count without reading the features (a GeoJSON would be parsed
+# whole); the others fail while the features are added.
+READ_BACK_EXTENSIONS = (".gpkg", ".sqlite", ".shp", ".fgb")
+
+
+def _check_staged(path, written):
+    """The staged file, closed, holds every feature written: QGIS's writer reports no error at
+    close, where a GeoPackage commits (and a full disk makes the commit fail)."""
+    if not path.lower().endswith(READ_BACK_EXTENSIONS):
+        return
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        # Plain in both of GDAL's exception modes (QGIS 3.40+ turns them on).
+        dataset, reason = gdal_outcome(gdal.OpenEx, path, gdal.OF_VECTOR)
+    finally:
+        gdal.PopErrorHandler()
+    layer = dataset.GetLayer(0) if dataset is not None and dataset.GetLayerCount() else None
+    held = layer.GetFeatureCount() if layer is not None else None
+    if held != written:
+        reason = reason or (
+            "the file cannot be read back" if held is None else f"it holds {held} of the {written} features written")
+        raise WriteError(reason)

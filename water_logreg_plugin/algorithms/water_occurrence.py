@@ -9,6 +9,7 @@ from qgis.core import (
 )
 
 from ..core.dates.occurrence import water_occurrence
+from ..core.raster.outputs import describe_repeats, distinct_files
 from ..styling import style_occurrence, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import gdal_file
@@ -70,7 +71,12 @@ class WaterOccurrence(WaterLogRegAlgorithm):
         if not layers or (isinstance(given, (list, tuple)) and len(layers) != len(given)):
             raise QgsProcessingException(
                 "Some of the rasters given as INPUT cannot be loaded; choose raster layers or files.")
-        paths = [gdal_file(layer, self.INPUT) for layer in layers]
+        paths, repeats = distinct_files([gdal_file(layer, self.INPUT) for layer in layers])
+        if repeats:  # the same observation twice would weigh its date twice
+            feedback.pushInfo(
+                f"Warning: {len(repeats)} of the rasters in INPUT {'is a file' if len(repeats) == 1 else 'are files'} "
+                f"given before ({describe_repeats(repeats)}); each file counts as one date."
+            )
         outputs = self.checked_outputs(
             parameters, context, {f"date {number}": path for number, path in enumerate(paths, 1)})
         output, count = outputs[self.OUTPUT], outputs[self.OUTPUT_COUNT]

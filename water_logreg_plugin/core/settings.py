@@ -21,6 +21,7 @@ DEFAULT_MLP_MAX_STEPS = 3000  # L-BFGS on a multi-layer perceptron; measured: do
 DEFAULT_L2_PENALTY = 1e-5  # logistic regression; measured: docs/FIT.md, "The default L2_PENALTY"
 DEFAULT_MLP_L2_PENALTY = 1e-3  # multi-layer perceptron; measured: docs/FIT.md, "The multi-layer perceptron"
 MAX_LAYER_SIZE = 4096
+MAX_LAYERS = 64  # hidden layers and the output layer: what a model file may hold
 
 
 def default_l2_penalty(hidden_layers):
@@ -97,5 +98,10 @@ def parse_hidden_layers(text):
         raise WaterLogRegError(
             f"HIDDEN_LAYERS '{text}' is not a list of layer sizes; give comma-separated whole "
             f"numbers between 1 and {MAX_LAYER_SIZE}, e.g. '16,16', or leave it empty for logistic regression."
+        )
+    if len(sizes) >= MAX_LAYERS:  # the model file could not be read back
+        raise WaterLogRegError(
+            f"HIDDEN_LAYERS '{text}' asks for {len(sizes)} hidden layers; a model holds at most "
+            f"{MAX_LAYERS - 1}, and two or three are plenty for water."
         )
     return sizes

@@ -1,9 +1,13 @@
 """Training pixels from polygons: every pixel whose centre lies inside a polygon.
 
-Each polygon is rasterized by GDAL on its own window of the raster grid (so one polygon's
-pixels are known exactly, whatever overlaps it), cut into sub-windows when large; its
-pixels' band values are read from that window, invalid pixels (raster.valid_pixels: nodata,
-NaN, mask, alpha) are dropped, and a seeded draw keeps at most N pixels a class as it reads.
+The raster is cut into tiles; on each tile that polygons reach, GDAL rasterizes all of them at
+once by their index, the water polygons in one band and the land ones in another, the first
+polygon of a class winning where several overlap: one rasterization a tile, however many
+polygons (one a polygon, with each polygon's overlaps looked up, grew with their square). The
+band values are read where a polygon lies, invalid pixels (raster.valid_pixels: nodata, NaN,
+mask, alpha) are dropped, a pixel in both a water and a land polygon is left out, and a
+seeded draw keeps at most N pixels a class as it reads. A polygon that gets no pixel, or no
+valid one, in the shared rasterization is burned alone, on its own window, to tell why.
 """
 
 from dataclasses import dataclass, field
@@ -19,8 +23,12 @@ from ..raster.reading import open_raster, read_block, resolve_bands, valid_pixel
 from ..raster.windows import single_strip_warning
 
 WATER, LAND = 1, 0
-# A polygon is read in windows of at most this many pixels (16 MB of 4 UInt16 bands).
+# A polygon burned alone is read in windows of at most this many pixels (16 MB of 4 UInt16 bands).
 SAMPLING_WINDOW_PIXELS = 1 << 21
+# Tiles of about TILE_PIXELS, TILE_COLUMNS wide where the raster is wider: the polygons of one
+# tile are held in memory at a time, and a tile's rasterization stays small.
+TILE_PIXELS = 1 << 20
+TILE_COLUMNS = 1024
 
 
 @dataclass
@@ -136,55 +144,85 @@ class _Tally:
     conflicting: int = 0  # pixels inside both a water and a land polygon
     sampled_polygons: int = 0
     polygon_pixels: dict = field(default_factory=dict)  # {polygon id: valid pixels inside it}
-
-
-@dataclass
-class _PolygonYield:
-    """What one polygon's sub-windows found."""
-
-    inside: bool = False  # some pixel centre lies inside it
-    valid_pixels: int = 0  # those of its pixels that hold valid values
-    conflicting: int = 0  # pixels also inside a polygon of the other class (counted for water polygons)
-
-    def empty_reason(self):
-        if not self.inside:
-            return TOO_SMALL
-        return None if self.valid_pixels else ONLY_NODATA
+    polygon_pixels: dict = field(default_factory=dict)  # {polygon id: valid pixels inside it}
 
 
 def _draw_polygons(grid, bands, polygons, drawn, callbacks):
-    """Every polygon's pixels into its class's draw, polygon by polygon; returns the _Tally."""
-    # A WKB GDAL cannot read is None in both modes, and a None polygon has no window.
-    geometries = [gdal_outcome(ogr.CreateGeometryFromWkb, polygon.wkb)[0] for polygon in polygons]
-    windows = np.array([grid.window(geometry) or (0, 0, 0, 0) for geometry in geometries], dtype=np.int64)
+    """Every polygon's pixels into its class's draw, tile by tile; returns the _Tally."""
+    # Geometries are made from the WKB where needed, never all at once: a million polygons'
+    # OGR geometries held together took more memory than their pixels.
+    wkbs = [polygon.wkb for polygon in polygons]
+    windows, has_window, empty = grid.windows_of(wkbs)
     is_water = np.array([polygon.is_water for polygon in polygons], dtype=bool)
+    polygon_ids = np.array([polygon.polygon_id for polygon in polygons], dtype=np.int64)
+    found = _Found(np.zeros(len(polygons), bool), np.zeros(len(polygons), np.int64))
     tally = _Tally()
-    for index, polygon in enumerate(polygons):
+    tiles = grid.tiles_of(windows, has_window)
+    for number, tile in enumerate(sorted(tiles)):
         callbacks.check_canceled()
-        geometry = geometries[index]
-        tally.polygon_pixels[polygon.polygon_id] = 0
-        if geometry is None or geometry.IsEmpty():
-            tally.empty_polygons.append((polygon, EMPTY_GEOMETRY))
-        elif not windows[index][2]:
-            tally.empty_polygons.append((polygon, OUTSIDE))
+        members = tiles.pop(tile)
+        water = grid.burn_indices(tile, [index for index in members if is_water[index]], wkbs)
+        land = grid.burn_indices(tile, [index for index in members if not is_water[index]], wkbs)
+        tally.conflicting += _sample_tile(grid, bands, tile, water, land, polygon_ids, drawn, found)
+        callbacks.progress(0.95 * (number + 1) / (number + 1 + len(tiles)))
+    _settle_alone(grid, bands, wkbs, windows, has_window, found, callbacks.part(0.95, 1.0))
+    for index, polygon in enumerate(polygons):
+        reason = (EMPTY_GEOMETRY if empty[index]
+                  else OUTSIDE if not has_window[index]
+                  else TOO_SMALL if not found.inside[index]
+                  else ONLY_NODATA if not found.valid[index] else None)
+        tally.polygon_pixels[polygon.polygon_id] = int(found.valid[index])
+        if reason:
+            tally.empty_polygons.append((polygon, reason))
         else:
-            overlapping = _overlapping(windows, index)
-            earlier_same = [geometries[other] for other in overlapping
-                            if other < index and is_water[other] == polygon.is_water]
-            other_class = [geometries[other] for other in overlapping if is_water[other] != polygon.is_water]
-            found = _PolygonYield()
-            for window in grid.sub_windows(windows[index]):
-                callbacks.check_canceled()
-                _sample_window(grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found)
-            tally.conflicting += found.conflicting
-            tally.polygon_pixels[polygon.polygon_id] = found.valid_pixels
-            reason = found.empty_reason()
-            if reason:
-                tally.empty_polygons.append((polygon, reason))
-            else:
-                tally.sampled_polygons += 1
-            callbacks.progress((index + 1) / len(polygons))
+            tally.sampled_polygons += 1
     return tally
+
+
+@dataclass
+class _Found:
+    """What each polygon (by index) held: a pixel centre inside it, and its pixels valid in every
+    band (a pixel inside overlapping polygons of one class is counted for the first of them)."""
+
+    inside: np.ndarray
+    valid: np.ndarray  # int64 counts
+
+
+def _sample_tile(grid, bands, tile, water, land, polygon_ids, drawn, found):
+    """Draw one tile's pixels, given the indices (+1, 0 none) of the water and land polygon that
+    holds each; marks what the polygons held in `found`; returns the pixels in both classes."""
+    hits = (water > 0) | (land > 0)
+    if not hits.any():
+        return 0
+    for indices in (water, land):
+        found.inside[np.unique(indices[indices > 0]) - 1] = True
+    hit, values, small = _read_covered(grid.dataset, bands, tile, hits)
+    top, left = small[1] - tile[1], small[0] - tile[0]
+    water, land = (indices[top:top + small[3], left:left + small[2]] for indices in (water, land))
+    for indices in (water, land):
+        held, pixels = np.unique(indices[hit & (indices > 0)], return_counts=True)
+        found.valid[held - 1] += pixels
+    ambiguous = hit & (water > 0) & (land > 0)
+    for indices, label in ((water, WATER), (land, LAND)):
+        picked = hit & (indices > 0) & ~ambiguous
+        _draw(drawn[label], grid.dataset.RasterXSize, picked, values, small, polygon_ids[indices[picked] - 1])
+    return int(np.count_nonzero(ambiguous))
+
+
+def _settle_alone(grid, bands, wkbs, windows, has_window, found, callbacks):
+    """Polygons that got no pixel, or no valid one, may owe it to earlier polygons of their class
+    (a shared pixel goes to the first): each is burned alone on its own window, since why a
+    polygon yields nothing is about the polygon itself. Usually none or a few."""
+    unsettled = np.flatnonzero(has_window & ~(found.inside & (found.valid > 0)))
+    for number, index in enumerate(unsettled):
+        callbacks.check_canceled()
+        for window in grid.sub_windows(windows[index]):
+            inside = grid.burn([_geometry(wkbs[index])], window)
+            if not inside.any():
+                continue
+            found.inside[index] = True
+            found.valid[index] += int(np.count_nonzero(_read_covered(grid.dataset, bands, window, inside)[0]))
+        callbacks.progress((number + 1) / len(unsettled))
 
 
 def _logged_summary(tally, log):
@@ -277,6 +315,11 @@ def _summarise_empty(empty_polygons):
     return messages
 
 
+def _geometry(wkb):
+    """The OGR geometry of a polygon's WKB; None for a WKB GDAL cannot read, in both modes."""
+    return gdal_outcome(ogr.CreateGeometryFromWkb, wkb)[0]
+
+
 class _Grid:
     """The raster's pixel grid: polygon windows, sub-windows and burning polygons on them."""
 
@@ -287,23 +330,34 @@ class _Grid:
         self.srs = dataset.GetSpatialRef()
         self.block_rows = max(1, dataset.GetRasterBand(1).GetBlockSize()[1])
 
-    def window(self, geometry):
-        """(col, row, width, height) covering the geometry's envelope, clipped; None outside."""
-        if geometry is None or geometry.IsEmpty():
-            return None
-        min_x, max_x, min_y, max_y = geometry.GetEnvelope()
-        corners = [gdal.ApplyGeoTransform(self.inverse, x, y) for x in (min_x, max_x) for y in (min_y, max_y)]
-        cols = [corner[0] for corner in corners]
-        rows = [corner[1] for corner in corners]
-        if not all(np.isfinite(cols + rows)):
-            return None
-        col_start = max(0, int(np.floor(min(cols))))
-        col_end = min(self.dataset.RasterXSize, int(np.ceil(max(cols))))
-        row_start = max(0, int(np.floor(min(rows))))
-        row_end = min(self.dataset.RasterYSize, int(np.ceil(max(rows))))
-        if col_end <= col_start or row_end <= row_start:
-            return None
-        return col_start, row_start, col_end - col_start, row_end - row_start
+    def windows_of(self, wkbs):
+        """(col, row, width, height) covering each polygon's envelope, clipped to the raster, as an
+        (n, 4) int64 array; which polygons have one (not empty, not outside); which are empty (or
+        not geometries). In numpy: a call a polygon took half of a sampling of 100,000 one-pixel
+        polygons."""
+        envelopes = np.full((len(wkbs), 4), np.nan)
+        empty = np.zeros(len(wkbs), bool)
+        for index, wkb in enumerate(wkbs):
+            geometry = _geometry(wkb)
+            if geometry is None or geometry.IsEmpty():
+                empty[index] = True
+            else:
+                envelopes[index] = geometry.GetEnvelope()
+        xs, ys = (envelopes[:, 0], envelopes[:, 1]), (envelopes[:, 2], envelopes[:, 3])
+        inverse = self.inverse
+        cols = np.stack([inverse[0] + inverse[1] * x + inverse[2] * y for x in xs for y in ys])
+        rows = np.stack([inverse[3] + inverse[4] * x + inverse[5] * y for x in xs for y in ys])
+        with np.errstate(invalid="ignore"):
+            start_col = np.maximum(0, np.floor(cols.min(axis=0)))
+            end_col = np.minimum(self.dataset.RasterXSize, np.ceil(cols.max(axis=0)))
+            start_row = np.maximum(0, np.floor(rows.min(axis=0)))
+            end_row = np.minimum(self.dataset.RasterYSize, np.ceil(rows.max(axis=0)))
+            has_window = (np.isfinite(cols).all(axis=0) & np.isfinite(rows).all(axis=0)
+                          & (end_col > start_col) & (end_row > start_row))
+        windows = np.zeros((len(wkbs), 4), np.int64)
+        windows[has_window] = np.stack([start_col, start_row, end_col - start_col, end_row - start_row],
+                                       axis=1)[has_window].astype(np.int64)
+        return windows, has_window, empty
 
     def sub_windows(self, window):
         """Row bands of a polygon's window of at most SAMPLING_WINDOW_PIXELS, cut on block rows
@@ -320,59 +374,74 @@ class _Grid:
             yield col, start, width, stop - start
             start = stop
 
+    def tiles_of(self, windows, has_window):
+        """{tile (col, row, width, height): [indices of the polygons whose window meets it]}; tiles
+        of about TILE_PIXELS, in whole block rows where a block row fits."""
+        width, height = self.dataset.RasterXSize, self.dataset.RasterYSize
+        tile_cols = min(width, TILE_COLUMNS)
+        tile_rows = max(1, TILE_PIXELS // tile_cols)
+        if tile_rows >= self.block_rows:
+            tile_rows -= tile_rows % self.block_rows
+        tiles = {}
+        for index in np.flatnonzero(has_window).tolist():
+            col, row, cols, rows = windows[index].tolist()
+            for tile_row in range(row // tile_rows, (row + rows - 1) // tile_rows + 1):
+                for tile_col in range(col // tile_cols, (col + cols - 1) // tile_cols + 1):
+                    tiles.setdefault((tile_row, tile_col), []).append(index)
+        return {(tile_col * tile_cols, tile_row * tile_rows, min(tile_cols, width - tile_col * tile_cols),
+                 min(tile_rows, height - tile_row * tile_rows)): members
+                for (tile_row, tile_col), members in tiles.items()}
+
     def burn(self, geometries, window):
         """True where a pixel centre of the window lies inside any of the geometries."""
-        col_off, row_off, width, height = window
+        layer_source, layer = self._layer()
+        for geometry in geometries:
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetGeometry(geometry)
+            gdal_outcome(layer.CreateFeature, feature)
+        target = self._window_raster(window, gdal.GDT_Byte)
+        # Without ALL_TOUCHED GDAL burns exactly the pixels whose centre is inside. A geometry GDAL
+        # cannot burn burns nothing, whether its exceptions are on or off.
+        gdal_outcome(gdal.RasterizeLayer, target, [1], layer, burn_values=[1])
+        return target.ReadAsArray().astype(bool)
+
+    def burn_indices(self, window, indices, wkbs):
+        """Int32 (rows, cols) of the window: 1 + the smallest of `indices` whose polygon holds the
+        pixel centre (GDAL burns in layer order, so they are laid down last first), 0 where none."""
+        if not indices:
+            return np.zeros((window[3], window[2]), np.int32)
+        layer_source, layer = self._layer(ogr.FieldDefn("index", ogr.OFTInteger))
+        definition = layer.GetLayerDefn()
+        for index in sorted(indices, reverse=True):
+            feature = ogr.Feature(definition)
+            feature.SetGeometryDirectly(_geometry(wkbs[index]))
+            feature.SetField(0, index + 1)
+            gdal_outcome(layer.CreateFeature, feature)
+        target = self._window_raster(window, gdal.GDT_Int32)
+        gdal_outcome(gdal.RasterizeLayer, target, [1], layer, options=["ATTRIBUTE=index"])
+        return target.ReadAsArray()
+
+    def _layer(self, field_definition=None):
+        """An empty in-memory layer in the raster's CRS (its data source is returned too: the layer
+        lives only as long as it)."""
+        source = ogr.GetDriverByName("Memory").CreateDataSource("")
+        layer = source.CreateLayer("polygons", srs=self.srs, geom_type=ogr.wkbUnknown)
+        if field_definition is not None:
+            layer.CreateField(field_definition)
+        return source, layer
+
+    def _window_raster(self, window, data_type):
+        """An in-memory raster of 0 on the window (col, row, width, height) of the raster's grid."""
+        col_off, row_off, width, height = (int(value) for value in window)
         transform = self.transform
-        target = gdal.GetDriverByName("MEM").Create("", width, height, 1, gdal.GDT_Byte)
+        target = gdal.GetDriverByName("MEM").Create("", width, height, 1, data_type)
         if self.srs is not None:
             target.SetSpatialRef(self.srs)
         target.SetGeoTransform((
             transform[0] + col_off * transform[1] + row_off * transform[2], transform[1], transform[2],
             transform[3] + col_off * transform[4] + row_off * transform[5], transform[4], transform[5],
         ))
-        vector = ogr.GetDriverByName("Memory").CreateDataSource("")
-        layer = vector.CreateLayer("polygons", srs=self.srs, geom_type=ogr.wkbUnknown)
-        for geometry in geometries:
-            feature = ogr.Feature(layer.GetLayerDefn())
-            feature.SetGeometry(geometry)
-            gdal_outcome(layer.CreateFeature, feature)
-        # Without ALL_TOUCHED GDAL burns exactly the pixels whose centre is inside. A geometry GDAL
-        # cannot burn burns nothing, whether its exceptions are on or off.
-        gdal_outcome(gdal.RasterizeLayer, target, [1], layer, burn_values=[1])
-        return target.ReadAsArray().astype(bool)
-
-
-def _overlapping(windows, index):
-    """Indices of the other polygons whose pixel windows meet polygon `index`'s."""
-    col, row, width, height = windows[index]
-    meets = ((windows[:, 2] > 0) & (windows[:, 0] < col + width) & (windows[:, 0] + windows[:, 2] > col)
-             & (windows[:, 1] < row + height) & (windows[:, 1] + windows[:, 3] > row))
-    meets[index] = False
-    return np.flatnonzero(meets)
-
-
-def _sample_window(grid, bands, window, geometry, earlier_same, other_class, polygon, drawn, found):
-    """Add one sub-window's pixels of a polygon to its class's draw, noting in `found` (a
-    _PolygonYield) what it held."""
-    inside = grid.burn([geometry], window)
-    if not inside.any():
-        return
-    found.inside = True
-    inside, values, small = _read_covered(grid.dataset, bands, window, inside)
-    valid_here = int(np.count_nonzero(inside))
-    found.valid_pixels += valid_here
-    if not valid_here:
-        return
-    if earlier_same:
-        inside &= ~grid.burn(earlier_same, small)  # counted once, by the first polygon
-    if other_class:
-        ambiguous = inside & grid.burn(other_class, small)
-        if polygon.is_water:
-            found.conflicting += int(np.count_nonzero(ambiguous))
-        inside &= ~ambiguous
-    _draw(drawn[WATER if polygon.is_water else LAND], grid.dataset.RasterXSize, inside, values, small,
-          polygon.polygon_id)
+        return target
 
 
 def _read_covered(dataset, bands, window, inside):
@@ -391,8 +460,9 @@ def _read_covered(dataset, bands, window, inside):
     return inside, values, (col_off, row_off, width, height)
 
 
-def _draw(draw, raster_width, inside, values, small, polygon_id):
-    """Offer the pixels `inside` the small window to one class's draw."""
+def _draw(draw, raster_width, inside, values, small, polygon_ids):
+    """Offer the pixels `inside` the small window to one class's draw; `polygon_ids` are those of
+    the polygons they came from, in the row-major order of the pixels."""
     col_off, row_off = small[:2]
     local_rows, local_cols = np.nonzero(inside)
     pixel_index = (local_rows + row_off).astype(np.int64) * raster_width + (local_cols + col_off)
@@ -400,9 +470,9 @@ def _draw(draw, raster_width, inside, values, small, polygon_id):
     # Only pixels that can still be drawn get their band values copied out.
     admitted = draw.admits(keys)
     if admitted is not None:
-        keys, pixel_index, local_rows, local_cols = (
-            array[admitted] for array in (keys, pixel_index, local_rows, local_cols))
-    draw.add(keys, pixel_index, values[:, local_rows, local_cols].T.astype(np.float64), polygon_id)
+        keys, pixel_index, local_rows, local_cols, polygon_ids = (
+            array[admitted] for array in (keys, pixel_index, local_rows, local_cols, polygon_ids))
+    draw.add(keys, pixel_index, values[:, local_rows, local_cols].T.astype(np.float64), polygon_ids)
 
 
 class _ClassDraw:
@@ -423,8 +493,8 @@ class _ClassDraw:
         """Which of these keys can still be drawn (None: all of them)."""
         return None if self.largest_kept is None else keys < self.largest_kept
 
-    def add(self, keys, pixel_index, values, polygon_id):
-        self.parts.append((keys, pixel_index, values, np.full(len(pixel_index), polygon_id, np.int64)))
+    def add(self, keys, pixel_index, values, polygon_ids):
+        self.parts.append((keys, pixel_index, values, np.asarray(polygon_ids, np.int64)))
         self.held += len(pixel_index)
         if self.cap and self.held > 2 * self.cap:
             self._trim()

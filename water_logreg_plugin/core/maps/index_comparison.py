@@ -19,7 +19,14 @@ from ..raster.band_roles import band_roles
 from ..raster.reading import open_raster, read_block
 from ..raster.windows import read_window, row_windows
 from .predict import PROBABILITY_NODATA
-from .water_index import OTSU_BINS, choose_index_bands, index_histogram, normalized_difference, otsu_threshold
+from .water_index import (
+    OTSU_BINS,
+    band_scaling,
+    choose_index_bands,
+    index_histogram,
+    normalized_difference,
+    otsu_threshold,
+)
 
 # Small-map classes; NODATA where either the map or the index has no value.
 NODATA, BOTH_LAND, BOTH_WATER, MODEL_ONLY, INDEX_ONLY = 0, 1, 2, 3, 4
@@ -92,7 +99,10 @@ def compare_with_index(raster, probability_path, samples, training, threshold=0.
 
 
 def _index_window(dataset, band_list, row, height):
+    """The index of one window as waterlogreg:waterindex computes it (the bands' scale and offset applied)."""
     values, valid = read_window(dataset, band_list, row, height)
+    scaling = band_scaling(dataset, band_list)
+    values = scaling.apply(values) if scaling else values
     return normalized_difference(values[0], values[1], valid)
 
 

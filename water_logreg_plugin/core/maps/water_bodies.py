@@ -36,6 +36,8 @@ VECTOR_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".
 FIELDS = (("body_id", ogr.OFTInteger), ("area_m2", ogr.OFTReal), ("area_ha", ogr.OFTReal),
           ("mean_p", ogr.OFTReal), ("holes_filled", ogr.OFTInteger))
 BODY_ID, AREA_M2, AREA_HA, MEAN_P, HOLES_FILLED = range(len(FIELDS))  # field indices: a lookup by name is slow
+MANY_BODIES = 100_000  # more are written with a warning and a MIN_AREA hint
+HINT_PIXELS = 10  # the body size the hint's MIN_AREA leaves out
 # Scratch layers are read in order only: a spatial index would cost seconds to build on close.
 SCRATCH_LAYER_OPTIONS = ["SPATIAL_INDEX=NO"]
 
@@ -78,6 +80,8 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
                             SCRATCH_LAYER_OPTIONS)
         kept, dropped, filled = _keep_bodies(scratch_vectors.GetLayer("raw"), bodies, measure, min_area_m2,
                                              fill_holes_below_m2, callbacks.part(0.6, 0.7))
+        if kept > MANY_BODIES:
+            callbacks.log(many_bodies_warning(kept, dataset, measure))
         means = _mean_probability(raster, bodies, kept, os.path.join(scratch, "ids.tif"),
                                   callbacks.part(0.7, 0.95))
         with atomic_output(output_path) as partial:
@@ -94,6 +98,18 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
     callbacks.log(f"{kept} water bodies, {water_area / SQUARE_METRES_PER_HECTARE:.4f} ha in all; "
                   f"{dropped} smaller than the minimum area left out, {filled} holes filled.")
     return summary
+
+
+def many_bodies_warning(kept, dataset, measure):
+    """Said before the bodies are written: millions of one-pixel bodies from a speckled map
+    (salt and pepper) take minutes and gigabytes, and MIN_AREA is the remedy."""
+    pixel_area = float(measure.row_pixel_areas(dataset.RasterYSize // 2, 1)[0])
+    return (
+        f"Warning: {kept:,} water bodies will be written (more than {MANY_BODIES:,}): the map is likely "
+        "speckled (salt and pepper), and so many bodies take long to write and make a large file. Set "
+        f"MIN_AREA to leave the smallest out (MIN_AREA {HINT_PIXELS * pixel_area:.6g} m² leaves out bodies under "
+        f"{HINT_PIXELS} pixels), or cancel and smooth the map first."
+    )
 
 
 def _write_mask(raster, path, threshold, callbacks):

@@ -5,8 +5,10 @@
 
 Water reflects more green than near or short-wave infrared, so water is high (> 0 on
 clear water), vegetation and soil low. The index is computed in float64 (16-bit
-green + NIR would overflow in its own type) and written as Float32; a pixel where either
-band is nodata, NaN or infinite, or where green + NIR = 0, is INDEX_NODATA.
+green + NIR would overflow in its own type), on scale × value + offset where the file gives
+the bands a scale or an offset, and written as Float32; a pixel where either band is nodata,
+NaN or infinite, or where green + NIR = 0, is INDEX_NODATA. Negative band values and a sum
+of 0 or less on a notable share of the pixels are reported: the index means nothing there.
 
 The threshold of the mask is given, or found with Otsu's method: the split of the
 histogram of the valid index values that maximises the between-class variance. The
@@ -160,6 +162,10 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     band_list = [bands.green, bands.infrared]
     resolve_bands(dataset, band_list)
     callbacks.log(bands.reason)
+    scaling = band_scaling(dataset, band_list)
+    if scaling:
+        callbacks.log(scaling.description)
+    inputs = InputCheck(bands.index)
     windows = row_windows(dataset)
     strip_reader = SingleStripReader.for_dataset(dataset)  # one DEFLATE strip: streamed, not decoded whole
     # With Otsu the threshold is known only after every window: a second pass reads the index back.
@@ -174,6 +180,8 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         for number, (row, rows) in enumerate(windows):
             callbacks.check_canceled()
             values, valid = read_window(dataset, band_list, row, rows, strip_reader)
+            values = scaling.apply(values) if scaling else values
+            inputs.add(values, valid)
             index, valid = normalized_difference(values[0], values[1], valid)
             output.write_rows(index, row)
             valid_pixels += int(np.count_nonzero(valid))
@@ -182,6 +190,8 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
             else:
                 water_pixels += _write_mask_window(mask, index, valid, threshold, row)
             first.progress((number + 1) / len(windows))
+        for warning in inputs.warnings():
+            callbacks.log(warning)
         if two_passes:
             threshold = otsu_threshold(counts)
             callbacks.log(f"Otsu's threshold on the {bands.index} histogram: {threshold:.4f}.")
@@ -201,6 +211,76 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         f"({bands.index} ≥ {summary.threshold:.4f}, {summary.threshold_from} threshold)."
     )
     return summary
+
+
+@dataclass(frozen=True)
+class BandScaling:
+    """The scale and offset the file gives its green and infrared bands: the index is a ratio
+    of reflectances, and with an offset the stored numbers are not proportional to them."""
+    scales: tuple
+    offsets: tuple
+    description: str
+
+    def apply(self, values):
+        return (values.astype(np.float64) * np.array(self.scales)[:, None, None]
+                + np.array(self.offsets)[:, None, None])
+
+
+def band_scaling(dataset, band_list):
+    """BandScaling where a band of `band_list` has a scale other than 1 or an offset other than 0;
+    None where none has (the stored numbers are used as they are)."""
+    pairs = [(dataset.GetRasterBand(band).GetScale() or 1.0, dataset.GetRasterBand(band).GetOffset() or 0.0)
+             for band in band_list]
+    if all(pair == (1.0, 0.0) for pair in pairs):
+        return None
+    described = ", ".join(f"band {band} scale {scale:g} and offset {offset:g}"
+                          for band, (scale, offset) in zip(band_list, pairs))
+    return BandScaling(
+        tuple(scale for scale, _ in pairs), tuple(offset for _, offset in pairs),
+        f"The file gives {described}: the index is computed on scale × value + offset (the values the "
+        "bands stand for), not on the stored numbers.",
+    )
+
+
+NOTABLE_SHARE = 0.01  # of the valid pixels: fewer negative values are noise (shadows, dark water)
+
+
+class InputCheck:
+    """Counts, window by window, the valid pixels whose bands are negative or whose sum is not
+    positive: there a normalized difference leaves −1…1 (the sum ≤ 0 flips its sign), which
+    signed data with an offset the file does not state gives without a word otherwise."""
+
+    def __init__(self, index_name):
+        self.index_name = index_name
+        self.valid = self.negative = self.not_positive = 0
+        self.lowest = math.inf
+
+    def add(self, values, valid):
+        green, infrared = values[0][valid], values[1][valid]
+        self.valid += green.size
+        negative = (green < 0) | (infrared < 0)
+        self.negative += int(np.count_nonzero(negative))
+        self.not_positive += int(np.count_nonzero(green.astype(np.float64) + infrared <= 0))
+        if negative.any():
+            self.lowest = min(self.lowest, float(min(green.min(), infrared.min())))
+
+    def warnings(self):
+        lines = []
+        infrared = "NIR" if self.index_name == "NDWI" else "SWIR"
+        if self.valid and self.not_positive / self.valid >= NOTABLE_SHARE:
+            lines.append(
+                f"Warning: green + {infrared} is 0 or less on {100 * self.not_positive / self.valid:.1f} % of the "
+                f"valid pixels; there {self.index_name} is nodata (0) or has its sign flipped (below 0), so "
+                "the map and its water share are wrong there. The bands should be reflectances (0 or more)."
+            )
+        if self.valid and self.negative / self.valid >= NOTABLE_SHARE:
+            lines.append(
+                f"Warning: {100 * self.negative / self.valid:.1f} % of the valid pixels have a negative green or "
+                f"{infrared} value (down to {self.lowest:g}), which reflectances cannot be; {self.index_name} is "
+                "then outside −1 to 1. If the bands hold reflectances with an offset, give the file that scale "
+                "and offset (gdal_edit.py -scale … -offset …) and run again."
+            )
+        return lines
 
 
 def _write_mask_window(mask, index, valid, threshold, row):

@@ -1,19 +1,22 @@
 """The model file: JSON (see docs/MODEL_FORMAT.md), numbers and names only, so loading a file a
 colleague sent can never run code, as unpickling can."""
 
+import itertools
 import json
 
 import numpy as np
+from osgeo import gdal
 
 from ..errors import WaterLogRegError
 from ..raster.reading import check_regular_file
-from ..settings import MAX_LAYER_SIZE
+from ..settings import MAX_LAYER_SIZE, MAX_LAYERS
 from .network import ACTIVATIONS, WaterModel
 
 MODEL_FORMAT = "water_logreg_plugin model"
 FORMAT_VERSION = 2  # 1: logistic regression only ("weights", "bias"); 2: "layers"
 MAX_MODEL_BYTES = 64 * 1024 * 1024
 PICKLE_OR_TORCH_MAGIC = (b"\x80", b"PK\x03\x04")
+GDAL_TYPE_NAMES = {gdal.GetDataTypeName(code).lower() for code in range(1, gdal.GDT_TypeCount)}
 
 
 def save_model(model, path):
@@ -50,6 +53,12 @@ def load_model(path):
             "run code when opened, so this plugin never opens them; train a model with the "
             "plugin to get a safe JSON model file."
         )
+    wide = _wide_text_encoding(raw)
+    if wide:
+        raise WaterLogRegError(
+            f"'{path}' is JSON text in {wide}, but a model file is JSON in UTF-8; save it again as UTF-8 "
+            "(Notepad: File ‣ Save As, Encoding UTF-8), or choose the model file the plugin saved."
+        )
     try:
         # utf-8-sig: Windows Notepad starts a file saved as UTF-8 with a byte-order mark.
         document = json.loads(raw.decode("utf-8-sig"))
@@ -67,6 +76,19 @@ def load_model(path):
         raise WaterLogRegError(f"'{path}' is not a usable water model: {reason}{advice}") from None
 
 
+def _wide_text_encoding(raw):
+    """'UTF-16' or 'UTF-32' for JSON text in one of them (Notepad's 'Unicode' is UTF-16), which
+    would otherwise read as 'not complete JSON'; None for anything else."""
+    encoding = json.detect_encoding(raw)
+    if not encoding.startswith(("utf-16", "utf-32")):
+        return None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    return encoding[:6].upper() if text.lstrip("\ufeff \t\r\n").startswith("{") else None
+
+
 def _model_from_document(document):
     version = _format_version(document)
     bands, mean, std = _bands_and_standardization(document)
@@ -77,6 +99,7 @@ def _model_from_document(document):
     training = document.get("training", {})
     if not isinstance(training, dict):
         raise WaterLogRegError("its training metadata is not a mapping")
+    _check_data_type(training)
     widest = max(weight.shape[0] for weight, _ in layers)
     if widest > MAX_LAYER_SIZE:
         raise WaterLogRegError(
@@ -131,8 +154,13 @@ def _layers(document, version, band_count):
         layer_documents = [{"weight": [document.get("weights")], "bias": [document.get("bias")]}]
     else:
         layer_documents = document.get("layers")
-    if not isinstance(layer_documents, list) or not layer_documents or len(layer_documents) > 64:
+    if not isinstance(layer_documents, list) or not layer_documents:
         raise WaterLogRegError("its layers are missing")
+    if len(layer_documents) > MAX_LAYERS:
+        raise WaterLogRegError(
+            f"it has {len(layer_documents)} layers, too many layers: this plugin predicts with at most "
+            f"{MAX_LAYERS}. Train a model with fewer hidden layers (HIDDEN_LAYERS)."
+        )
     layers = []
     inputs = band_count
     for index, layer in enumerate(layer_documents):
@@ -150,7 +178,26 @@ def _layers(document, version, band_count):
     return layers
 
 
+def _check_data_type(training):
+    """The data type the model was trained on, where recorded, is a GDAL type name (any case:
+    'uint16' is UInt16); anything else (123) would read as a pixel count in the messages."""
+    data_type = training.get("data_type")
+    if data_type in (None, ""):
+        return  # files before the check was written: not checked
+    if str(data_type).strip().lower() not in GDAL_TYPE_NAMES:
+        raise WaterLogRegError(
+            f"its training data type {json.dumps(data_type)} is not a GDAL data type (Byte, Int16, UInt16, "
+            "Float32, …); the file is damaged or was edited by hand. Correct it to the data type of the raster "
+            "it was trained on, or train the model again."
+        )
+
+
 def _float_array(value, shape, name, dims=1):
+    leaves = _leaf_types(value, dims)
+    if str in leaves:
+        raise WaterLogRegError(f"its {name} holds text (numbers in quotes), not numbers")
+    if bool in leaves:
+        raise WaterLogRegError(f"its {name} holds true or false, not numbers")
     try:
         array = np.array(value, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
@@ -160,3 +207,15 @@ def _float_array(value, shape, name, dims=1):
     if not np.all(np.isfinite(array)):
         raise WaterLogRegError(f"its {name} holds a non-finite number")
     return array
+
+
+def _leaf_types(value, dims):
+    """The types of the entries of a list (dims 1) or of its rows (dims 2): numpy would take the
+    text '0.5' and true as numbers (true as 1), which no model file the plugin writes holds."""
+    if not isinstance(value, list):
+        return set()
+    if dims == 2:
+        if not all(isinstance(row, list) for row in value):
+            return set(map(type, value))
+        return set(map(type, itertools.chain.from_iterable(value)))
+    return set(map(type, value))

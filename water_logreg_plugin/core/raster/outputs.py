@@ -40,6 +40,41 @@ def same_file(first, second):
         return False
 
 
+LISTED_REPEATS = 5  # as many as the lists of polygon ids name
+
+
+def distinct_files(paths):
+    """The paths with each file once, in the order given, the first spelling kept; and
+    [(later spelling, first spelling)] for the repeats: one file as 'a.tif', 'dir/../a.tif', a
+    link or a hard link to it, or a glob matching it again, would be read twice."""
+    kept, repeats, first_spelling = [], [], {}
+    for path in paths:
+        identity = _file_identity(path)
+        if identity in first_spelling:
+            repeats.append((path, first_spelling[identity]))
+            continue
+        first_spelling[identity] = path
+        kept.append(path)
+    return kept, repeats
+
+
+def _file_identity(path):
+    """What same_file compares, as a key: the inode where the file exists, else the resolved path."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return os.path.normcase(os.path.realpath(path))
+    return status.st_dev, status.st_ino
+
+
+def describe_repeats(repeats):
+    """"'dir/../a.tif' is 'a.tif', 'a.tif' again", the first few of them."""
+    described = ", ".join(f"'{first}' again" if later == first else f"'{later}' is '{first}'"
+                          for later, first in repeats[:LISTED_REPEATS])
+    more = len(repeats) - LISTED_REPEATS
+    return described + (f" and {more} more" if more > 0 else "")
+
+
 def check_outputs(inputs, outputs, rasters=(), create_folders=()):
     """Refuse, before any work, outputs that would overwrite an input or each other, or that
     cannot be written where asked.

@@ -4,8 +4,10 @@ Opens and reads go through gdal_errors, so a failure gives the same plain messag
 GDAL's exceptions are on (QGIS 3.40+ Processing) or off (QGIS 3.22).
 """
 
+import http
 import math
 import os
+import re
 import stat
 
 import numpy as np
@@ -15,12 +17,14 @@ from ..errors import WaterLogRegError
 from .gdal_errors import gdal_outcome, open_outcome
 
 
-def open_raster(path, decode_threads=False):
+def open_raster(path, decode_threads=False, work_file=False):
     """Open a raster read-only or say in plain words why it cannot be opened.
 
     decode_threads: let a GeoTIFF decompress the blocks of one read on every core (the
     GTiff driver's NUM_THREADS; other drivers read as before). A dataset open_raster gave
     already comes back as it is, so a job that passes it on opens its raster once.
+    work_file: one of the plugin's own work files (a cluster's chunk of rows), which has no
+    grid of its own; any other raster must have one (check_georeferenced).
     """
     if isinstance(path, gdal.Dataset):
         return path
@@ -32,14 +36,77 @@ def open_raster(path, decode_threads=False):
     options = ["NUM_THREADS=ALL_CPUS"] if driver is not None and driver.ShortName == "GTiff" else []
     dataset, reason = open_outcome(gdal.OpenEx, path, gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
     if dataset is None:
-        reason = reason or "GDAL does not recognise it as a raster"
+        network = network_failure(str(path), reason)
+        if network:
+            raise WaterLogRegError(
+                f"The raster '{path}' cannot be opened: {network}. Check the address, and that this machine "
+                "can reach it."
+            )
         raise WaterLogRegError(
-            f"The raster '{path}' cannot be opened ({reason}). "
+            f"The raster '{path}' cannot be opened ({reason or 'GDAL does not recognise it as a raster'}). "
             "Check that the file exists, is readable and is a raster format GDAL knows."
         )
     if dataset.RasterCount == 0:
         raise WaterLogRegError(f"The raster '{path}' has no bands.")
+    if not work_file:
+        check_georeferenced(dataset, path)
     return dataset
+
+
+def check_georeferenced(dataset, path):
+    """Refuse a raster whose pixels have no north-up grid on the ground: georeferenced only by
+    ground control points or RPCs, or not at all. GDAL reads it on a grid of pixel coordinates
+    with no CRS, so a map of it lies nowhere and its areas are in square pixels (11.39 ha for
+    1139 ha), and polygons seem to lie outside it."""
+    if dataset.GetGeoTransform(can_return_null=True) is not None:
+        return
+    name = os.path.basename(str(path))
+    warp = f"Raster ‣ Projections ‣ Warp (Reproject), or gdalwarp {{}}'{name}' warped.tif, then use warped.tif"
+    if dataset.GetGCPCount():
+        raise WaterLogRegError(
+            f"The raster '{path}' is georeferenced only by {dataset.GetGCPCount()} ground control points "
+            "(GCPs): it has no geotransform, so its pixels lie on no map grid. Warp it to a grid first: "
+            + warp.format("") + "."
+        )
+    if dataset.GetMetadata("RPC"):
+        raise WaterLogRegError(
+            f"The raster '{path}' is georeferenced only by RPCs (rational polynomial coefficients): it has no "
+            "geotransform, so its pixels lie on no map grid. Orthorectify it to a grid first: "
+            + warp.format("-rpc ") + " (a DEM makes it exact: -to RPC_DEM=dem.tif)."
+        )
+    raise WaterLogRegError(
+        f"The raster '{path}' has no georeferencing (no geotransform, no ground control points): its pixels "
+        "have no place on the ground, so no polygon, area or map can be matched to them. Georeference it "
+        "(Raster ‣ Georeferencer) or use the original, georeferenced file."
+    )
+
+
+# GDAL's network file systems (and plain web addresses, which GDAL reads through /vsicurl/).
+NETWORK_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift",
+                    "/vsiwebhdfs", "/vsihdfs", "http://", "https://", "ftp://")
+HTTP_CODE = re.compile(r"HTTP response code on .*: (\d+)")
+
+
+def network_failure(path, reason):
+    """What went wrong reading a raster over the network, in words; None for a local path or a
+    failure that is not the network's. GDAL says nothing for a 404 (the address has no file),
+    only 'HTTP response code … N' for the other codes."""
+    if not path.startswith(NETWORK_PREFIXES):
+        return None
+    match = HTTP_CODE.search(reason or "")
+    if match:
+        code = int(match.group(1))
+        if code == 0:
+            return "the server does not answer (no connection)"
+        try:
+            phrase = f" {http.HTTPStatus(code).phrase}"
+        except ValueError:
+            phrase = ""
+        access = "; the address may need a key or a login" if code in (401, 403) else ""
+        return f"the server answers HTTP {code}{phrase}{access}"
+    if not reason and gdal.VSIStatL(path) is None:
+        return "the server has no file at that address (HTTP 404 Not Found)"
+    return None
 
 
 def special_file_kind(path):

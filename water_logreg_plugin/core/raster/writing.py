@@ -5,7 +5,9 @@ atomic_output); scratch folders.
 
 import contextlib
 import contextvars
+import errno
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -17,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from osgeo import gdal
 
 from ..callbacks import QUIET
-from ..errors import WaterLogRegError
+from ..errors import Canceled, WaterLogRegError
 from .gdal_errors import gdal_outcome
 
 # Output layout: tiled and compressed so a country-sized mosaic stays usable, BIGTIFF
@@ -48,6 +50,7 @@ def check_output_folder(destination):
         raise WaterLogRegError(
             f"The output folder '{folder}' does not exist; create it or choose another output path."
         )
+    check_name_length(destination)
     # A write is checked against the effective user, which access() alone does not look at.
     if not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
         raise WaterLogRegError(
@@ -66,6 +69,45 @@ def check_output_folder(destination):
         ) from None
     os.close(probe)
     remove_quietly(probe_path)
+
+
+# SQLite writes beside a database a file of its name and '-journal' (or the shorter '-wal',
+# '-shm'), while it writes it and whenever it is edited.
+SQLITE_EXTENSIONS = (".gpkg", ".sqlite", ".db")
+SQLITE_JOURNAL = "-journal"
+
+
+def check_name_length(destination):
+    """A name longer than the disk allows (255 bytes on most) is refused as such, before any
+    work: the system's 'File name too long' comes only once the output is written."""
+    path = os.path.abspath(destination)
+    folder, name = os.path.split(path)
+    name_bytes, path_bytes = len(os.fsencode(name)), len(os.fsencode(path))
+    name_limit, path_limit = _path_limit(folder, "PC_NAME_MAX", 255), _path_limit(folder, "PC_PATH_MAX", 4096)
+    if os.path.splitext(name)[1].lower() in SQLITE_EXTENSIONS and name_bytes > name_limit - len(SQLITE_JOURNAL):
+        raise WaterLogRegError(
+            f"The output name '{name}' is too long: {name_bytes} bytes, and the name of a GeoPackage or SQLite "
+            f"file on this disk can be at most {name_limit - len(SQLITE_JOURNAL)} bytes (SQLite writes a file "
+            f"of that name with '{SQLITE_JOURNAL}' added). Choose a shorter name."
+        )
+    if name_bytes > name_limit:
+        raise WaterLogRegError(
+            f"The output name '{name}' is too long: {name_bytes} bytes, and file names on this disk can be at "
+            f"most {name_limit} bytes. Choose a shorter name."
+        )
+    if path_bytes >= path_limit:
+        raise WaterLogRegError(
+            f"The output path '{path}' is too long: {path_bytes} bytes, and paths on this system must be shorter "
+            f"than {path_limit} bytes. Choose a shorter name or a folder higher up."
+        )
+
+
+def _path_limit(folder, name, default):
+    """The system's limit `name` for `folder` (os.pathconf; Windows has none: the default)."""
+    try:
+        return os.pathconf(folder, name)
+    except (AttributeError, OSError, ValueError):
+        return default
 
 
 def check_output_folders(*destinations):
@@ -97,23 +139,11 @@ def atomic_output(destination, callbacks=QUIET):
         # Statistics GDAL kept for an earlier file of this name describe other pixels.
         remove_quietly(destination + ".aux.xml")
     except WriteError as error:
-        reason = error.reason.replace(partial, destination)
-        if _free_bytes(destination) < FULL_DISK_BYTES:
-            raise WaterLogRegError(
-                f"Writing '{destination}' failed: the disk is full ({reason}). Free some disk space or "
-                "choose another folder, then run again."
-            ) from None
-        raise WaterLogRegError(
-            f"Writing '{destination}' failed ({reason}): the disk may be full or the folder no longer "
-            "writable. Free some disk space or choose another folder, then run again."
-        ) from None
+        raise write_failure(destination, error.reason.replace(partial, destination)) from None
     except OSError as error:
         if partial not in (error.filename, error.filename2) and destination not in (error.filename, error.filename2):
             raise
-        raise WaterLogRegError(
-            f"Writing '{destination}' failed ({error.strerror or error}): the disk may be full or the folder "
-            "no longer writable. Free some disk space or choose another folder, then run again."
-        ) from None
+        raise write_failure(destination, error.strerror or str(error)) from None
     finally:
         for leftover in (partial, partial + ".aux.xml"):
             remove_quietly(leftover)
@@ -131,6 +161,31 @@ def record_output(path):
 
 
 FULL_DISK_BYTES = 1 << 20  # a write failed with less free than this: the disk is full
+
+
+class DiskFullError(WaterLogRegError):
+    """A write failed on a full disk; the message says so and names the output."""
+
+
+def write_failure(destination, reason):
+    """The error for a write of `destination` that failed with GDAL's, OGR's or the system's
+    `reason`: on a full disk, the system's words for it, since GDAL, OGR and SQLite say it in
+    words of their own or not at all (SQLite: 'no such table' once a commit failed); a name too
+    long said as such, not blamed on the disk; else the reason."""
+    if os.strerror(errno.ENAMETOOLONG) in reason:
+        return WaterLogRegError(
+            f"Writing '{destination}' failed: a file name is too long for the disk ({reason}). Choose a shorter "
+            "output name, then run again."
+        )
+    if _free_bytes(destination) < FULL_DISK_BYTES:
+        return DiskFullError(
+            f"Writing '{destination}' failed: the disk is full ({os.strerror(errno.ENOSPC)}). Free some disk "
+            "space or choose another folder, then run again."
+        )
+    return WaterLogRegError(
+        f"Writing '{destination}' failed ({reason}): the disk may be full or the folder no longer "
+        "writable. Free some disk space or choose another folder, then run again."
+    )
 
 
 def _free_bytes(destination):
@@ -151,14 +206,36 @@ def run_id():
     return f"{HOST_TAG}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
+# A partial name adds '.' before and '.partial-HOST-PID-RUN' (up to 58 bytes) after the
+# destination's stem, and GDAL may add '.aux.xml' to it; a destination name longer than
+# PARTIAL_NAME_ROOM bytes is shortened to a fixed-length prefix, so that any name legal for the
+# output (255 bytes) gives a legal partial name.
+PARTIAL_NAME_ROOM = 120
+SHORT_STEM_BYTES = 32
+SHORT_EXTENSION_BYTES = 16
+
+
 def partial_path(destination, run_id):
     """The hidden name atomic_output writes `destination` under; run_id '*' makes a glob pattern
     for every run's."""
     folder, name = os.path.split(destination)
-    stem, extension = os.path.splitext(name)
+    stem, extension = _partial_stem(name)
     if run_id == "*":
         stem, extension = glob.escape(stem), glob.escape(extension)
     return os.path.join(folder, f".{stem}.partial-{run_id}{extension}")
+
+
+def _partial_stem(name):
+    """(stem, extension) a partial name is built from: the destination's own where they fit;
+    else its stem's first SHORT_STEM_BYTES bytes (never half a character) and a hash of the whole
+    name, so that two long names that begin alike have partials of their own, and the extension
+    where it is short (GDAL picks some drivers by it)."""
+    stem, extension = os.path.splitext(name)
+    if len(os.fsencode(name)) <= PARTIAL_NAME_ROOM:
+        return stem, extension
+    digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:12]
+    short = os.fsencode(stem)[:SHORT_STEM_BYTES].decode("utf-8", errors="ignore")
+    return f"{short}~{digest}", extension if len(os.fsencode(extension)) <= SHORT_EXTENSION_BYTES else ""
 
 
 def left_by_dead_run(path):
@@ -199,6 +276,12 @@ def scratch_folder(destination):
     os.mkdir(folder)
     try:
         yield folder
+    except (OSError, WaterLogRegError) as error:
+        # Work files fill a disk before the output does, and what GDAL, OGR or SQLite then say
+        # ('Polygonizing failed: …', 'no such table') does not tell a user that the disk is full.
+        if isinstance(error, (Canceled, DiskFullError)) or _free_bytes(destination) >= FULL_DISK_BYTES:
+            raise
+        raise write_failure(destination, str(error)) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

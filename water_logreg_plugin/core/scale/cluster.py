@@ -382,7 +382,7 @@ def _copy_chunks(scene, output_path, chunks, shift):
     valid_pixels = water_pixels = 0
     with output_raster(output_path, dataset, 1, gdal.GDT_Float32, PROBABILITY_NODATA) as output:
         for chunk in chunks:
-            source = open_raster(chunk.path)
+            source = open_raster(chunk.path, work_file=True)
             first_row = chunk.windows[0][0]
             for row, rows in chunk.windows:
                 logit, reason = gdal_outcome(source.GetRasterBand(1).ReadAsArray, 0, row - first_row, width, rows)

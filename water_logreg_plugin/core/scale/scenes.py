@@ -18,6 +18,7 @@ from ..errors import Canceled, WaterLogRegError, describe_os_error
 from ..maps.predict import predict_water
 from ..model import load_model
 from ..raster.gdal_errors import open_outcome
+from ..raster.outputs import describe_repeats, distinct_files
 from ..raster.writing import OUTPUT_SOFTWARE
 
 SUMMARY_COLUMNS = ("scene", "output", "pixels", "water_fraction", "training_water_share", "scene_water_share",
@@ -68,20 +69,28 @@ def failure_reason(error):
     return f"{type(error).__name__}: {error}"
 
 
-def expand_scenes(patterns):
-    """Paths and glob patterns → the scene files, in the order given, each once.
+def expand_scenes(patterns, callbacks=QUIET):
+    """Paths and glob patterns → the scene files, in the order given, each file once.
 
     A file a pattern matches that this plugin wrote (a probability map of an earlier run,
     TIFFTAG_SOFTWARE = OUTPUT_SOFTWARE) is no scene: a batch whose output folder is its
     scene folder never takes its own results for scenes, and a rerun does the same work.
+    One file under several spellings (a path and a glob matching it, 'dir/../a.tif', a link)
+    is one scene, its first spelling kept, and the log says so: predicted twice, it would
+    also count twice in the batch's occurrence.
     """
     scenes = []
     for pattern in patterns:
         if glob.has_magic(pattern):
-            matches = [match for match in sorted(glob.glob(pattern)) if not is_plugin_output(match)]
+            scenes.extend(match for match in sorted(glob.glob(pattern)) if not is_plugin_output(match))
         else:
-            matches = [pattern]
-        scenes.extend(match for match in matches if match not in scenes)
+            scenes.append(pattern)
+    scenes, repeats = distinct_files(scenes)
+    if repeats:
+        callbacks.log(
+            f"Warning: {len(repeats)} of the scene paths {'names' if len(repeats) == 1 else 'name'} a file "
+            f"given before ({describe_repeats(repeats)}); each file is predicted once, under its first name."
+        )
     return scenes
 
 
