@@ -84,8 +84,8 @@ def test_every_polygon_s_valid_pixels_are_counted_before_the_draw(scene):
         polygon(3, pixel_box(50, 0, 60, 10), True), polygon(7, pixel_box(500, 5, 510, 15), True),
     ], 30)
 
-    # Polygon 2 overlaps polygon 1: each counts its own pixels, though they are drawn once.
-    assert samples.polygon_pixels == {1: 100, 2: 100, 3: 90, 7: 0}
+    # Polygon 2 overlaps half of polygon 1: the shared pixels count for polygon 1, as they are drawn.
+    assert samples.polygon_pixels == {1: 100, 2: 50, 3: 90, 7: 0}
     assert samples.empty_reasons == {7: "it lies outside the raster"}
     assert len(samples.labels) == 60  # the cap of 30 a class
 

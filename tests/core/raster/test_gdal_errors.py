@@ -17,6 +17,7 @@ def test_the_fixture_sets_every_module_and_restores_it(gdal_exceptions):
 
 def small_raster(path):
     dataset = gdal.GetDriverByName("GTiff").Create(str(path), 4, 3, 1, gdal.GDT_Byte)
+    dataset.SetGeoTransform((500000, 10, 0, 4000000, 0, -10))  # open_raster refuses a raster with no place
     dataset.GetRasterBand(1).WriteArray(np.arange(12, dtype=np.uint8).reshape(3, 4))
     dataset = None
     return str(path)

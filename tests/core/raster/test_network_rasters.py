@@ -1,5 +1,6 @@
 """A raster read over HTTP (/vsicurl/) that is not there, or not for us, says what the server
-answered; one that is there reads as a local file does."""
+answered; one that is there reads as a local file does. In both of GDAL's exception modes (QGIS 3.40+ Processing
+turns them on)."""
 
 import http.server
 import os
@@ -87,21 +88,21 @@ def refusal(path):
     return str(refused.value)
 
 
-def test_404_is_said_as_such(server):
+def test_404_is_said_as_such(server, gdal_exceptions):
     assert refusal(f"/vsicurl/http://{server}/missing.tif") == NEW_ROWS[0][2].replace("<host>", server)
 
 
-def test_403_is_said_with_its_meaning(server):
+def test_403_is_said_with_its_meaning(server, gdal_exceptions):
     assert refusal(f"/vsicurl/http://{server}/403.tif") == NEW_ROWS[1][2].replace("<host>", server)
 
 
-def test_a_server_error_is_the_servers(server):
+def test_a_server_error_is_the_servers(server, gdal_exceptions):
     assert refusal(f"/vsicurl/http://{server}/503.tif") == (
         f"The raster '/vsicurl/http://{server}/503.tif' cannot be opened: the server answers HTTP 503 Service "
         "Unavailable" + ADVICE)
 
 
-def test_nobody_listening(tmp_path):
+def test_nobody_listening(tmp_path, gdal_exceptions):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -110,11 +111,11 @@ def test_nobody_listening(tmp_path):
         "(no connection)" + ADVICE)
 
 
-def test_a_raster_that_is_there_reads(server):
+def test_a_raster_that_is_there_reads(server, gdal_exceptions):
     dataset = open_raster(f"/vsicurl/http://{server}/scene.tif")
     assert (dataset.RasterXSize, dataset.RasterCount) == (20, 3)
 
 
-def test_a_local_file_that_is_not_there_is_said_as_before(tmp_path):
+def test_a_local_file_that_is_not_there_is_said_as_before(tmp_path, gdal_exceptions):
     assert refusal(str(tmp_path / "missing.tif")).startswith(f"The raster '{tmp_path / 'missing.tif'}' cannot be "
                                                              "opened (")

@@ -56,8 +56,9 @@ class Samples:
     # trained on samples read back from a layer checks the rasters it predicts; {} where unknown.
     raster: dict = field(default_factory=dict)
     # Every polygon sampled: {polygon id: its pixels valid in every band}, counted before the
-    # per-class draw, overlaps and ambiguity, 0 for a polygon that yields none; {} where unknown
-    # (samples read back from a layer).
+    # per-class draw and ambiguity, 0 for a polygon that yields none; a pixel inside overlapping
+    # polygons of one class counts for the first of them, as it is drawn (the tiled sampling burns
+    # each pixel once a class); {} where unknown (samples read back from a layer).
     polygon_pixels: dict = field(default_factory=dict)
     # {polygon id: why it yields no pixel}, in the log's words.
     empty_reasons: dict = field(default_factory=dict)
@@ -143,7 +144,6 @@ class _Tally:
     empty_polygons: list = field(default_factory=list)  # (polygon, reason) for each that yields no pixel
     conflicting: int = 0  # pixels inside both a water and a land polygon
     sampled_polygons: int = 0
-    polygon_pixels: dict = field(default_factory=dict)  # {polygon id: valid pixels inside it}
     polygon_pixels: dict = field(default_factory=dict)  # {polygon id: valid pixels inside it}
 
 

@@ -34,9 +34,15 @@ def open_raster(path, decode_threads=False, work_file=False):
     # NUM_THREADS is an open option of the GTiff driver only; others would warn about it.
     driver = gdal_outcome(gdal.IdentifyDriverEx, str(path), gdal.OF_RASTER)[0] if decode_threads else None
     options = ["NUM_THREADS=ALL_CPUS"] if driver is not None and driver.ShortName == "GTiff" else []
-    dataset, reason = open_outcome(gdal.OpenEx, path, gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
+    # GDAL says what a server answered as a warning, which neither mode makes the failure's reason.
+    warnings = []
+    gdal.PushErrorHandler(lambda error_class, _number, message: warnings.append(message))
+    try:
+        dataset, reason = open_outcome(gdal.OpenEx, path, gdal.OF_RASTER | gdal.OF_READONLY, open_options=options)
+    finally:
+        gdal.PopErrorHandler()
     if dataset is None:
-        network = network_failure(str(path), reason)
+        network = network_failure(str(path), " ".join([reason] + warnings))
         if network:
             raise WaterLogRegError(
                 f"The raster '{path}' cannot be opened: {network}. Check the address, and that this machine "
@@ -84,7 +90,10 @@ def check_georeferenced(dataset, path):
 # GDAL's network file systems (and plain web addresses, which GDAL reads through /vsicurl/).
 NETWORK_PREFIXES = ("/vsicurl", "/vsis3", "/vsigs", "/vsiaz", "/vsiadls", "/vsioss", "/vsiswift",
                     "/vsiwebhdfs", "/vsihdfs", "http://", "https://", "ftp://")
-HTTP_CODE = re.compile(r"HTTP response code on .*: (\d+)")
+# "HTTP response code on <url>: 403" with exceptions off, "HTTP response code: 403" with them on.
+HTTP_CODE = re.compile(r"HTTP response code(?: on .*)?: (\d+)")
+NO_FILE = "the server has no file at that address (HTTP 404 Not Found)"
+NO_ANSWER = "the server does not answer (no connection)"
 
 
 def network_failure(path, reason):
@@ -93,11 +102,15 @@ def network_failure(path, reason):
     only 'HTTP response code … N' for the other codes."""
     if not path.startswith(NETWORK_PREFIXES):
         return None
+    if "CURL error" in (reason or ""):
+        return NO_ANSWER  # with exceptions on; off, GDAL says HTTP response code 0
     match = HTTP_CODE.search(reason or "")
     if match:
         code = int(match.group(1))
         if code == 0:
-            return "the server does not answer (no connection)"
+            return NO_ANSWER
+        if code == 404:
+            return NO_FILE
         try:
             phrase = f" {http.HTTPStatus(code).phrase}"
         except ValueError:
@@ -105,7 +118,7 @@ def network_failure(path, reason):
         access = "; the address may need a key or a login" if code in (401, 403) else ""
         return f"the server answers HTTP {code}{phrase}{access}"
     if not reason and gdal.VSIStatL(path) is None:
-        return "the server has no file at that address (HTTP 404 Not Found)"
+        return NO_FILE
     return None
 
 
