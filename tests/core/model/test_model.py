@@ -155,7 +155,7 @@ HIDDEN_LAYERS = [(4,), (8, 8), (16, 16), (3, 8, 4)]
 def test_a_multi_layer_perceptron_reaches_a_small_gradient_at_the_defaults(seed):
     """The datasets of the solver's property test (3–12 bands of DN, reflectance or Byte scale;
     overlapping, steep or separable; 1:1 to 1:100; constant and collinear bands): with its
-    defaults (tanh, λ = 1e-3, L-BFGS up to 3 000 steps) every MLP ends where the gradient is small."""
+    defaults (tanh, λ = 1e-3, L-BFGS up to 10 000 steps) every MLP ends where the gradient is small."""
     features, labels, description = random_dataset(seed)
     hidden = HIDDEN_LAYERS[seed % len(HIDDEN_LAYERS)]
     model, history = fit_water_model(features, labels, list(range(1, features.shape[1] + 1)),
