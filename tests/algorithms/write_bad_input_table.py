@@ -27,6 +27,7 @@ ROW_MODULES = (
     "algorithms/test_long_output_names.py",
     "algorithms/test_full_disk.py",
     "algorithms/test_repeated_files.py",
+    "algorithms/test_maps_without_crs.py",
     "core/model/test_model_file_strictness.py",
     "core/raster/test_network_rasters.py",
     "core/maps/test_index_inputs.py",
