@@ -131,7 +131,9 @@ def _write_mask(raster, path, threshold, callbacks):
 def _polygonize(mask_path, path, template, callbacks):
     mask = gdal.Open(mask_path)
     band = mask.GetRasterBand(1)
-    output = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    output, reason = gdal_outcome(ogr.GetDriverByName("GPKG").CreateDataSource, path)
+    if output is None:
+        raise WaterLogRegError(f"A temporary file cannot be written beside the output: {reason}")
     srs = template.GetSpatialRef()
     layer, reason = gdal_outcome(output.CreateLayer, "raw", srs, ogr.wkbPolygon, SCRATCH_LAYER_OPTIONS)
     if layer is None:
