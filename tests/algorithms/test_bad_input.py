@@ -87,3 +87,20 @@ def test_the_doc_table_is_the_one_the_tests_check():
         "docs/BAD_INPUT.md differs from the tables in tests/support/bad_inputs.py; run "
         "'.venv/bin/python tests/algorithms/write_bad_input_table.py' and commit the result."
     )
+
+
+def test_every_module_with_rows_is_in_the_doc():
+    """A test module's REFUSED_ROWS or ACCEPTED_ROWS reach the doc only through ROW_MODULES."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from write_bad_input_table import ROW_MODULES, TESTS
+
+    with_rows = []
+    for folder, _, names in os.walk(TESTS):
+        for name in names:
+            path = os.path.join(folder, name)
+            if name.endswith(".py") and path != os.path.abspath(__file__):
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+                if any(f"\n{table} = [" in text for table in ("REFUSED_ROWS", "ACCEPTED_ROWS", "NEW_ROWS")):
+                    with_rows.append(os.path.relpath(path, TESTS))
+    assert sorted(with_rows) == sorted(ROW_MODULES)

@@ -13,10 +13,10 @@ from support.synthetic import standard_polygons, water_scene, write_polygons, wr
 FULL_DISK = ("Writing '{output}' failed: the disk is full (No space left on device). Free some disk space or "
              "choose another folder, then run again.")
 
-# Rows for docs/BAD_INPUT.md's "Refused" table (see test_invalid_polygons.NEW_ROWS).
-NEW_ROWS = [
+# Rows for docs/BAD_INPUT.md's "Refused" table (write_bad_input_table.py collects them).
+REFUSED_ROWS = [
     ("A disk that fills up while the output is written",
-     "Sample training pixels, Water bodies", FULL_DISK.replace("{output}", "<output>")),
+     ("samplepixels", "waterbodies"), FULL_DISK.replace("{output}", "<output>")),
 ]
 
 

@@ -14,17 +14,17 @@ RASTER_TOOLS = ("samplepixels", "classifywater", "predictwater", "assessaccuracy
                 "wateroccurrence", "waterchange")
 WARP = "Raster ‣ Projections ‣ Warp (Reproject), or gdalwarp {}'scene.tif' warped.tif, then use warped.tif"
 
-# Rows for docs/BAD_INPUT.md's "Refused" table (see test_invalid_polygons.NEW_ROWS); Predict water on many
+# Rows for docs/BAD_INPUT.md's "Refused" table (write_bad_input_table.py collects them); Predict water on many
 # scenes gives the same words as the reason its scene failed.
-NEW_ROWS = [
-    ("A scene georeferenced only by ground control points (no geotransform)", ", ".join(RASTER_TOOLS),
+REFUSED_ROWS = [
+    ("A scene georeferenced only by ground control points (no geotransform)", RASTER_TOOLS,
      "The raster '<folder>/scene.tif' is georeferenced only by 4 ground control points (GCPs): it has no "
      "geotransform, so its pixels lie on no map grid. Warp it to a grid first: " + WARP.format("") + "."),
-    ("A scene georeferenced only by RPCs", ", ".join(RASTER_TOOLS),
+    ("A scene georeferenced only by RPCs", RASTER_TOOLS,
      "The raster '<folder>/scene.tif' is georeferenced only by RPCs (rational polynomial coefficients): it has "
      "no geotransform, so its pixels lie on no map grid. Orthorectify it to a grid first: "
      + WARP.format("-rpc ") + " (a DEM makes it exact: -to RPC_DEM=dem.tif)."),
-    ("A scene with neither a geotransform nor ground control points", ", ".join(RASTER_TOOLS),
+    ("A scene with neither a geotransform nor ground control points", RASTER_TOOLS,
      "The raster '<folder>/scene.tif' has no georeferencing (no geotransform, no ground control points): its "
      "pixels have no place on the ground, so no polygon, area or map can be matched to them. Georeference it "
      "(Raster ‣ Georeferencer) or use the original, georeferenced file."),
@@ -100,7 +100,7 @@ def test_refused_before_any_work(run_algorithm, files, tool, kind):
     with pytest.raises(QgsProcessingException) as refusal:
         run_algorithm(tool, parameters(tool, files, scene))
     message = str(refusal.value)
-    assert message == NEW_ROWS[KINDS.index(kind)][2].replace("<folder>", str(files["folder"]))
+    assert message == REFUSED_ROWS[KINDS.index(kind)][2].replace("<folder>", str(files["folder"]))
     assert os.listdir(files["out"]) == []
 
 

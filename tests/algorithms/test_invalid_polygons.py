@@ -31,39 +31,37 @@ MODES = {
 }
 SETTING = "Settings ‣ Options ‣ Processing ‣ General ‣ Invalid features filtering"
 
-# Rows for docs/BAD_INPUT.md, to join its table once test_bad_input.py's table is data
-# (tests/support/bad_inputs.py): (input, algorithms, what a user sees).
-NEW_ROWS = [
+# Rows of docs/BAD_INPUT.md's two tables (tests/algorithms/write_bad_input_table.py collects them):
+# (input, the algorithms' ids or the column's words, what a user sees).
+REFUSED_ROWS = [
     ("A self-intersecting polygon (a bow-tie, id 9), Processing's 'Invalid features filtering' at its "
      "default, 'Stop algorithm execution when a geometry is invalid'",
-     "Sample training pixels, Classify water (one click), Assess water map accuracy",
+     POLYGON_TOOLS,
      f"Polygon 9 of 'polygons' has an invalid geometry (self-intersection at {BOW_TIE_CENTRE}); fix it with "
      f"Vector ‣ Geometry Tools ‣ Fix Geometries, or set {SETTING} to 'Skip (ignore) features with invalid "
      "geometries', or to 'Do not filter', with which this tool repairs them. The next run works "
      "(QGIS 3.22 crashed on it before)."),
-    ("The same, the setting at 'Skip (ignore) features with invalid geometries'",
-     "Sample training pixels, Classify water (one click), Assess water map accuracy",
+]
+ACCEPTED_ROWS = [
+    ("A self-intersecting polygon (id 9), the setting at 'Skip (ignore) features with invalid geometries'",
+     POLYGON_TOOLS,
      f"Runs without the polygon, and logs: Warning: 1 polygon of 'polygons' with an invalid geometry is skipped, "
      f"as {SETTING} asks: 9 (self-intersection at {BOW_TIE_CENTRE})."),
-    ("The same, the setting at 'Do not filter (better performance)'",
-     "Sample training pixels, Classify water (one click), Assess water map accuracy",
+    ("A self-intersecting polygon (id 9), the setting at 'Do not filter (better performance)'",
+     POLYGON_TOOLS,
      "Runs with the polygon repaired (its two triangles), and logs: Warning: 1 polygon of 'polygons' with an "
      "invalid geometry is repaired (as Vector ‣ Geometry Tools ‣ Fix Geometries does) and used, since "
      f"{SETTING} is 'Do not filter': 9 (self-intersection at {BOW_TIE_CENTRE}). Fix the layer to be sure "
      "each shape is the one meant."),
     ("A GeoJSON of polygons and points (points 8 and 9)",
-     "Sample training pixels, Classify water (one click), Assess water map accuracy",
+     POLYGON_TOOLS,
      "Runs on the polygons, and logs: Warning: 2 features of 'mixed' are points, not polygons, and are left "
      "out (ids 8, 9); only polygons are training areas."),
 ]
 
 
-def row_message(index):
-    return NEW_ROWS[index][2]
-
-
 def logged(index):
-    return row_message(index).split("logs: ", 1)[1]
+    return ACCEPTED_ROWS[index - 1][2].split("logs: ", 1)[1]
 
 
 @pytest.fixture
@@ -111,7 +109,7 @@ def sample_counts(path):
 def test_stop_refuses_naming_the_polygon_and_the_next_run_works(run_algorithm, scene, tool):
     with pytest.raises(QgsProcessingException) as refusal:
         run_algorithm(tool, parameters(tool, scene, scene["polygons"]), context=context_with("stop"))
-    assert str(refusal.value) == row_message(0).split(" The next run works")[0]
+    assert str(refusal.value) == REFUSED_ROWS[0][2].split(" The next run works")[0]
     assert os.listdir(scene["out"]) == []
     # QGIS 3.22 crashed on the run after such a refusal; this one must work.
     result = run_algorithm("samplepixels", parameters("samplepixels", scene, scene["good"]),

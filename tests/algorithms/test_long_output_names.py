@@ -12,16 +12,16 @@ from support.synthetic import standard_polygons, water_scene, write_polygons, wr
 NAME_MAX = 255
 GEOPACKAGE_NAME_MAX = NAME_MAX - len("-journal")
 
-# Rows for docs/BAD_INPUT.md's "Refused" table (see test_invalid_polygons.NEW_ROWS).
-NEW_ROWS = [
+# Rows for docs/BAD_INPUT.md's "Refused" table (write_bad_input_table.py collects them).
+REFUSED_ROWS = [
     ("An output name of 256 bytes (one more than the disk allows)",
-     "Train water model, Classify water (one click), Predict water probability, Assess water map accuracy, "
-     "Water index, Water change, Water occurrence",
-     "The output name '<output name>' is too long: 256 bytes, and file names on this disk can be at most 255 "
+     ("trainmodel", "classifywater", "predictwater", "assessaccuracy", "waterindex", "waterchange",
+      "wateroccurrence"),
+     "The output name '<file name>' is too long: 256 bytes, and file names on this disk can be at most 255 "
      "bytes. Choose a shorter name."),
     ("A GeoPackage output name of 248 bytes (SQLite's journal would need 256)",
-     "Sample training pixels, Water bodies",
-     "The output name '<output name>' is too long: 248 bytes, and the name of a GeoPackage or SQLite file on "
+     ("samplepixels", "waterbodies"),
+     "The output name '<file name>' is too long: 248 bytes, and the name of a GeoPackage or SQLite file on "
      "this disk can be at most 247 bytes (SQLite writes a file of that name with '-journal' added). Choose a "
      "shorter name."),
 ]
@@ -72,8 +72,8 @@ def test_the_longest_legal_name_is_written_and_one_more_byte_refused(run_algorit
         else:
             with pytest.raises(QgsProcessingException) as refusal:
                 run_algorithm(algorithm, parameters)
-            assert str(refusal.value) == NEW_ROWS[row][2].replace(
-                "<output name>", os.path.basename(parameters[output]))
+            assert str(refusal.value) == REFUSED_ROWS[row][2].replace(
+                "<file name>", os.path.basename(parameters[output]))
             assert os.listdir(inputs["out"]) == []
         for name in os.listdir(inputs["out"]):
             os.remove(inputs["out"] / name)

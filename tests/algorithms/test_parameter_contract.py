@@ -80,14 +80,15 @@ CONTRACT = {
          "PERMANENT_WATER_PIXELS": "outputNumber"},
     ),
     "waterchange": (
-        {"BEFORE": "raster", "AFTER": "raster", "THRESHOLD": "number", "OUTPUT": "rasterDestination"},
+        {"BEFORE": "raster", "AFTER": "raster", "THRESHOLD": "number", "MAP_UNITS": "enum",
+         "OUTPUT": "rasterDestination"},
         {"OUTPUT": "outputRaster", "STAYS_DRY_HA": "outputNumber", "STAYS_WATER_HA": "outputNumber",
          "NEW_WATER_HA": "outputNumber", "LOST_WATER_HA": "outputNumber", "NO_DATA_HA": "outputNumber",
          "AREA_METHOD": "outputString"},
     ),
     "waterbodies": (
         {"INPUT": "raster", "THRESHOLD": "number", "MIN_AREA": "number", "FILL_HOLES_SMALLER_THAN": "number",
-         "OUTPUT": "vectorDestination"},
+         "MAP_UNITS": "enum", "OUTPUT": "vectorDestination"},
         {"OUTPUT": "outputVector", "BODIES": "outputNumber", "WATER_AREA_HA": "outputNumber",
          "AREA_METHOD": "outputString"},
     ),

@@ -8,15 +8,15 @@ from osgeo import gdal
 from support.recording_feedback import RecordingFeedback
 from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
 
-# Rows for docs/BAD_INPUT.md's "Accepted, with care" table (see test_invalid_polygons.NEW_ROWS).
-NEW_ROWS = [
+# Rows for docs/BAD_INPUT.md's "Accepted, with care" table (write_bad_input_table.py collects them).
+ACCEPTED_ROWS = [
     ("The same scene as a picked file, through a link and again through FOLDER/PATTERN",
-     "Predict water on many scenes",
+     ("predictscenes",),
      "Runs each file once, under its first name, and logs: Warning: 2 of the scene paths name a file given "
      "before ('<folder>/link.tif' is '<folder>/scenes/a.tif', '<folder>/scenes/a.tif' again); each file is "
      "predicted once, under its first name."),
     ("The same probability map three times (as 'a.tif', 'sub/../a.tif' and a link)",
-     "Water occurrence",
+     ("wateroccurrence",),
      "Counts it as one date, and logs: Warning: 2 of the rasters in INPUT are files given before "
      "('<folder>/sub/../a.tif' is '<folder>/a.tif', '<folder>/link.tif' is '<folder>/a.tif'); each file "
      "counts as one date."),
@@ -24,7 +24,7 @@ NEW_ROWS = [
 
 
 def logged(index, folder):
-    return NEW_ROWS[index][2].split("logs: ", 1)[1].replace("<folder>", str(folder))
+    return ACCEPTED_ROWS[index][2].split("logs: ", 1)[1].replace("<folder>", str(folder))
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from qgis.core import (
 
 from ..core.learning.metrics import FIGURE_TABLE
 from ..core.maps.water_share import AS_TRAINED, FROM_SCENE, GIVEN_SHARE, WaterPrior
+from ..core.raster.areas import MAP_UNITS
 from ..core.settings import (
     DEFAULT_L2_PENALTY,
     DEFAULT_LEARNING_RATE,
@@ -43,6 +44,9 @@ DEFAULT_WATER_VALUES = "water,1"
 # Indices 0, 1, 2 are a contract (batch files, models).
 WATER_PRIOR_OPTIONS = ("Estimate from the scene (EM)", "As in the training pixels", "A given share")
 WATER_PRIOR_VALUES = (FROM_SCENE, AS_TRAINED, GIVEN_SHARE)
+# Index 0 (none given) is the default; the others follow core.raster.areas.MAP_UNITS.
+MAP_UNITS_OPTIONS = ("Not given: a map without a CRS is refused", *MAP_UNITS)
+MAP_UNITS_VALUES = (None, *MAP_UNITS)
 
 
 class ParameterNames:
@@ -60,6 +64,7 @@ class ParameterNames:
     FIGURES_FROM = "FIGURES_FROM"
     CONVERGED, GRADIENT_NORM = "CONVERGED", "GRADIENT_NORM"
     WATER_PRIOR, WATER_PRIOR_VALUE = "WATER_PRIOR", "WATER_PRIOR_VALUE"
+    MAP_UNITS = "MAP_UNITS"
     TRAINING_WATER_SHARE, SCENE_WATER_SHARE = "TRAINING_WATER_SHARE", "SCENE_WATER_SHARE"
 
 
@@ -158,6 +163,21 @@ def threshold_parameter(
         ),
         help_text,
     )
+
+
+def map_units_parameter():
+    """MAP_UNITS: what a map without a CRS measures its pixels in, so its areas can be given."""
+    return advanced(with_help(
+        QgsProcessingParameterEnum(Names.MAP_UNITS, "Units of a map without a CRS", list(MAP_UNITS_OPTIONS),
+                                   defaultValue=0),
+        "Used only when the map has no CRS (a map georeferenced by hand, one whose CRS was lost): the units "
+        "of its coordinates and pixel size, so that areas can be given in m² and ha. Not given, such a map "
+        "is refused. A map with a CRS is measured in its CRS's units, whatever this says.",
+    ))
+
+
+def map_units(algorithm, parameters, context):
+    return MAP_UNITS_VALUES[algorithm.parameterAsEnum(parameters, Names.MAP_UNITS, context)]
 
 
 def report_parameter():

@@ -14,7 +14,7 @@ from ..core.raster.areas import SQUARE_METRES_PER_HECTARE
 from ..styling import layer_name, style_on_load, style_water_bodies
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path
-from .parameters import threshold_parameter, with_help
+from .parameters import map_units, map_units_parameter, threshold_parameter, with_help
 
 
 class WaterBodies(WaterLogRegAlgorithm):
@@ -37,7 +37,8 @@ class WaterBodies(WaterLogRegAlgorithm):
             "Output fields: body_id, area_m2, area_ha, mean_p (the mean probability of the body's pixels, "
             "filled holes included) and holes_filled. Areas are planar in the raster's CRS when it "
             "is projected, and ellipsoidal (a Lambert equal-area projection centred on each body) "
-            "when it is geographic; AREA_METHOD and the log say which. The polygons are in the "
+            "when it is geographic; AREA_METHOD and the log say which. A map without a CRS is refused "
+            "unless MAP_UNITS gives the units of its coordinates. The polygons are in the "
             "raster's CRS. Written as GeoPackage, GeoJSON or FlatGeobuf."
         )
 
@@ -58,6 +59,7 @@ class WaterBodies(WaterLogRegAlgorithm):
                                          QgsProcessingParameterNumber.Double, 0.0, minValue=0),
             "Holes (islands, dry patches) smaller than this are filled; 0 keeps every hole.",
         ))
+        self.addParameter(map_units_parameter())
         self.addParameter(with_help(
             QgsProcessingParameterVectorDestination(self.OUTPUT, self.tr("Water bodies"),
                                                     QgsProcessing.TypeVectorPolygon),
@@ -74,6 +76,7 @@ class WaterBodies(WaterLogRegAlgorithm):
             raster, output, threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
             min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
             fill_holes_below_m2=self.parameterAsDouble(parameters, self.FILL_HOLES_SMALLER_THAN, context),
+            map_units=map_units(self, parameters, context),
             callbacks=core_callbacks(feedback),
         )
         style_on_load(context, output, style_water_bodies, layer_name(layer.name(), "water bodies"))

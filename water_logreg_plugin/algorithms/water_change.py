@@ -11,7 +11,7 @@ from ..core.dates.water_change import LOST_WATER, NEW_WATER, NO_DATA, STAYS_DRY,
 from ..styling import layer_name, style_change, style_on_load
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import raster_path
-from .parameters import threshold_parameter, with_help
+from .parameters import map_units, map_units_parameter, threshold_parameter, with_help
 
 AREA_OUTPUTS = {
     "STAYS_DRY_HA": (STAYS_DRY, "Area that stays dry (ha)"),
@@ -42,7 +42,8 @@ class WaterChange(WaterLogRegAlgorithm):
             "raster is read on that grid when it differs (GDAL warp, nearest neighbour).\n\n"
             "The area of each class appears in the log and as numeric outputs in hectares, "
             "measured planar in a projected CRS and on the ellipsoid in a geographic one "
-            "(AREA_METHOD says which)."
+            "(AREA_METHOD says which). A map without a CRS is refused unless MAP_UNITS gives the units "
+            "of its coordinates."
         )
 
     def needs_torch(self):
@@ -54,6 +55,7 @@ class WaterChange(WaterLogRegAlgorithm):
         self.addParameter(with_help(QgsProcessingParameterRasterLayer(self.AFTER, self.tr("After (probability)")),
                                     "The water-probability raster of the later date."))
         self.addParameter(threshold_parameter("A pixel is water on a date when its probability is at least this."))
+        self.addParameter(map_units_parameter())
         self.addParameter(with_help(
             QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Water change")),
             "Byte GeoTIFF: 0 stays dry, 1 stays water, 2 new water, 3 lost water, 255 no data.",
@@ -68,6 +70,7 @@ class WaterChange(WaterLogRegAlgorithm):
         output = self.checked_outputs(parameters, context, {self.BEFORE: before, self.AFTER: after})[self.OUTPUT]
         summary = water_change(before, after, output,
                                threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context),
+                               map_units=map_units(self, parameters, context),
                                callbacks=core_callbacks(feedback))
         style_on_load(context, output, style_change,
                       layer_name(f"{before_layer.name()} → {after_layer.name()}", "water change"))

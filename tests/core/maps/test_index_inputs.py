@@ -12,13 +12,13 @@ from water_logreg_plugin.core.maps import water_index as wi
 NDWI = wi.IndexBands(green=1, infrared=2, index="NDWI", reason="green = band 1, NIR = band 2 (test)")
 SCALE, OFFSET = 0.0001, 0.1  # reflectance = stored × 0.0001 + 0.1: dark pixels are stored below 0
 
-# Rows for docs/BAD_INPUT.md's "Accepted, with care" table (see tests/algorithms/test_invalid_polygons.NEW_ROWS).
-NEW_ROWS = [
-    ("Int16 bands that state scale 0.0001 and offset 0.1 (dark pixels stored below 0)", "Water index",
+# Rows for docs/BAD_INPUT.md's "Accepted, with care" table (write_bad_input_table.py collects them).
+ACCEPTED_ROWS = [
+    ("Int16 bands that state scale 0.0001 and offset 0.1 (dark pixels stored below 0)", ("waterindex",),
      "Computes the index on scale × value + offset, and logs: The file gives band 1 scale 0.0001 and offset 0.1, "
      "band 2 scale 0.0001 and offset 0.1: the index is computed on scale × value + offset (the values the bands "
      "stand for), not on the stored numbers."),
-    ("The same stored numbers without the scale and offset in the file", "Water index",
+    ("The same stored numbers without the scale and offset in the file", ("waterindex",),
      "Runs, and logs: Warning: green + NIR is 0 or less on 50.0 % of the valid pixels; there NDWI is nodata (0) "
      "or has its sign flipped (below 0), so the map and its water share are wrong there. The bands should be "
      "reflectances (0 or more). — and: Warning: 100.0 % of the valid pixels have a negative green or NIR value "
@@ -61,13 +61,13 @@ def test_the_scale_and_offset_the_file_gives_are_applied(tmp_path):
     green, nir = reflectances()
     assert index == pytest.approx((green - nir) / (green + nir), abs=1e-3)
     assert summary.water_fraction == 0.5
-    assert NEW_ROWS[0][2].split("logs: ")[1] in lines
+    assert ACCEPTED_ROWS[0][2].split("logs: ")[1] in lines
     assert not [line for line in lines if line.startswith("Warning")]
 
 
 def test_negative_values_and_a_sum_of_zero_or_less_are_reported(tmp_path):
     summary, index, lines = run(tmp_path, with_scaling=False)
-    assert [line for line in lines if line.startswith("Warning")] == NEW_ROWS[1][2].split("logs: ")[1].split(
+    assert [line for line in lines if line.startswith("Warning")] == ACCEPTED_ROWS[1][2].split("logs: ")[1].split(
         " — and: ")
     assert summary.water_fraction != 0.5  # what the warnings are about
 

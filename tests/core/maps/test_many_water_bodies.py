@@ -9,9 +9,9 @@ from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.maps import water_bodies as bodies_module
 from water_logreg_plugin.core.maps.water_bodies import water_bodies
 
-# A row for docs/BAD_INPUT.md's "Accepted, with care" table (see tests/algorithms/test_invalid_polygons.NEW_ROWS).
-NEW_ROWS = [
-    ("A speckled map giving 101,250 one-pixel water bodies (10 m pixels)", "Water bodies",
+# A row for docs/BAD_INPUT.md's "Accepted, with care" table (write_bad_input_table.py collects them).
+ACCEPTED_ROWS = [
+    ("A speckled map giving 101,250 one-pixel water bodies (10 m pixels)", ("waterbodies",),
      "Writes them, and logs before writing: Warning: 101,250 water bodies will be written (more than 100,000): "
      "the map is likely speckled (salt and pepper), and so many bodies take long to write and make a large "
      "file. Set MIN_AREA to leave the smallest out (MIN_AREA 1000 m² leaves out bodies under 10 pixels), or "
@@ -32,7 +32,7 @@ def test_more_bodies_than_many_are_written_with_a_warning_and_a_hint(tmp_path, m
     lines = []
     summary = water_bodies(raster, str(tmp_path / "bodies.gpkg"), callbacks=Callbacks(log=lines.append))
     assert summary.bodies == 200
-    expected = NEW_ROWS[0][2].split("logs before writing: ")[1].replace("101,250", "200").replace("100,000", "100")
+    expected = ACCEPTED_ROWS[0][2].split("logs before writing: ")[1].replace("101,250", "200").replace("100,000", "100")
     assert expected in lines
     hinted = float(expected.split("MIN_AREA ")[2].split(" m²")[0])
     assert water_bodies(raster, str(tmp_path / "fewer.gpkg"), min_area_m2=hinted).bodies == 0

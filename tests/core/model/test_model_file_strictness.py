@@ -13,22 +13,22 @@ from water_logreg_plugin.core.settings import parse_hidden_layers
 
 ADVICE = "; choose a model file saved by 'Train water model' or 'Classify water'."
 
-# Rows for docs/BAD_INPUT.md's "Refused" table (see tests/algorithms/test_invalid_polygons.NEW_ROWS);
+# Rows for docs/BAD_INPUT.md's "Refused" table (write_bad_input_table.py collects them);
 # all through Predict water probability.
-NEW_ROWS = [
-    ("Model file with its weights as text ([[\"0.5\", …]])", "Predict water probability",
+REFUSED_ROWS = [
+    ("Model file with its weights as text ([[\"0.5\", …]])", ("predictwater",),
      "'<folder>/model.json' is not a usable water model: its layer 1 weight holds text (numbers in quotes), "
      "not numbers" + ADVICE),
-    ("Model file with its weights as true/false", "Predict water probability",
+    ("Model file with its weights as true/false", ("predictwater",),
      "'<folder>/model.json' is not a usable water model: its layer 1 weight holds true or false, not numbers"
      + ADVICE),
-    ("Model file saved as UTF-16 (Notepad's 'Unicode')", "Predict water probability",
+    ("Model file saved as UTF-16 (Notepad's 'Unicode')", ("predictwater",),
      "'<folder>/model.json' is JSON text in UTF-16, but a model file is JSON in UTF-8; save it again as UTF-8 "
      "(Notepad: File ‣ Save As, Encoding UTF-8), or choose the model file the plugin saved."),
-    ("Model file with 65 layers", "Predict water probability",
+    ("Model file with 65 layers", ("predictwater",),
      "'<folder>/model.json' is not a usable water model: it has 65 layers, too many layers: this plugin "
      "predicts with at most 64. Train a model with fewer hidden layers (HIDDEN_LAYERS)."),
-    ("Model file whose training data_type is 123", "Predict water probability",
+    ("Model file whose training data_type is 123", ("predictwater",),
      "'<folder>/model.json' is not a usable water model: its training data type 123 is not a GDAL data type "
      "(Byte, Int16, UInt16, Float32, …); the file is damaged or was edited by hand. Correct it to the data "
      "type of the raster it was trained on, or train the model again."),
@@ -54,7 +54,7 @@ def refusal(tmp_path, document, encoding="utf-8"):
 
 
 def expected(index, tmp_path):
-    return NEW_ROWS[index][2].replace("<folder>", str(tmp_path))
+    return REFUSED_ROWS[index][2].replace("<folder>", str(tmp_path))
 
 
 def edited(document, change):

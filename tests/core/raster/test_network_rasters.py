@@ -16,10 +16,10 @@ from water_logreg_plugin.core.raster.reading import open_raster
 
 ADVICE = ". Check the address, and that this machine can reach it."
 
-# Rows for docs/BAD_INPUT.md's "Refused" table (see tests/algorithms/test_invalid_polygons.NEW_ROWS).
+# Rows for docs/BAD_INPUT.md's "Refused" table (write_bad_input_table.py collects them).
 # Through QGIS the layer is QGIS's to load first; these reach the plugin's own reading through
 # Predict water on many scenes (SCENES, FOLDER) and the command line.
-NEW_ROWS = [
+REFUSED_ROWS = [
     ("A /vsicurl/ address that answers 404", "Predict water on many scenes (the scene fails), the command line",
      "The raster '/vsicurl/http://<host>/missing.tif' cannot be opened: the server has no file at that address "
      "(HTTP 404 Not Found)" + ADVICE),
@@ -89,11 +89,11 @@ def refusal(path):
 
 
 def test_404_is_said_as_such(server, gdal_exceptions):
-    assert refusal(f"/vsicurl/http://{server}/missing.tif") == NEW_ROWS[0][2].replace("<host>", server)
+    assert refusal(f"/vsicurl/http://{server}/missing.tif") == REFUSED_ROWS[0][2].replace("<host>", server)
 
 
 def test_403_is_said_with_its_meaning(server, gdal_exceptions):
-    assert refusal(f"/vsicurl/http://{server}/403.tif") == NEW_ROWS[1][2].replace("<host>", server)
+    assert refusal(f"/vsicurl/http://{server}/403.tif") == REFUSED_ROWS[1][2].replace("<host>", server)
 
 
 def test_a_server_error_is_the_servers(server, gdal_exceptions):

@@ -37,15 +37,19 @@ class ChangeSummary:
         return self.area_m2[value] / SQUARE_METRES_PER_HECTARE
 
 
-def water_change(before_path, after_path, output_path, threshold=0.5, callbacks=QUIET):
-    """Write the UInt8 change classes (255 no data, with a colour table) on the before raster's grid."""
+def water_change(before_path, after_path, output_path, threshold=0.5, map_units=None, callbacks=QUIET):
+    """Write the UInt8 change classes (255 no data, with a colour table) on the before raster's grid.
+
+    map_units: the units of the before raster's coordinates when it has no CRS
+    (core.raster.areas.MAP_UNITS); without them such a raster is refused.
+    """
     check_threshold(threshold)
     check_output_folder(output_path)
     before, after = open_on_grid([before_path, after_path])
     if after.regridded:
         callbacks.log(f"'{after.path}' is on another grid or CRS than '{before.path}'; it is read on the "
                       "before raster's grid (GDAL warp, nearest neighbour).")
-    measure = AreaMeasure(before.dataset)
+    measure = AreaMeasure(before.dataset, map_units)
     pixels = dict.fromkeys((*CHANGE_CLASSES, NO_DATA), 0)
     area = dict.fromkeys(pixels, 0.0)
     with output_raster(output_path, before.dataset, 1, gdal.GDT_Byte, NO_DATA) as output:

@@ -52,11 +52,13 @@ class WaterBodiesSummary:
 
 
 def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, fill_holes_below_m2=0.0,
-                 callbacks=QUIET):
+                 map_units=None, callbacks=QUIET):
     """Write the water bodies of a probability raster (or a 0/1 mask) as polygons.
 
     min_area_m2: bodies smaller than this are left out. fill_holes_below_m2: holes (islands,
     dry patches) smaller than this are filled and become part of the body; 0 keeps every hole.
+    map_units: the units of the raster's coordinates when it has no CRS (core.raster.areas.MAP_UNITS);
+    without them such a raster is refused.
     """
     check_threshold(threshold)
     if min_area_m2 < 0 or fill_holes_below_m2 < 0:
@@ -70,7 +72,7 @@ def water_bodies(probability_path, output_path, threshold=0.5, min_area_m2=0.0, 
     check_output_folder(output_path)
     raster = open_on_grid([probability_path])[0]
     dataset = raster.dataset
-    measure = AreaMeasure(dataset)
+    measure = AreaMeasure(dataset, map_units)
     callbacks.log(f"Areas are {measure.description}.")
     with scratch_folder(output_path) as scratch:
         mask_path = _write_mask(raster, os.path.join(scratch, "mask.tif"), threshold, callbacks.part(0.0, 0.3))
@@ -129,7 +131,9 @@ def _write_mask(raster, path, threshold, callbacks):
 def _polygonize(mask_path, path, template, callbacks):
     mask = gdal.Open(mask_path)
     band = mask.GetRasterBand(1)
-    output = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    output, reason = gdal_outcome(ogr.GetDriverByName("GPKG").CreateDataSource, path)
+    if output is None:
+        raise WaterLogRegError(f"A temporary file cannot be written beside the output: {reason}")
     srs = template.GetSpatialRef()
     layer, reason = gdal_outcome(output.CreateLayer, "raw", srs, ogr.wkbPolygon, SCRATCH_LAYER_OPTIONS)
     if layer is None:

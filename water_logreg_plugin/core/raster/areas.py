@@ -4,6 +4,8 @@ A projected CRS gives planar areas in its own units (metres, or feet scaled to m
 geographic CRS gives ellipsoidal areas: for a pixel, the exact area of the cell between two
 parallels and two meridians on the CRS's ellipsoid; for a polygon, its planar area in a
 Lambert azimuthal equal-area projection (on the same ellipsoid) centred within a degree of it.
+A raster without a CRS (georeferenced by hand, or its CRS lost on the way) has its pixel size in
+units the file does not say: it is refused unless the user gives those units.
 """
 
 import math
@@ -11,13 +13,23 @@ import math
 import numpy as np
 from osgeo import ogr, osr
 
+from ..errors import WaterLogRegError
+
 SQUARE_METRES_PER_HECTARE = 10_000.0
+# The units a user can give the coordinates of a raster without a CRS, in metres each.
+MAP_UNITS = {"metres": 1.0, "feet": 0.3048, "US survey feet": 1200.0 / 3937.0}
 
 
 class AreaMeasure:
-    """How areas are measured for one raster: `description` says which way, for the log."""
+    """How areas are measured for one raster: `description` says which way, for the log.
 
-    def __init__(self, dataset):
+    map_units: a key of MAP_UNITS, the units of the raster's coordinates when it has no CRS
+    (not needed, and not used, when it has one).
+    """
+
+    def __init__(self, dataset, map_units=None):
+        if map_units is not None and map_units not in MAP_UNITS:
+            raise WaterLogRegError(f"'{map_units}' is not a unit of map coordinates; give one of {_unit_names()}.")
         self.geotransform = dataset.GetGeoTransform()
         wkt = dataset.GetProjection()
         self.srs = None
@@ -25,13 +37,16 @@ class AreaMeasure:
             self.srs = osr.SpatialReference()
             self.srs.ImportFromWkt(wkt)
             self.srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        elif map_units is None:
+            raise WaterLogRegError(_no_crs_message(dataset))
+        self.map_units = map_units
         self.geographic = bool(self.srs is not None and self.srs.IsGeographic())
         self.description = self._describe()
         self._transforms = {}
 
     def _describe(self):
         if self.srs is None:
-            return "planar, in the raster's own units (it has no CRS; taken as metres)"
+            return f"planar, in {self.map_units} as given (the raster has no CRS)"
         name = _crs_name(self.srs)
         if self.geographic:
             return f"ellipsoidal, on the ellipsoid of {name} (the raster's CRS is geographic)"
@@ -82,7 +97,20 @@ class AreaMeasure:
         return self.polygon_area(polygon)
 
     def _unit_square_metres(self):
-        return (self.srs.GetLinearUnits() if self.srs is not None else 1.0) ** 2
+        return (self.srs.GetLinearUnits() if self.srs is not None else MAP_UNITS[self.map_units]) ** 2
+
+
+def _no_crs_message(dataset):
+    pixel = f"{abs(dataset.GetGeoTransform()[1]):g} × {abs(dataset.GetGeoTransform()[5]):g}"
+    return (
+        f"The map '{dataset.GetDescription()}' has no CRS: its pixel size ({pixel}) is in units it does not "
+        "say, so no area can be given. Assign the map its CRS (Raster ‣ Projections ‣ Assign Projection, or "
+        f"gdal_edit.py -a_srs EPSG:…), or set MAP_UNITS to the units of its coordinates ({_unit_names()})."
+    )
+
+
+def _unit_names():
+    return ", ".join(f"'{name}'" for name in MAP_UNITS)
 
 
 def _authalic_zone(latitudes, eccentricity):
