@@ -63,6 +63,7 @@ def test_a_polygon_of_the_wrong_class_is_suspect_and_the_right_ones_are_not(tmp_
     assert checks[WRONG].verdict == SUSPECT
     assert checks[WRONG].agreement < 0.2
     assert checks[WRONG].mean_p_water > 0.8
+    assert type(checks[WRONG].mean_p_water) is float and type(checks[WRONG].agreement) is float  # not numpy's
     assert (checks[WRONG].role, checks[WRONG].class_value) == ("land", "grass")
     for number in range(8):
         assert checks[number].verdict == OK

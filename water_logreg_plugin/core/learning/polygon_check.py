@@ -63,9 +63,9 @@ def check_training_polygons(polygons, polygon_ids, probability, threshold=0.5, v
         role = WATER_ROLE if polygon.is_water else LAND_ROLE
         valid = sampled if valid_pixels is None else int(valid_pixels.get(polygon.polygon_id, 0))
         mean = agreement = None
-        if sampled:
-            mean = total / sampled
-            agreement = (above if polygon.is_water else sampled - above) / sampled
+        if sampled:  # Python floats: a numpy float reaches a QGIS attribute as an object no file takes
+            mean = float(total / sampled)
+            agreement = float((above if polygon.is_water else sampled - above) / sampled)
         checks.append(PolygonCheck(
             polygon.polygon_id, polygon.class_value or role, role, valid, sampled, mean, agreement,
             polygon.polygon_id in held_out_ids, _verdict(valid, agreement),
