@@ -388,3 +388,39 @@ def test_cli_refuses_a_missing_model(qgis_free_env, four_scenes, tmp_path):
               qgis_free_env)
     assert run.returncode == 2
     assert "The model file" in run.stderr and "cannot be read" in run.stderr
+
+
+@pytest.mark.slow
+def test_a_band_that_costs_pixels_is_logged_alike_in_process_and_on_the_scheduler(dask_cluster, tmp_path):
+    """The band-coverage line of each scene, from one task or from chunks on two workers, is the
+    one the in-process batch logs."""
+    from water_logreg_plugin.core.scale.cluster import predict_scenes_on_cluster
+
+    model = load_model(trained_model(tmp_path / "model.json"))
+    scenes = []
+    for index, rows in enumerate((700, 200)):
+        bands, _ = water_scene(rows=rows, cols=300, seed=index)
+        if index == 0:
+            bands[2, 250:270, 0:30] = 0  # band 3 alone, across the first two tasks' rows: 600 pixels
+        else:
+            bands[1, 10:20, 0:10] = 0  # band 2 alone: 100 pixels
+        bands[:, -5:, :] = 0  # every band: costs no band anything
+        scenes.append(write_raster(tmp_path / f"gappy{index}.tif", bands))
+    logs = {}
+    for way in ("in process", "on the scheduler"):
+        folder = tmp_path / way.replace(" ", "_")
+        folder.mkdir()
+        lines = []
+        if way == "in process":
+            results = predict_scenes(model, scenes, str(folder), callbacks=Callbacks(log=lines.append))
+        else:
+            results = predict_scenes_on_cluster(model, scenes, str(folder), scheduler=dask_cluster,
+                                                task_pixels=SPLIT_TASK_PIXELS, callbacks=Callbacks(log=lines.append))
+        assert [result.status for result in results] == ["ok", "ok"], [result.reason for result in results]
+        logs[way] = [line for line in lines if "would map them" in line]
+
+    assert logs["in process"] == logs["on the scheduler"] == [
+        "gappy0.tif: Band 3 is nodata on 600 pixels where bands 1, 2 have data; BANDS 1,2 would map them.",
+        "gappy1.tif: Band 2 is nodata on 100 pixels where bands 1, 3 have data; BANDS 1,3 would map them.",
+    ]
+    assert len(split_scene(gdal.Open(scenes[0]), SPLIT_TASK_PIXELS)) == 3

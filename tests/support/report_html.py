@@ -17,6 +17,7 @@ class Report:
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     images: dict = field(default_factory=dict)  # id → (alt, png bytes)
+    polygons: dict = field(default_factory=dict)  # feature id → {column: text}, the polygon check's rows
     text: str = ""
 
 
@@ -28,12 +29,14 @@ class _Reader(HTMLParser):
         self.report = Report()
         self.band = None
         self.bin = None
+        self.polygon = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "tr":
             self.band = attributes.get("data-band")
             self.bin = attributes.get("data-bin")
+            self.polygon = attributes.get("data-polygon")
         if tag == "img":
             prefix = "data:image/png;base64,"
             assert attributes["src"].startswith(prefix), attributes.get("id")
@@ -46,6 +49,9 @@ class _Reader(HTMLParser):
                 table[attributes[attribute]] = _value(attributes["data-value"], kind)
         if "data-coefficient" in attributes:
             self.report.coefficients[self.band, attributes["data-coefficient"]] = float(attributes["data-value"])
+        if "data-polygon-check" in attributes:
+            row = self.report.polygons.setdefault(int(self.polygon), {})
+            row[attributes["data-polygon-check"]] = attributes["data-value"]
         if "data-reliability" in attributes:
             self.report.reliability[int(self.bin), attributes["data-reliability"]] = float(attributes["data-value"])
 

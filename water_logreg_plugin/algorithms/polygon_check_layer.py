@@ -1,6 +1,8 @@
 """OUTPUT_POLYGON_CHECK: the training polygons checked (core.learning.polygon_check), one feature
 an input polygon with its geometry as drawn, in the polygon layer's CRS."""
 
+import numbers
+
 from qgis.core import QgsFeature, QgsFeatureRequest, QgsField, QgsFields
 
 from ..core.errors import Canceled
@@ -55,9 +57,12 @@ def polygon_check_batches(source, checks, feedback):
 
 
 def _attribute(value):
-    """NULL for None; the class value as text, as WATER_VALUES compares it."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, int, float)):
+    """NULL for None; numbers as Python's own (PyQt wraps a numpy number as an object that no
+    file format takes); the class value as text, as WATER_VALUES compares it."""
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     return str(value)

@@ -15,7 +15,7 @@ import numpy as np
 from .callbacks import QUIET
 from .errors import WaterLogRegError
 from .learning.metrics import accuracy_figures, format_figures
-from .learning.polygon_check import check_training_polygons, polygon_check_lines
+from .learning.polygon_check import check_training_polygons, polygon_check_lines, polygon_check_summary
 from .learning.sampling import sample_pixels
 from .learning.split import split_by_polygon
 from .maps.index_comparison import compare_with_index
@@ -132,7 +132,7 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
         write_training_report(report_path, samples, training, report_settings, prediction, {
             "training": training.model.fit_outcome.seconds, "prediction": prediction.seconds,
             "whole_job": time.perf_counter() - started,
-        }, index_comparison=comparison)
+        }, index_comparison=comparison, polygon_checks=checks)
         callbacks.log(f"Report written to {report_path}.")
     callbacks.check_canceled()  # a cancel up to the last output in place removes them all
     return ClassificationResult(samples, training, prediction, checks)
@@ -140,13 +140,15 @@ def classify_water(raster_path, bands, polygons, output_path, settings=DEFAULT_S
 
 def check_polygons(samples, polygons, training, threshold, unclassed_ids, log):
     """The training polygons checked against the fitted model (held-out ones against the model
-    that did not see them, which is the same model: the fit leaves them out); the suspect ones
-    logged, one line each (sampling has named those without pixels)."""
+    that did not see them, which is the same model: the fit leaves them out); a count of each
+    verdict logged, then the suspect polygons and those with no valid pixel, one line each
+    (sampling groups those without pixels by reason; here each is named, next to the suspect)."""
     probability = training.model.predict_probability(samples.values)
     held_out = np.unique(samples.polygon_ids[training.validation_mask])
     checks = check_training_polygons(polygons, samples.polygon_ids, probability, threshold,
                                      samples.polygon_pixels or None, held_out, unclassed_ids)
-    for line in polygon_check_lines([check for check in checks if check.verdict == "suspect"], threshold):
+    log(polygon_check_summary(checks))
+    for line in polygon_check_lines(checks, threshold, samples.empty_reasons):
         log(line)
     return checks
 

@@ -3,19 +3,23 @@
 import numpy as np
 import pytest
 from osgeo import ogr
+from support.report_html import read_report
 from support.synthetic import pixel_box, standard_polygons, water_scene, write_raster
 
+from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.learning.polygon_check import (
     IGNORED,
+    LOGGED_POLYGONS,
     NO_VALID_PIXEL,
     OK,
     SUSPECT,
+    PolygonCheck,
     check_training_polygons,
     polygon_check_lines,
     verdict_counts,
 )
 from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels
-from water_logreg_plugin.core.workflow import train_water_model
+from water_logreg_plugin.core.workflow import classify_water, train_water_model
 
 WRONG, IN_NODATA, OUTSIDE, UNCLASSED = 20, 21, 22, 23
 
@@ -33,11 +37,15 @@ def training_polygons(rows, cols):
     return polygons
 
 
-def checked(tmp_path, seed=0, separable=True):
-    rows, cols = 200, 240
+def scene_with_nodata_corner(tmp_path, seed=0, separable=True, rows=200, cols=240):
     bands, _ = water_scene(rows, cols, seed=seed, separable=separable)
     bands[2, rows - 20:, :30] = 0  # the near-infrared band alone is nodata in the bottom-left corner
-    raster = write_raster(tmp_path / "scene.tif", bands)
+    return write_raster(tmp_path / "scene.tif", bands)
+
+
+def checked(tmp_path, seed=0, separable=True):
+    rows, cols = 200, 240
+    raster = scene_with_nodata_corner(tmp_path, seed, separable, rows, cols)
     polygons = training_polygons(rows, cols)
     samples = sample_pixels(raster, [1, 2, 3], polygons, 0, seed)
     training = train_water_model(samples)
@@ -55,6 +63,7 @@ def test_a_polygon_of_the_wrong_class_is_suspect_and_the_right_ones_are_not(tmp_
     assert checks[WRONG].verdict == SUSPECT
     assert checks[WRONG].agreement < 0.2
     assert checks[WRONG].mean_p_water > 0.8
+    assert type(checks[WRONG].mean_p_water) is float and type(checks[WRONG].agreement) is float  # not numpy's
     assert (checks[WRONG].role, checks[WRONG].class_value) == ("land", "grass")
     for number in range(8):
         assert checks[number].verdict == OK
@@ -105,3 +114,48 @@ def test_agreement_counts_each_class_on_its_own_side_of_the_threshold():
     assert [check.valid_pixels for check in checks] == [4, 3, 2]  # the sampled pixels stand in
     checks = check_training_polygons(polygons, polygon_ids, probability, threshold=0.6)
     assert [check.verdict for check in checks] == [SUSPECT, OK, SUSPECT]
+
+
+def test_the_log_and_the_report_name_each_suspect_or_empty_polygon_once(tmp_path):
+    lines = []
+    result = classify_water(
+        scene_with_nodata_corner(tmp_path), [1, 2, 3], training_polygons(200, 240), str(tmp_path / "water.tif"),
+        callbacks=Callbacks(log=lines.append), report_path=str(tmp_path / "report.html"), unclassed_ids=[UNCLASSED],
+    )
+
+    assert ("Training polygons checked against the fitted model: 8 ok, 1 suspect, 2 with no valid pixel, "
+            "1 ignored (no class).") in lines
+    checked_lines = [line for line in lines if " looks like " in line or " yields no valid pixel" in line]
+    assert len(checked_lines) == 3
+    assert checked_lines[0].startswith(f"Polygon {WRONG} (land, class 'grass') looks like water: only ")
+    assert checked_lines[1] == f"Polygon {IN_NODATA} (land) yields no valid pixel: all its pixels are nodata."
+    assert checked_lines[2] == f"Polygon {OUTSIDE} (water) yields no valid pixel: it lies outside the raster."
+    assert not any(line.startswith(f"Polygon {number} ") for line in lines for number in (*range(8), UNCLASSED))
+
+    report = read_report(tmp_path / "report.html")
+    assert {key: value for key, value in report.counts.items() if key.startswith("polygons_")} == {
+        "polygons_ok": 8, "polygons_suspect": 1, "polygons_no_valid_pixel": 2, "polygons_ignored": 1}
+    by_id = {check.source_fid: check for check in result.polygon_checks}
+    assert list(report.polygons) == [WRONG, IN_NODATA, OUTSIDE]
+    assert report.polygons[WRONG] == {"class": "grass", "verdict": "suspect",
+                                      "agreement": repr(by_id[WRONG].agreement), "valid_pixels": "144"}
+    assert float(report.polygons[WRONG]["agreement"]) < 0.2
+    assert report.polygons[IN_NODATA] == {"class": "land", "verdict": "no valid pixel", "agreement": "",
+                                          "valid_pixels": "0"}
+    assert report.polygons[OUTSIDE] == {"class": "water", "verdict": "no valid pixel", "agreement": "",
+                                        "valid_pixels": "0"}
+    assert "Training polygons checked" in report.text
+
+
+def test_the_log_lists_the_first_polygons_to_look_at_then_counts_the_rest():
+    checks = [PolygonCheck(number, "land", "land", 0, 0, None, None, False, NO_VALID_PIXEL) for number in range(30)]
+    checks += [PolygonCheck(100 + number, "water", "water", 50, 50, 0.1, 0.04, False, SUSPECT) for number in range(5)]
+    checks.append(PolygonCheck(200, "water", "water", 50, 50, 0.9, 0.96, False, OK))
+
+    lines = polygon_check_lines(checks)
+
+    assert LOGGED_POLYGONS == 20 and len(lines) == LOGGED_POLYGONS + 1
+    assert [line.split(" (")[0] for line in lines[:-1]] == [f"Polygon {number}" for number in range(20)]
+    assert lines[-1] == ("… and 15 more polygons to look at (5 suspect, 10 with no valid pixel), not listed here; "
+                         "the polygon check output (OUTPUT_POLYGON_CHECK) lists every polygon with its verdict.")
+    assert len(polygon_check_lines(checks, listed=40)) == 35

@@ -13,6 +13,8 @@ import numpy as np
 
 OK, SUSPECT, NO_VALID_PIXEL, IGNORED = "ok", "suspect", "no valid pixel", "ignored"
 WATER_ROLE, LAND_ROLE, IGNORED_ROLE = "water", "land", "ignored"
+# A layer of thousands of polygons drawn off the raster would bury the log; past these, a count.
+LOGGED_POLYGONS = 20
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,9 @@ def check_training_polygons(polygons, polygon_ids, probability, threshold=0.5, v
         role = WATER_ROLE if polygon.is_water else LAND_ROLE
         valid = sampled if valid_pixels is None else int(valid_pixels.get(polygon.polygon_id, 0))
         mean = agreement = None
-        if sampled:
-            mean = total / sampled
-            agreement = (above if polygon.is_water else sampled - above) / sampled
+        if sampled:  # Python floats: a numpy float reaches a QGIS attribute as an object no file takes
+            mean = float(total / sampled)
+            agreement = float((above if polygon.is_water else sampled - above) / sampled)
         checks.append(PolygonCheck(
             polygon.polygon_id, polygon.class_value or role, role, valid, sampled, mean, agreement,
             polygon.polygon_id in held_out_ids, _verdict(valid, agreement),
@@ -82,12 +84,19 @@ def _verdict(valid_pixels, agreement):
     return OK
 
 
-def polygon_check_lines(checks, threshold=0.5, empty_reasons=None):
+def flagged(checks):
+    """The checks a user should look at: the suspect polygons and those with no valid pixel."""
+    return [check for check in checks if check.verdict in (SUSPECT, NO_VALID_PIXEL)]
+
+
+def polygon_check_lines(checks, threshold=0.5, empty_reasons=None, listed=LOGGED_POLYGONS):
     """One log line for each suspect polygon and each polygon with no valid pixel, naming its
-    feature id and class; empty_reasons: {polygon id: why it yields no pixel} from sampling."""
+    feature id and class, the first `listed` of them, then one line counting the rest;
+    empty_reasons: {polygon id: why it yields no pixel} from sampling."""
     empty_reasons = empty_reasons or {}
+    to_look_at = flagged(checks)
     lines = []
-    for check in checks:
+    for check in to_look_at[:listed]:
         name = f"Polygon {check.source_fid} ({_class_words(check)})"
         if check.verdict == SUSPECT:
             other = LAND_ROLE if check.role == WATER_ROLE else WATER_ROLE
@@ -98,10 +107,25 @@ def polygon_check_lines(checks, threshold=0.5, empty_reasons=None):
                 f"{'≥' if check.role == WATER_ROLE else '<'} {threshold:g}; mean P(water) {check.mean_p_water:.2f}). "
                 "Check its class and its outline."
             )
-        elif check.verdict == NO_VALID_PIXEL:
+        else:
             reason = empty_reasons.get(check.source_fid, "it lies outside the raster or in nodata in some band")
             lines.append(f"{name} yields no valid pixel: {reason}.")
+    unlisted = to_look_at[listed:]
+    if unlisted:
+        counts = verdict_counts(unlisted)
+        lines.append(
+            f"… and {len(unlisted)} more polygons to look at ({counts[SUSPECT]} suspect, "
+            f"{counts[NO_VALID_PIXEL]} with no valid pixel), not listed here; the polygon "
+            "check output (OUTPUT_POLYGON_CHECK) lists every polygon with its verdict."
+        )
     return lines
+
+
+def polygon_check_summary(checks):
+    """One line of how many polygons got each verdict."""
+    counts = verdict_counts(checks)
+    return (f"Training polygons checked against the fitted model: {counts[OK]} ok, {counts[SUSPECT]} suspect, "
+            f"{counts[NO_VALID_PIXEL]} with no valid pixel, {counts[IGNORED]} ignored (no class).")
 
 
 def _class_words(check):

@@ -11,7 +11,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from osgeo import gdal
@@ -45,6 +45,7 @@ class PredictionSummary:
     device: str
     seconds: float
     water_share: object = None  # water_share.SceneShare: what P(water) is for; None: as the model gives it
+    band_coverage: list = field(default_factory=list)  # BandCoverage.log_lines(): a band that costs pixels
 
     @property
     def water_fraction(self):
@@ -204,10 +205,10 @@ def predict_water(
         valid_pixels, water_pixels = _write_pass(windows, source, shift, (output, mask), threshold, writer, callbacks)
     summary = PredictionSummary(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
-        kernel.device.type, time.perf_counter() - started, water_share,
+        kernel.device.type, time.perf_counter() - started, water_share, coverage.log_lines(),
     )
-    for sentence in coverage.sentences():
-        callbacks.log(f"{sentence[0].upper()}{sentence[1:]}.")
+    for line in summary.band_coverage:
+        callbacks.log(line)
     if not valid_pixels:
         callbacks.log("Warning: every pixel of the map is nodata: every pixel of the raster is nodata, "
                       "masked or not finite in a band the model uses, or the model gives no number there.")
@@ -281,9 +282,13 @@ def _write_pass(windows, source, shift, outputs, threshold, writer, callbacks):
     return valid_pixels, water_pixels
 
 
-def logit_window(dataset, bands, kernel, row, rows):
-    """(the model's output before σ (rows, width), valid bool (rows, width)) for one row window."""
-    return _logit_window(*read_window(dataset, bands, row, rows), kernel)
+def logit_window(dataset, bands, kernel, row, rows, coverage=None):
+    """(the model's output before σ (rows, width), valid bool (rows, width)) for one row window;
+    the window is counted into `coverage` (a BandCoverage of `bands`) when given."""
+    values, valid = read_window(dataset, bands, row, rows)
+    if coverage is not None and not valid.all():  # where every pixel is valid, no band costs any
+        coverage.add_window(dataset, values, 0, row)
+    return _logit_window(values, valid, kernel)
 
 
 def mark_window(probability, valid, threshold=WATER_THRESHOLD):

@@ -32,6 +32,10 @@ class BandCoverage:
         alone = invalid & (np.count_nonzero(invalid, axis=0) == 1)
         self.lost += np.count_nonzero(alone.reshape(len(self.bands), -1), axis=1)
 
+    def merge(self, other):
+        """Add the counts of another part of the same raster (a chunk on another worker)."""
+        self.lost += other.lost
+
     def sentences(self):
         """One sentence a band that costs pixels, e.g. 'band 6 is nodata on 48326 pixels where
         bands 1–5 have data; BANDS 1,2,3,4,5 would map them'."""
@@ -45,6 +49,10 @@ class BandCoverage:
                 f"{'have' if len(others) > 1 else 'has'} data; BANDS {','.join(map(str, others))} would map them"
             )
         return lines
+
+    def log_lines(self):
+        """The sentences as log lines: 'Band 6 is nodata on … would map them.'"""
+        return [f"{sentence[0].upper()}{sentence[1:]}." for sentence in self.sentences()]
 
 
 def band_coverage(raster_path, bands, callbacks=QUIET):

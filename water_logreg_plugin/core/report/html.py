@@ -26,6 +26,7 @@ import threading
 import numpy as np
 
 from ..learning.metrics import FIGURE_TABLE
+from ..learning.polygon_check import IGNORED, NO_VALID_PIXEL, OK, SUSPECT, flagged, verdict_counts
 from ..maps.water_share import adjust_to_water_share
 from ..raster.writing import atomic_output
 from . import figures as plots
@@ -34,6 +35,8 @@ from .reliability import calibration_curve, reliability_diagram
 
 # Pairs of bands drawn in feature space; a 10-band model has 45 pairs, too many to look at.
 MAX_BAND_PAIRS = 10
+# Rows of suspect or empty polygons the report lists; the polygon check output holds them all.
+MAX_LISTED_POLYGONS = 500
 _DRAWING = threading.Lock()
 
 STYLE = """
@@ -49,13 +52,14 @@ p.note { background: #fff4ce; padding: 0.5em; border-left: 4px solid #e0a800; }
 
 
 def write_training_report(path, samples, training, settings=None, prediction=None, timings=None,
-                          title="Water model report", index_comparison=None):
+                          title="Water model report", index_comparison=None, polygon_checks=None):
     """The report of a fitted model: accuracy, loss curve, feature space, coefficients, run.
 
     samples: the Samples the model was trained on; training: a workflow.TrainingResult;
     settings: what the user chose, shown as given; prediction: a PredictionSummary when a
     map was made; timings: {step name: seconds}; index_comparison: an IndexComparison, shown
-    as the section 'Model against NDWI'.
+    as the section 'Model against NDWI'; polygon_checks: the polygon_check.PolygonCheck list,
+    counted by verdict with the suspect and empty polygons listed.
     """
     model = training.model
     checked = training.validation_mask if training.validation_mask.any() else training.train_mask
@@ -71,6 +75,8 @@ def write_training_report(path, samples, training, settings=None, prediction=Non
         sections.append(_map_section(prediction, threshold))
     if share is not None and share.sample_probability is not None and share.sample_probability.size:
         sections.append(_drawn(_scene_share_section, share, threshold))
+    if polygon_checks:
+        sections.append(_polygon_check_section(polygon_checks))
     if index_comparison is not None:
         sections.append(_drawn(_index_section, index_comparison, threshold))
     sections.append(_run_section(dict(settings or {}), model.training, timings))
@@ -341,6 +347,45 @@ def _scene_share_section(share, threshold):
             + _image(figure, "plot-scene-share", "P(water) of the scene before and after the scene's share",
                      f"P(water) of {before.size} sampled pixels of the scene, for the training pixels' share "
                      f"and for the scene's"))
+
+
+def _polygon_check_section(checks):
+    """How many training polygons got each verdict, and a row for each to look at: the suspect
+    ones (most of their pixels on the other side of the fitted model) and those with no valid pixel."""
+    counts = verdict_counts(checks)
+    count_rows = "".join(
+        f'<tr><td class="name">{_text(verdict)}</td>'
+        f'{_cell("data-count", "polygons_" + verdict.replace(" ", "_"), counts[verdict])}</tr>'
+        for verdict in (OK, SUSPECT, NO_VALID_PIXEL, IGNORED))
+    to_look_at = flagged(checks)
+    rows = "".join(
+        f'<tr data-polygon="{check.source_fid}"><td>{check.source_fid}</td>'
+        f'{_polygon_cell("class", "" if check.class_value is None else check.class_value)}'
+        f'{_polygon_cell("verdict", check.verdict)}{_polygon_cell("agreement", check.agreement)}'
+        f'{_polygon_cell("valid_pixels", check.valid_pixels)}</tr>'
+        for check in to_look_at[:MAX_LISTED_POLYGONS])
+    if not to_look_at:
+        listed = "<p>Every polygon with a class yields valid pixels, and none looks like the other class.</p>"
+    else:
+        more = len(to_look_at) - MAX_LISTED_POLYGONS
+        listed = ("<p>Polygons to look at: a suspect one has most of its pixels on the other side of the fitted "
+                  "model (agreement below 0.5; a held-out polygon judged by the model that did not see it), "
+                  "so check its class and its outline; one with no valid pixel lies outside the raster, "
+                  "covers no pixel centre or lies in nodata in some band, and teaches nothing.</p>"
+                  '<table id="polygon-check-table"><tr><th>Feature id</th><th class="name">Class</th>'
+                  f'<th class="name">Verdict</th><th>Agreement</th><th>Valid pixels</th></tr>{rows}</table>'
+                  + (f"<p>… and {more} more, not listed here; the polygon check output lists them all.</p>"
+                     if more > 0 else ""))
+    return (f'<h2 id="polygon-check">Training polygons checked</h2>'
+            f'<table id="polygon-check-counts">{count_rows}</table>{listed}')
+
+
+def _polygon_cell(key, value):
+    """A cell of the polygon table; data-value is empty where the value is None (no pixel)."""
+    if value is None:
+        return f'<td data-polygon-check="{key}" data-value="">n/a</td>'
+    name = ' class="name"' if isinstance(value, str) else ""
+    return f"<td{name} {_attributes('data-polygon-check', key, value)}>{_shown(value)}</td>"
 
 
 def _index_section(comparison, threshold):

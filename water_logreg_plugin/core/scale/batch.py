@@ -39,7 +39,8 @@ def predict_scenes(
     for index, (scene, output) in enumerate(zip(scenes, scene_outputs(scenes, output_folder))):
         callbacks.check_canceled()
         result = predict_scene(model, scene, output, device, callbacks, prior)
-        callbacks.log(result.describe())
+        for line in result.log_lines():
+            callbacks.log(line)
         results.append(result)
         callbacks.progress((index + 1) / len(scenes))
     return results

@@ -46,6 +46,7 @@ from ..maps.water_share import (
     training_water_share,
 )
 from ..model.compatibility import check_model_fits_raster
+from ..raster.band_coverage import BandCoverage
 from ..raster.gdal_errors import gdal_outcome
 from ..raster.reading import open_raster
 from ..raster.windows import WINDOW_PIXELS, row_windows
@@ -67,6 +68,7 @@ class ChunkResult:
     path: str
     windows: list  # [(row, rows)] in scene rows, consecutive
     sample: object = None  # its rows of the scene's SceneSample
+    coverage: object = None  # BandCoverage of its rows
     seconds: float = 0.0
     worker: str = ""
     reason: str = ""  # why the chunk could not be written; empty when it was
@@ -223,7 +225,8 @@ def predict_scenes_on_cluster(
         for output in outputs:  # hidden partial outputs of ended processes (a live run's stay)
             remove_stale_partials(output)
     for result in results:
-        callbacks.log(result.describe())
+        for line in result.log_lines():
+            callbacks.log(line)
     return results
 
 
@@ -293,20 +296,21 @@ def _predict_whole_scene(model, scene, output, device, prior):
 
 def _predict_chunk(model, scene, chunk_path, windows, device, seed):
     """The first pass over the chunk's windows: the model's outputs before σ (NaN where not
-    valid) into the chunk's file, and the chunk's rows of the scene sample."""
+    valid) into the chunk's file, and the chunk's rows of the scene sample and of the band coverage."""
     started = time.perf_counter()
     chunk = ChunkResult(chunk_path, windows, worker=_worker_address())
     try:
         dataset = open_raster(scene)
         kernel = ProbabilityKernel(model, device)
         chunk.sample = SceneSample(dataset.RasterXSize, dataset.RasterYSize, seed)
+        chunk.coverage = BandCoverage(model.bands)
         first_row = windows[0][0]
         data_type = gdal.GDT_Float32 if kernel.numpy_dtype == np.float32 else gdal.GDT_Float64
         with output_rasters() as outputs:
             output = outputs.add_dataset(
                 chunk_path, lambda partial: _create_chunk(partial, dataset, windows, scene, chunk_path, data_type))
             for row, rows in windows:
-                logit, valid = logit_window(dataset, model.bands, kernel, row, rows)
+                logit, valid = logit_window(dataset, model.bands, kernel, row, rows, chunk.coverage)
                 chunk.sample.add_window(logit, valid, row)
                 np.copyto(logit, np.nan, where=~valid)
                 output.write_rows(logit, row - first_row)
@@ -349,6 +353,7 @@ def _assemble_scene(scene, output_path, chunks, training_share, prior):
                                                 water_share.shift)
             result.water_fraction = water / result.pixels if result.pixels else 0.0
             result.record_shares(water_share)
+            result.notes = _band_coverage(chunks).log_lines()
         elif not os.path.exists(output_path):
             raise WaterLogRegError(f"The chunks of '{scene}' vanished before they were assembled; run it again.")
     except Exception as error:  # noqa: BLE001 — reported on the scene, the other scenes go on
@@ -373,6 +378,14 @@ def _scene_share(chunks, training_share, prior):
     for chunk in chunks[1:]:
         sample.merge(chunk.sample)
     return decide_scene_share(prior, training_share, probability_of_logits(sample.values()))
+
+
+def _band_coverage(chunks):
+    """The scene's BandCoverage from its chunks' counts."""
+    coverage = chunks[0].coverage
+    for chunk in chunks[1:]:
+        coverage.merge(chunk.coverage)
+    return coverage
 
 
 def _copy_chunks(scene, output_path, chunks, shift):

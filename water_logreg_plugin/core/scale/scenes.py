@@ -9,7 +9,7 @@ import os
 import re
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 from osgeo import gdal
 
@@ -38,9 +38,16 @@ class SceneResult:
     worker: str = ""
     status: str = "failed"  # "ok" or "failed"
     reason: str = ""
+    # What the scene's log adds to its line, not a summary column: a band that costs the map pixels.
+    notes: list = field(default_factory=list)
 
     def as_row(self):
-        return asdict(self)
+        return {column: getattr(self, column) for column in SUMMARY_COLUMNS}
+
+    def log_lines(self):
+        """The scene's line for a batch's log, then its notes, each naming the scene."""
+        name = os.path.basename(self.scene)
+        return [self.describe(), *(f"{name}: {note}" for note in self.notes)]
 
     def describe(self):
         """One line for a log: the scene, then its water and time, or why it failed."""
@@ -154,6 +161,7 @@ def predict_scene(model, scene, output_path, device="auto", callbacks=QUIET, pri
         result.pixels = summary.valid_pixels
         result.water_fraction = summary.water_fraction
         result.record_shares(summary.water_share)
+        result.notes = list(summary.band_coverage)
     result.seconds = time.perf_counter() - started
     return result
 
