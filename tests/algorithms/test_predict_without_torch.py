@@ -41,16 +41,6 @@ application.exitQgis()
 
 
 @pytest.fixture
-def torch_blocker(tmp_path):
-    """A folder for PYTHONPATH whose sitecustomize makes `import torch` fail before anything
-    else runs, as in a QGIS whose Python has no torch."""
-    folder = tmp_path / "no-torch"
-    folder.mkdir()
-    (folder / "sitecustomize.py").write_text('import sys\n\nsys.modules["torch"] = None\n')
-    return str(folder)
-
-
-@pytest.fixture
 def trained(run_algorithm, tmp_path):
     """The scene (a nodata corner) and a model of each kind, written by the normal trainer."""
     bands, _ = water_scene()
