@@ -82,3 +82,13 @@ def run_algorithm(provider):
         return processing.run(f"waterlogreg:{name}", parameters, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def torch_blocker(tmp_path):
+    """A folder for PYTHONPATH whose sitecustomize makes `import torch` fail, as in a QGIS
+    whose Python has no torch (Windows and macOS installers), whatever this machine has."""
+    folder = tmp_path / "no-torch"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text('import sys\n\nsys.modules["torch"] = None\n')
+    return str(folder)

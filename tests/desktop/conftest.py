@@ -20,13 +20,3 @@ def qgis_config(plugin_zip, tmp_path):
     config = tmp_path / "qgis-config"
     install_from_zip(plugin_zip, str(config / "profiles" / "default"), enable=False)
     return str(config)
-
-
-@pytest.fixture
-def torch_blocker(tmp_path):
-    """A folder for PYTHONPATH whose sitecustomize makes `import torch` fail, as in a QGIS
-    whose Python has no torch (Windows and macOS installers), whatever this machine has."""
-    folder = tmp_path / "no-torch"
-    folder.mkdir()
-    (folder / "sitecustomize.py").write_text('import sys\n\nsys.modules["torch"] = None\n')
-    return str(folder)

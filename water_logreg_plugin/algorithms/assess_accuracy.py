@@ -25,9 +25,6 @@ class AssessAccuracy(WaterLogRegAlgorithm):
             "HTML report with the confusion matrix and the histogram of probabilities per class."
         )
 
-    def needs_torch(self):
-        return False
-
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(declared.with_help(
             declared.raster_parameter(self.INPUT), "A water-probability raster: band 1 holds P(water) from 0 to 1."))

@@ -108,7 +108,8 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
         return help_url(self.name())
 
     def needs_torch(self):
-        return True
+        """Only training needs torch: a model file predicts in numpy (core.maps.predict)."""
+        return False
 
     def canExecute(self):  # noqa: N802
         if self.needs_torch() and importlib.util.find_spec("torch") is None:

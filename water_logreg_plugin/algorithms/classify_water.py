@@ -50,6 +50,9 @@ class ClassifyWater(WaterLogRegAlgorithm):
             "the other side of the model), no valid pixel, or ignored (no class)."
         )
 
+    def needs_torch(self):
+        return True
+
     def initAlgorithm(self, config=None):  # noqa: N802
         for parameter in (
             declared.raster_parameter(self.INPUT), declared.bands_parameter(self.INPUT),

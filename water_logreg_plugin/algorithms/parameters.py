@@ -150,7 +150,8 @@ def seed_parameter():
 def device_parameter():
     return with_help(
         QgsProcessingParameterEnum(Names.DEVICE, "Device", list(DEVICE_OPTIONS), defaultValue=0),
-        "Where torch computes: Auto takes a CUDA GPU if there is one, else an Apple GPU (MPS), else the CPU.",
+        "Where the work runs: Auto takes a CUDA GPU if there is one, else an Apple GPU (MPS), else the CPU. "
+        "A GPU is reached through torch; training always needs torch, a map on the CPU does not.",
     )
 
 

@@ -46,9 +46,6 @@ class SamplePixels(WaterLogRegAlgorithm):
             "pixel are listed in the log."
         )
 
-    def needs_torch(self):
-        return False
-
     def initAlgorithm(self, config=None):  # noqa: N802
         for parameter in (
             declared.raster_parameter(self.INPUT), declared.bands_parameter(self.INPUT),

@@ -49,6 +49,9 @@ class TrainModel(WaterLogRegAlgorithm):
             "for water that no plane separates from land."
         )
 
+    def needs_torch(self):
+        return True
+
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(declared.with_help(
             QgsProcessingParameterFeatureSource(

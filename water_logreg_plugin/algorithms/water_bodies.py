@@ -42,9 +42,6 @@ class WaterBodies(WaterLogRegAlgorithm):
             "raster's CRS. Written as GeoPackage, GeoJSON or FlatGeobuf."
         )
 
-    def needs_torch(self):
-        return False
-
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(with_help(QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Water probability or mask")),
                                     "A one-band raster of 0 to 1: a probability map or a 0/1 water mask, any CRS."))

@@ -46,9 +46,6 @@ class WaterChange(WaterLogRegAlgorithm):
             "of its coordinates."
         )
 
-    def needs_torch(self):
-        return False
-
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(with_help(QgsProcessingParameterRasterLayer(self.BEFORE, self.tr("Before (probability)")),
                                     "The water-probability raster of the earlier date; its grid is the output's."))

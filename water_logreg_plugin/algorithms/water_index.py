@@ -50,9 +50,6 @@ class WaterIndex(WaterLogRegAlgorithm):
             "nodata); the threshold used and the index name."
         )
 
-    def needs_torch(self):
-        return False
-
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(raster_parameter(self.INPUT))
         for name, description, help_text in (

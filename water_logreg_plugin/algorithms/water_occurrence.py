@@ -40,9 +40,6 @@ class WaterOccurrence(WaterLogRegAlgorithm):
             "number of dates and the size of the scenes."
         )
 
-    def needs_torch(self):
-        return False
-
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(with_help(
             QgsProcessingParameterMultipleLayers(self.INPUT, self.tr("Water-probability rasters (one per date)"),

@@ -77,7 +77,7 @@ def test_two_passes_write_the_map_one_pass_writes_for_the_same_share_whatever_th
     small_windows = predict_water(raster, logistic_model(), tmp_path / "small.tif", "cpu", prior=WaterPrior())
 
     # The share comes from the logits alone (elementwise float arithmetic), so it is the same
-    # whatever the windows; torch's σ may differ in the last bit between its vector and scalar
+    # whatever the windows; numpy's σ may differ in the last bit between its vector and scalar
     # paths, which depend on where a window's array ends.
     assert small_windows.water_share.scene_share == estimated.water_share.scene_share
     for other in ("given.tif", "small.tif"):

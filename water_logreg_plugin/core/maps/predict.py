@@ -2,9 +2,10 @@
 
 Windows are whole rows of the raster's blocks, so each block is read once and memory is
 flat in the raster's size. The standardization is folded into the first layer, and the
-arithmetic runs in float32 on the chosen torch device. GDAL decompresses the input and
-compresses the output on every core, and one window is written while the next is computed:
-on a CPU the time is that of reading and writing (see benchmarks/RESULTS.md).
+arithmetic runs in float32: in numpy on the CPU, so a map needs no torch, and in torch on a
+GPU. GDAL decompresses the input and compresses the output on every core, and one window is
+written while the next is computed: on a CPU the time is that of reading and writing (see
+benchmarks/RESULTS.md).
 """
 
 import os
@@ -17,7 +18,7 @@ import numpy as np
 from osgeo import gdal
 
 from ..callbacks import QUIET
-from ..device import resolve_device
+from ..device import prediction_device
 from ..model.compatibility import check_model_fits_raster
 from ..raster.band_coverage import BandCoverage
 from ..raster.reading import open_raster
@@ -57,53 +58,78 @@ class PredictionSummary:
 KERNEL_BUDGET_BYTES = 256 * 2**20
 # Folded weights beyond this would overflow float32 on band values up to ~1e7: use float64.
 FLOAT32_SAFE_WEIGHT = 1e30
+# network.ACTIVATIONS in place, on a pass's hidden array (as torch.tanh_ and torch.relu_ did).
+IN_PLACE_ACTIVATIONS = {
+    "tanh": lambda hidden: np.tanh(hidden, out=hidden),
+    "relu": lambda hidden: np.maximum(hidden, 0, out=hidden),
+}
 
 
 class ProbabilityKernel:
-    """The model's layers as torch tensors on a device; maps (bands, N) → (N,).
+    """The model's layers on a device; maps (bands, N) → (N,).
 
-    float32 unless the folded weights are too large for it (a model with huge coefficients
-    still gives a valid map then); the pixels go through the layers in passes whose hidden
-    arrays fit KERNEL_BUDGET_BYTES, so memory follows the model's width, not the window's size.
+    numpy computes them on the CPU, so a map needs no torch; torch on a GPU. float32 unless
+    the folded weights are too large for it (a model with huge coefficients still gives a valid
+    map then); the pixels go through the layers in passes whose hidden arrays fit
+    KERNEL_BUDGET_BYTES, so memory follows the model's width, not the window's size.
     """
 
     def __init__(self, model, device="auto"):
-        import torch
-
-        self.device = resolve_device(device)
+        self.device = prediction_device(device)
         folded = model.folded_layers()
         largest = max(max(np.abs(weight).max(), np.abs(bias).max()) for weight, bias in folded)
-        self.dtype = torch.float32 if largest <= FLOAT32_SAFE_WEIGHT else torch.float64
-        self.numpy_dtype = np.float32 if self.dtype == torch.float32 else np.float64
-        self.activation = {"tanh": torch.tanh_, "relu": torch.relu_}[model.activation]
+        self.numpy_dtype = np.float32 if largest <= FLOAT32_SAFE_WEIGHT else np.float64
+        self.activation = model.activation
         widest = max(weight.shape[0] for weight, _ in folded)
         bytes_per_pixel = np.dtype(self.numpy_dtype).itemsize * 2 * max(widest, len(model.bands))
         self.pass_pixels = max(1, KERNEL_BUDGET_BYTES // bytes_per_pixel)
-        self.layers = [
-            (torch.as_tensor(weight, dtype=self.dtype, device=self.device),
-             torch.as_tensor(bias, dtype=self.dtype, device=self.device).unsqueeze(1))
-            for weight, bias in folded
-        ]
+        self.layers = [(weight.astype(self.numpy_dtype), bias.astype(self.numpy_dtype)[:, np.newaxis])
+                       for weight, bias in folded]
+        self.gpu_layers = None
+        if self.device != "cpu":
+            import torch
+
+            self.gpu_layers = [(torch.as_tensor(weight, device=self.device), torch.as_tensor(bias, device=self.device))
+                               for weight, bias in self.layers]
         # A logistic regression on the CPU is one multiply-add a band: numpy does it fused in
-        # float32 on the raw band values, without building a (bands, N) float copy for torch.
+        # float32 on the raw band values, without building a (bands, N) float copy.
         self.fused_logistic = None
-        if len(folded) == 1 and self.device.type == "cpu":
-            weight, bias = folded[0]
-            self.fused_logistic = (weight[0].astype(self.numpy_dtype), self.numpy_dtype(bias[0]))
+        if len(folded) == 1 and self.device == "cpu":
+            weight, bias = self.layers[0]
+            self.fused_logistic = (weight[0], bias[0, 0])
 
     def logits(self, values):
         """The last layer's output before σ, (N,) in the kernel's dtype, for (bands, N) values."""
+        if self.gpu_layers is not None:
+            return self._gpu_logits(values)
+        logit = np.empty(values.shape[1], dtype=self.numpy_dtype)
+        activation = IN_PLACE_ACTIVATIONS[self.activation]
+        # Past float32's range a layer gives ±∞, and ∞ − ∞ NaN: the map makes that pixel nodata.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, values.shape[1], self.pass_pixels):
+                hidden = values[:, start:start + self.pass_pixels].astype(self.numpy_dtype, copy=False)
+                for index, (weight, bias) in enumerate(self.layers):
+                    hidden = weight @ hidden
+                    hidden += bias
+                    if index < len(self.layers) - 1:
+                        activation(hidden)
+                logit[start:start + self.pass_pixels] = hidden[0]
+        return logit
+
+    def _gpu_logits(self, values):
         import torch
 
+        activation = {"tanh": torch.tanh_, "relu": torch.relu_}[self.activation]
         with torch.no_grad():
             features = torch.from_numpy(values)
-            logit = torch.empty(features.shape[1], dtype=self.dtype)
+            dtype = self.gpu_layers[0][0].dtype
+            logit = torch.empty(features.shape[1], dtype=dtype)
             for start in range(0, features.shape[1], self.pass_pixels):
-                hidden = features[:, start:start + self.pass_pixels].to(self.device, self.dtype)
-                for index, (weight, bias) in enumerate(self.layers):
+                hidden = features[:, start:start + self.pass_pixels].to(self.device, dtype)
+                for index, (weight, bias) in enumerate(self.gpu_layers):
                     hidden = torch.addmm(bias, weight, hidden)
-                    if index < len(self.layers) - 1:
-                        hidden = self.activation(hidden)
+                    if index < len(self.gpu_layers) - 1:
+                        hidden = activation(hidden)
                 logit[start:start + self.pass_pixels] = hidden[0].cpu()
             return logit.numpy()
 
@@ -160,7 +186,7 @@ def predict_water(
     dataset = open_raster(raster_path, decode_threads=True)
     check_model_fits_raster(model, dataset, f"'{os.path.basename(dataset.GetDescription())}'")
     kernel = ProbabilityKernel(model, device)
-    callbacks.log(f"Predicting with the {model.kind} on {kernel.device.type.upper()}.")
+    callbacks.log(f"Predicting with the {model.kind} on {kernel.device.upper()}.")
     # One DEFLATE strip is read as a stream; another compression in one strip is named in the log.
     strip_reader = SingleStripReader.for_dataset(dataset)
     warning = None if strip_reader else single_strip_warning(dataset)
@@ -205,7 +231,7 @@ def predict_water(
         valid_pixels, water_pixels = _write_pass(windows, source, shift, (output, mask), threshold, writer, callbacks)
     summary = PredictionSummary(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
-        kernel.device.type, time.perf_counter() - started, water_share, coverage.log_lines(),
+        kernel.device, time.perf_counter() - started, water_share, coverage.log_lines(),
     )
     for line in summary.band_coverage:
         callbacks.log(line)

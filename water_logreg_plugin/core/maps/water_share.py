@@ -222,6 +222,18 @@ def adjust_to_water_share(probability, training_share, scene_share):
     return adjusted
 
 
+def sigmoid_(values):
+    """σ(x) = 1 / (1 + e^−x) in place, in the array's float type (as torch.sigmoid_ computes it,
+    to its last bit or two); returns `values`. Below the type's range e^−x is ∞ and σ exactly 0;
+    NaN stays NaN."""
+    with np.errstate(over="ignore"):
+        np.negative(values, out=values)
+        np.exp(values, out=values)
+        values += 1
+        np.reciprocal(values, out=values)
+    return values
+
+
 def shifted_probability_(logit, shift):
     """σ(logit + shift) in place: the map's second pass, on the model's outputs (before σ) that
     the first pass kept, as float32 or float64 as the kernel computed them; returns `logit`.
@@ -230,16 +242,13 @@ def shifted_probability_(logit, shift):
     kernel computes any map. A pixel whose σ(logit) is exactly 0 or 1 stays so (the model is as
     certain as the arithmetic can say); NaN stays NaN.
     """
-    import torch
-
     if shift == 0:  # σ(logit + 0) is σ(logit): nothing moves
-        torch.sigmoid_(torch.from_numpy(logit))
-        return logit
+        return sigmoid_(logit)
     lowest_positive, highest_below_one = _saturation(logit.dtype)
     certain_land = logit < lowest_positive
     certain_water = logit > highest_below_one
     logit += logit.dtype.type(shift)
-    torch.sigmoid_(torch.from_numpy(logit))
+    sigmoid_(logit)
     logit[certain_land] = 0
     logit[certain_water] = 1
     return logit
@@ -249,7 +258,7 @@ _SATURATION = {}
 
 
 def _saturation(dtype):
-    """(smallest logit whose σ is above 0, largest whose σ is below 1) of torch's σ in `dtype`,
+    """(smallest logit whose σ is above 0, largest whose σ is below 1) of sigmoid_ in `dtype`,
     found once by bisection over that type's numbers (σ is monotone)."""
     dtype = np.dtype(dtype)
     if dtype not in _SATURATION:
@@ -261,10 +270,10 @@ def _saturation(dtype):
 def _last_inside(dtype, inside, outside, holds):
     """The number of `dtype` between `inside` (where holds(σ) is true) and `outside` (false)
     that is last before the step."""
-    import torch
 
     def holds_at(value):
-        return holds(torch.sigmoid(torch.full((64,), float(value), dtype=getattr(torch, dtype.name)))[0].item())
+        # 64 values, so numpy's vector path computes σ, as it does for a map's windows.
+        return holds(sigmoid_(np.full(64, value, dtype=dtype))[0])
 
     inside, outside = dtype.type(inside), dtype.type(outside)
     while True:

@@ -4,8 +4,8 @@ Logistic regression is one dense layer; HIDDEN_LAYERS stacks more (a multi-layer
 without changing anything else. Between the layers sits tanh, smooth everywhere, so the fit's
 gradient rule can hold at its end; ReLU's kinks left most fits without a gradient to test
 (docs/FIT.md, "The multi-layer perceptron"); model files from before, with ReLU, still
-predict. WaterModel holds numpy arrays only, so predicting a few pixels (figures, reports)
-needs no torch; build_network makes the torch layers the fit trains.
+predict. WaterModel holds numpy arrays only, so predicting needs no torch (figures, reports,
+and maps on the CPU: core.maps.predict); build_network makes the torch layers the fit trains.
 """
 
 import math
