@@ -23,7 +23,8 @@ def _enum_type_name(value):
     return qualified[-1] if len(qualified) >= 2 else None
 
 
-def _namespace():
+def qgis_names():
+    """Every Qt and QGIS class by name, as `from qgis.core import *` and friends give them."""
     from qgis import core, gui
     from qgis.PyQt import QtCore, QtGui, QtWidgets
 
@@ -72,7 +73,7 @@ def fix(path, found):
 def main(arguments):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     wanted_fix = "--fix" in arguments
-    namespace = _namespace()
+    namespace = qgis_names()
     total = 0
     for path in python_files([argument for argument in arguments if argument != "--fix"]):
         found = unscoped_enums(path, namespace)

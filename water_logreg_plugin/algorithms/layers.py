@@ -67,7 +67,7 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
     if source is None:
         raise QgsProcessingException(algorithm.invalidSourceError(parameters, layer_name))
     geometry_type = QgsWkbTypes.geometryType(source.wkbType())
-    if geometry_type != QgsWkbTypes.PolygonGeometry:
+    if geometry_type != QgsWkbTypes.GeometryType.PolygonGeometry:
         raise QgsProcessingException(
             f"The layer '{source.sourceName()}' holds {QgsWkbTypes.geometryDisplayString(geometry_type).lower()} "
             "geometries, not polygons; draw training areas as polygons."
@@ -122,7 +122,7 @@ def refuse_feature_ids(source, field_index):
     field = source.fields().at(field_index)
     if not field.isNumeric():
         return
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes([field_index])
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.Flag.NoGeometry).setSubsetOfAttributes([field_index])
     values = [_normalise(feature.attribute(field_index)) for feature in unchecked_features(source, request)]
     if "" in values or len(set(values)) != len(values):
         return
@@ -145,7 +145,7 @@ def _normalise(value):
     if value is None or (hasattr(value, "isNull") and value.isNull()):
         return ""
     if isinstance(value, (QDate, QDateTime, QTime)):
-        value = value.toString(Qt.ISODate)
+        value = value.toString(Qt.DateFormat.ISODate)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip().lower()
@@ -169,7 +169,7 @@ def read_samples(source, feedback):
     wanted = [index for _, index in band_fields] + [label_index] + ([polygon_index] if polygon_index >= 0 else [])
     source_indices = [fields.lookupField(name) for name, _ in SOURCE_FIELDS]
     has_source = all(index >= 0 for index in source_indices)
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.Flag.NoGeometry).setSubsetOfAttributes(
         wanted + (source_indices if has_source else []))
     rows, kinds = [], set()
     for feature in source.getFeatures(request):
