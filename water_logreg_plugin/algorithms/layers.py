@@ -9,7 +9,7 @@ from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsWkbTypes
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
 
 from ..core.errors import Canceled
-from ..core.learning.class_field import FEATURE_ID_NAMES
+from ..core.learning.class_field import FEATURE_ID_NAMES, preferred_class_field
 from ..core.learning.sampling import Samples, TrainingPolygon, check_polygon_classes
 from . import field_types
 from .parameters import ParameterNames as Names
@@ -72,8 +72,8 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
             f"The layer '{source.sourceName()}' holds {QgsWkbTypes.geometryDisplayString(geometry_type).lower()} "
             "geometries, not polygons; draw training areas as polygons."
         )
-    class_field = algorithm.parameterAsString(parameters, field_name, context)
-    field_index = source.fields().lookupField(class_field) if class_field else -1
+    class_field = chosen_class_field(source, algorithm.parameterAsString(parameters, field_name, context), feedback)
+    field_index = source.fields().lookupField(class_field)
     if field_index < 0:
         raise QgsProcessingException(
             f"The class field '{class_field}' is not a field of '{source.sourceName()}'; "
@@ -113,6 +113,24 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
         )
     check_polygon_classes(polygons, class_field, water_values, found_values)
     return polygons
+
+
+def chosen_class_field(source, chosen, feedback):
+    """The class field: the one chosen, else the layer's class-like one (core.learning.class_field),
+    named in the log; refused when CLASS_FIELD is empty and the layer has none."""
+    if chosen:
+        return chosen
+    fields = source.fields()
+    picked = preferred_class_field([(field.name(), field.type() == field_types.TEXT) for field in fields])
+    if picked is None:
+        raise QgsProcessingException(
+            f"CLASS_FIELD is empty and '{source.sourceName()}' has no field named like class, label or type, "
+            f"nor a text field; its fields are: {', '.join(fields.names()) or 'none'}. "
+            "Choose the field that says water or land."
+        )
+    feedback.pushInfo(f"Class field: '{picked}' of '{source.sourceName()}' (CLASS_FIELD left empty); "
+                      "choose CLASS_FIELD to use another.")
+    return picked
 
 
 def refuse_feature_ids(source, field_index):

@@ -106,15 +106,14 @@ def polygons_parameter(name=Names.POLYGONS, description="Training polygons"):
 
 
 def class_field_parameter(parent=Names.POLYGONS):
-    parameter = QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent)
-    # By name, so that only the dialog imports the widget (and QGIS's Python wrappers with it).
-    parameter.setMetadata({"widget_wrapper": {"class": f"{__package__}.class_field_widget.ClassFieldWidgetWrapper"}})
+    # QGIS's own field widget in every dialog: it shows 'class' where the chosen layer has it and
+    # stays empty where not; empty, the algorithm takes the layer's class-like field (layers.py).
     return with_help(
-        parameter,
+        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent, optional=True),
         "The field of the polygon layer that says what each polygon is, e.g. 'class' holding water and "
-        "land. The dialog offers the layer's field named like class, label or type, else its first text "
-        "field; scripts and qgis_process take 'class' unless told. A field that numbers the polygons, "
-        "such as a GeoPackage's fid, is refused.",
+        "land. Empty = the layer's field named like class, label or type (e.g. landcover_type), else its "
+        "first text field; the log says which. Scripts and qgis_process take 'class' unless told. A "
+        "field that numbers the polygons, such as a GeoPackage's fid, is refused.",
     )
 
 
