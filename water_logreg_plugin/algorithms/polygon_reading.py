@@ -9,6 +9,7 @@ run's 'Invalid features filtering' setting is applied here, after the iterator i
 from dataclasses import dataclass
 
 from qgis.core import (
+    Qgis,
     QgsFeatureRequest,
     QgsGeometry,
     QgsProcessingException,
@@ -118,7 +119,7 @@ def _read_once(source, request, field_index, feedback):
 
 def _why_invalid(geometry):
     """GEOS's first reason, with where it is: 'self-intersection at 500200, 3999800'."""
-    errors = geometry.validateGeometry(QgsGeometry.ValidatorGeos)
+    errors = geometry.validateGeometry(Qgis.GeometryValidationEngine.Geos)
     if not errors:
         return "invalid"
     error = errors[0]
