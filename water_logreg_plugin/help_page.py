@@ -10,6 +10,8 @@ Regenerate it after changing a help text: `make help-page`, i.e. `python -m wate
 import html
 import os
 
+from qgis.core import QgsProcessingParameterDefinition
+
 from .algorithms.base import HELP_PAGE
 
 STYLE = """
@@ -37,8 +39,8 @@ def _default(parameter):
 def _section(algorithm):
     rows = []
     for parameter in algorithm.parameterDefinitions():
-        optional = parameter.flags() & parameter.FlagOptional
-        advanced = parameter.flags() & parameter.FlagAdvanced
+        optional = parameter.flags() & QgsProcessingParameterDefinition.Flag.FlagOptional
+        advanced = parameter.flags() & QgsProcessingParameterDefinition.Flag.FlagAdvanced
         notes = ", ".join(note for note, flag in (("optional", optional), ("advanced", advanced)) if flag)
         rows.append(
             f"<tr><td><code>{parameter.name()}</code></td><td>{html.escape(parameter.description())}"

@@ -28,7 +28,7 @@ def style_probability(layer):
 def _style_ramp(layer, stops, low, high):
     """A pseudo-colour ramp over [low, high] through (value, colour, label) stops."""
     shader_function = QgsColorRampShader(low, high)
-    shader_function.setColorRampType(QgsColorRampShader.Interpolated)
+    shader_function.setColorRampType(QgsColorRampShader.Type.Interpolated)
     shader_function.setColorRampItemList(
         [QgsColorRampShader.ColorRampItem(value, QColor(color), label) for value, color, label in stops]
     )

@@ -1,6 +1,8 @@
-"""Real QGIS on a virtual screen, plugin from the ZIP: the dialog's CLASS_FIELD is the polygon
-layer's class-like field (class / label / type by name, else the first text field), never its
-fid; the batch panel and the modeler keep QGIS's own field widget."""
+"""Real QGIS on a virtual screen, plugin from the ZIP: the dialog's CLASS_FIELD, QGIS's own field
+widget (the plugin has none, as QGIS 4 wants), shows 'class' where the layer has it and is empty
+where not, and the algorithm then takes the layer's class-like field (class / label / type by
+name, else the first text field), never its fid; the batch panel and the modeler too have QGIS's
+own widget."""
 
 import os
 
@@ -36,8 +38,8 @@ def test_dialog_offers_the_class_like_field(plugin_zip, tmp_path):
                          timeout=300, WATERLOGREG_POLYGONS=os.pathsep.join(polygons))
     assert report["fields"] == [["fid", "name", "landcover_type"], ["fid", "label"], ["fid", "notes"],
                                 ["fid", "name", "class"]]
-    assert report["classifywater"] == ["landcover_type", "label", "notes", "class"]
-    assert report["others"] == ["landcover_type", "landcover_type"]
-    assert report["after_pick"] == ["name", "label"]
-    assert report["batch_wrapper"] == "QgsAbstractProcessingParameterWidgetWrapper"  # C++, as Python sees it
+    assert report["classifywater"] == [["", "landcover_type"], ["", "label"], ["", "notes"], ["class", "class"]]
+    assert report["others"] == [["", "landcover_type"], ["", "landcover_type"]]
+    # C++ wrappers, as Python sees them
+    assert report["dialog_wrapper"] == report["batch_wrapper"] == "QgsAbstractProcessingParameterWidgetWrapper"
     assert report["modeler_wrapper"] == "QgsProcessingModelerParameterWidget"

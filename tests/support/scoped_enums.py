@@ -23,7 +23,8 @@ def _enum_type_name(value):
     return qualified[-1] if len(qualified) >= 2 else None
 
 
-def _namespace():
+def qgis_names():
+    """Every Qt and QGIS class by name, as `from qgis.core import *` and friends give them."""
     from qgis import core, gui
     from qgis.PyQt import QtCore, QtGui, QtWidgets
 
@@ -45,11 +46,28 @@ def unscoped_enums(path, namespace):
             continue
         value = getattr(owner, node.attr, None)
         enum_name = _enum_type_name(value) if value is not None else None
-        if enum_name is None or enum_name == node.attr or getattr(owner, enum_name, None) is not type(value):
+        if enum_name is None or enum_name == node.attr:
             continue
-        found.append((node.lineno, node.col_offset, f"{node.value.id}.{node.attr}",
-                      f"{node.value.id}.{enum_name}.{node.attr}"))
+        scoped = _scoped_name(node.value.id, owner, node.attr, value, enum_name)
+        if scoped:
+            found.append((node.lineno, node.col_offset, f"{node.value.id}.{node.attr}", scoped))
     return found
+
+
+def _scoped_name(owner_name, owner, attr, value, enum_name):
+    """'Class.Enum.Value' where the class has the enum under its own name or an alias (QGIS 3.30+
+    keeps QgsProcessing.SourceType for Qgis.ProcessingSourceType), else the enum's own name in
+    Qgis (QgsGeometry.ValidatorGeos → Qgis.GeometryValidationEngine.Geos, the one spelling that
+    3.22 knows); None for what is no enum value of the class."""
+    kind = type(value)
+    if getattr(owner, enum_name, None) is kind:
+        return f"{owner_name}.{enum_name}.{attr}"
+    for alias in sorted(dir(owner)):
+        if alias != attr and getattr(owner, alias, None) is kind and getattr(kind, attr, None) == value:
+            return f"{owner_name}.{alias}.{attr}"
+    if kind.__qualname__.startswith("Qgis.") and isinstance(getattr(value, "name", None), str):
+        return f"{kind.__qualname__}.{value.name}"
+    return None
 
 
 def python_files(paths):
@@ -72,7 +90,7 @@ def fix(path, found):
 def main(arguments):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     wanted_fix = "--fix" in arguments
-    namespace = _namespace()
+    namespace = qgis_names()
     total = 0
     for path in python_files([argument for argument in arguments if argument != "--fix"]):
         found = unscoped_enums(path, namespace)

@@ -6,7 +6,7 @@ import platform
 import sys
 import sysconfig
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterDefinition
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
@@ -145,7 +145,8 @@ class WaterLogRegAlgorithm(QgsProcessingAlgorithm, ParameterNames):
                 path = self.parameterAsFileOutput(parameters, name, context)
             else:
                 path = self.parameterAsOutputLayer(parameters, name, context)
-            outputs[name] = (path or None) if definition.flags() & definition.FlagOptional else path
+            optional = definition.flags() & QgsProcessingParameterDefinition.Flag.FlagOptional
+            outputs[name] = (path or None) if optional else path
         kinds = {definition.name(): definition.type() for definition in self.destinationParameterDefinitions()}
         check_outputs(
             inputs, dict(outputs, **(derived_outputs(outputs) if derived_outputs else {})),

@@ -73,7 +73,7 @@ class ClassifyWater(WaterLogRegAlgorithm):
             declared.with_help(
                 QgsProcessingParameterFeatureSink(
                     self.OUTPUT_POLYGON_CHECK, self.tr("Training polygons checked"),
-                    QgsProcessing.TypeVectorPolygon, optional=True, createByDefault=False,
+                    QgsProcessing.SourceType.TypeVectorPolygon, optional=True, createByDefault=False,
                 ),
                 "Optional: each input polygon with source_fid, class, role, valid_pixels, mean_p_water, "
                 "agreement (the share of its sampled pixels on its own class's side of the fitted model; "

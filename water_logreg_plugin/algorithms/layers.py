@@ -9,7 +9,7 @@ from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsWkbTypes
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
 
 from ..core.errors import Canceled
-from ..core.learning.class_field import FEATURE_ID_NAMES
+from ..core.learning.class_field import FEATURE_ID_NAMES, preferred_class_field
 from ..core.learning.sampling import Samples, TrainingPolygon, check_polygon_classes
 from . import field_types
 from .parameters import ParameterNames as Names
@@ -67,13 +67,13 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
     if source is None:
         raise QgsProcessingException(algorithm.invalidSourceError(parameters, layer_name))
     geometry_type = QgsWkbTypes.geometryType(source.wkbType())
-    if geometry_type != QgsWkbTypes.PolygonGeometry:
+    if geometry_type != QgsWkbTypes.GeometryType.PolygonGeometry:
         raise QgsProcessingException(
             f"The layer '{source.sourceName()}' holds {QgsWkbTypes.geometryDisplayString(geometry_type).lower()} "
             "geometries, not polygons; draw training areas as polygons."
         )
-    class_field = algorithm.parameterAsString(parameters, field_name, context)
-    field_index = source.fields().lookupField(class_field) if class_field else -1
+    class_field = chosen_class_field(source, algorithm.parameterAsString(parameters, field_name, context), feedback)
+    field_index = source.fields().lookupField(class_field)
     if field_index < 0:
         raise QgsProcessingException(
             f"The class field '{class_field}' is not a field of '{source.sourceName()}'; "
@@ -115,6 +115,24 @@ def training_polygons(algorithm, parameters, context, feedback, raster_crs,
     return polygons
 
 
+def chosen_class_field(source, chosen, feedback):
+    """The class field: the one chosen, else the layer's class-like one (core.learning.class_field),
+    named in the log; refused when CLASS_FIELD is empty and the layer has none."""
+    if chosen:
+        return chosen
+    fields = source.fields()
+    picked = preferred_class_field([(field.name(), field.type() == field_types.TEXT) for field in fields])
+    if picked is None:
+        raise QgsProcessingException(
+            f"CLASS_FIELD is empty and '{source.sourceName()}' has no field named like class, label or type, "
+            f"nor a text field; its fields are: {', '.join(fields.names()) or 'none'}. "
+            "Choose the field that says water or land."
+        )
+    feedback.pushInfo(f"Class field: '{picked}' of '{source.sourceName()}' (CLASS_FIELD left empty); "
+                      "choose CLASS_FIELD to use another.")
+    return picked
+
+
 def refuse_feature_ids(source, field_index):
     """A numeric field with a different value on every polygon numbers the polygons (GeoPackage's
     fid, an id): with WATER_VALUES 'water,1' it would make polygon 1 the only water. Refused,
@@ -122,7 +140,7 @@ def refuse_feature_ids(source, field_index):
     field = source.fields().at(field_index)
     if not field.isNumeric():
         return
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes([field_index])
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.Flag.NoGeometry).setSubsetOfAttributes([field_index])
     values = [_normalise(feature.attribute(field_index)) for feature in unchecked_features(source, request)]
     if "" in values or len(set(values)) != len(values):
         return
@@ -145,7 +163,7 @@ def _normalise(value):
     if value is None or (hasattr(value, "isNull") and value.isNull()):
         return ""
     if isinstance(value, (QDate, QDateTime, QTime)):
-        value = value.toString(Qt.ISODate)
+        value = value.toString(Qt.DateFormat.ISODate)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip().lower()
@@ -169,7 +187,7 @@ def read_samples(source, feedback):
     wanted = [index for _, index in band_fields] + [label_index] + ([polygon_index] if polygon_index >= 0 else [])
     source_indices = [fields.lookupField(name) for name, _ in SOURCE_FIELDS]
     has_source = all(index >= 0 for index in source_indices)
-    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.Flag.NoGeometry).setSubsetOfAttributes(
         wanted + (source_indices if has_source else []))
     rows, kinds = [], set()
     for feature in source.getFeatures(request):

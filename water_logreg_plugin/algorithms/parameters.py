@@ -8,6 +8,7 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBand,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -77,7 +78,7 @@ def with_help(parameter, text):
 
 
 def advanced(parameter, decimals=None):
-    parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
+    parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
     if decimals is not None:  # the dialog's spin box shows 6 decimals unless told
         parameter.setMetadata({"widget_wrapper": {"decimals": decimals}})
     return parameter
@@ -103,22 +104,21 @@ def bands_parameter(parent=Names.INPUT):
 
 def polygons_parameter(name=Names.POLYGONS, description="Training polygons"):
     return with_help(
-        QgsProcessingParameterFeatureSource(name, description, [QgsProcessing.TypeVectorPolygon]),
+        QgsProcessingParameterFeatureSource(name, description, [QgsProcessing.SourceType.TypeVectorPolygon]),
         "Polygons drawn over water and over land, in any CRS (they are reprojected to the "
         "raster's). Every pixel whose centre lies inside a polygon is a sample.",
     )
 
 
 def class_field_parameter(parent=Names.POLYGONS):
-    parameter = QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent)
-    # By name, so that only the dialog imports the widget (and QGIS's Python wrappers with it).
-    parameter.setMetadata({"widget_wrapper": {"class": f"{__package__}.class_field_widget.ClassFieldWidgetWrapper"}})
+    # QGIS's own field widget in every dialog: it shows 'class' where the chosen layer has it and
+    # stays empty where not; empty, the algorithm takes the layer's class-like field (layers.py).
     return with_help(
-        parameter,
+        QgsProcessingParameterField(Names.CLASS_FIELD, "Class field", "class", parent, optional=True),
         "The field of the polygon layer that says what each polygon is, e.g. 'class' holding water and "
-        "land. The dialog offers the layer's field named like class, label or type, else its first text "
-        "field; scripts and qgis_process take 'class' unless told. A field that numbers the polygons, "
-        "such as a GeoPackage's fid, is refused.",
+        "land. Empty = the layer's field named like class, label or type (e.g. landcover_type), else its "
+        "first text field; the log says which. Scripts and qgis_process take 'class' unless told. A "
+        "field that numbers the polygons, such as a GeoPackage's fid, is refused.",
     )
 
 
@@ -134,7 +134,7 @@ def max_pixels_parameter():
     return with_help(
         QgsProcessingParameterNumber(
             Names.MAX_PIXELS_PER_CLASS, "Maximum pixels per class (0 = all)",
-            QgsProcessingParameterNumber.Integer, 100000,
+            QgsProcessingParameterNumber.Type.Integer, 100000,
         ),
         "At most this many pixels of each class are kept, drawn at random with the seed; 0 keeps all.",
     )
@@ -142,7 +142,9 @@ def max_pixels_parameter():
 
 def seed_parameter():
     return with_help(
-        QgsProcessingParameterNumber(Names.SEED, "Random seed", QgsProcessingParameterNumber.Integer, 0, minValue=0),
+        QgsProcessingParameterNumber(
+            Names.SEED, "Random seed", QgsProcessingParameterNumber.Type.Integer, 0, minValue=0
+        ),
         "Runs with the same seed and input give the same samples, split and model.",
     )
 
@@ -160,7 +162,7 @@ def threshold_parameter(
 ):
     return with_help(
         QgsProcessingParameterNumber(
-            Names.THRESHOLD, "Water threshold", QgsProcessingParameterNumber.Double, 0.5, minValue=0, maxValue=1
+            Names.THRESHOLD, "Water threshold", QgsProcessingParameterNumber.Type.Double, 0.5, minValue=0, maxValue=1
         ),
         help_text,
     )
@@ -199,7 +201,8 @@ def training_parameters():
         with_help(
             QgsProcessingParameterNumber(
                 Names.VALIDATION_FRACTION, "Fraction of polygons held out for validation",
-                QgsProcessingParameterNumber.Double, DEFAULT_SETTINGS.validation_fraction, minValue=0, maxValue=0.9,
+                QgsProcessingParameterNumber.Type.Double, DEFAULT_SETTINGS.validation_fraction,
+                minValue=0, maxValue=0.9,
             ),
             "This share of the polygons of each class is kept out of training and used to "
             "measure the model; 0 trains on all and reports figures on the training pixels.",
@@ -223,7 +226,7 @@ def training_parameters():
         advanced(with_help(
             QgsProcessingParameterNumber(
                 Names.LEARNING_RATE, "Learning rate η (0 = the optimiser's default)",
-                QgsProcessingParameterNumber.Double, 0.0, minValue=0,
+                QgsProcessingParameterNumber.Type.Double, 0.0, minValue=0,
             ),
             f"Step size; 0 takes {DEFAULT_LEARNING_RATE['adam']:g} for Adam, {DEFAULT_LEARNING_RATE['sgd']:g} for "
             f"gradient descent and {DEFAULT_LEARNING_RATE['exact']:g} for the multi-layer perceptron's L-BFGS. "
@@ -232,7 +235,7 @@ def training_parameters():
         advanced(with_help(
             QgsProcessingParameterNumber(
                 Names.MAX_STEPS, "Maximum optimiser steps (not set = the fit's default)",
-                QgsProcessingParameterNumber.Integer, None, optional=True, minValue=1,
+                QgsProcessingParameterNumber.Type.Integer, None, optional=True, minValue=1,
             ),
             "Training stops here, or earlier once the Exact fit has converged; a fit that stops here "
             f"unconverged says so. Not set: {DEFAULT_MLP_MAX_STEPS} for a multi-layer perceptron's L-BFGS, "
@@ -242,7 +245,7 @@ def training_parameters():
         advanced(with_help(
             QgsProcessingParameterNumber(
                 Names.L2_PENALTY, "L2 penalty λ (not set = the model's default; 0 = maximum likelihood)",
-                QgsProcessingParameterNumber.Double, None, optional=True, minValue=0,
+                QgsProcessingParameterNumber.Type.Double, None, optional=True, minValue=0,
             ),
             "Adds λ/2·Σw² (the weights in standardized units, not the biases) to the mean cross-entropy: "
             f"for a logistic regression scikit-learn's C = 1/(λ·pixels). Not set: {DEFAULT_L2_PENALTY:g} for a "
@@ -270,7 +273,7 @@ def water_prior_parameters():
         with_help(
             QgsProcessingParameterNumber(
                 Names.WATER_PRIOR_VALUE, "Given share of water (0–1, for 'A given share')",
-                QgsProcessingParameterNumber.Double, 0.1, minValue=0, maxValue=1,
+                QgsProcessingParameterNumber.Type.Double, 0.1, minValue=0, maxValue=1,
             ),
             "The scene's share of water when you know it (0.08 = 8 % of its valid pixels); used only with "
             "'A given share'. It must lie strictly between 0 and 1.",

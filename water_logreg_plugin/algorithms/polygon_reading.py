@@ -9,6 +9,7 @@ run's 'Invalid features filtering' setting is applied here, after the iterator i
 from dataclasses import dataclass
 
 from qgis.core import (
+    Qgis,
     QgsFeatureRequest,
     QgsGeometry,
     QgsProcessingException,
@@ -55,9 +56,9 @@ def read_polygon_features(parameters, layer_name, source, request, field_index, 
     if not reading.invalid:
         return reading.polygons
     check = geometry_check(parameters, layer_name, context)
-    if check == QgsFeatureRequest.GeometryAbortOnInvalid:
+    if check == QgsFeatureRequest.InvalidGeometryCheck.GeometryAbortOnInvalid:
         raise QgsProcessingException(_invalid_refusal(source.sourceName(), reading.invalid))
-    if check == QgsFeatureRequest.GeometrySkipInvalid:
+    if check == QgsFeatureRequest.InvalidGeometryCheck.GeometrySkipInvalid:
         feedback.pushInfo(
             f"Warning: {_count(reading.invalid, 'polygon')} of '{source.sourceName()}' with an invalid geometry "
             f"{_is_are(reading.invalid)} skipped, as {SETTING} asks: {_described(reading.invalid)}."
@@ -76,15 +77,15 @@ def geometry_check(parameters, layer_name, context):
     advanced options where it overrides the run's, else the run's (Processing's settings)."""
     value = parameters.get(layer_name)
     if (isinstance(value, QgsProcessingFeatureSourceDefinition)
-            and value.flags & QgsProcessingFeatureSourceDefinition.FlagOverrideDefaultGeometryCheck):
+            and value.flags & QgsProcessingFeatureSourceDefinition.Flag.FlagOverrideDefaultGeometryCheck):
         return value.geometryCheck
     return context.invalidGeometryCheck()
 
 
 def unchecked_features(source, request):
     """An iterator over `source` with QGIS's validity check off (see the module's docstring)."""
-    request.setInvalidGeometryCheck(QgsFeatureRequest.GeometryNoCheck)
-    return source.getFeatures(request, QgsProcessingFeatureSource.FlagSkipGeometryValidityChecks)
+    request.setInvalidGeometryCheck(QgsFeatureRequest.InvalidGeometryCheck.GeometryNoCheck)
+    return source.getFeatures(request, QgsProcessingFeatureSource.Flag.FlagSkipGeometryValidityChecks)
 
 
 def _read_once(source, request, field_index, feedback):
@@ -100,7 +101,7 @@ def _read_once(source, request, field_index, feedback):
         if geometry.isNull() or geometry.isEmpty():
             reading.without_geometry.append(feature.id())
             continue
-        if geometry.type() != QgsWkbTypes.PolygonGeometry:
+        if geometry.type() != QgsWkbTypes.GeometryType.PolygonGeometry:
             reading.not_polygons.append((feature.id(), geometry.type()))
             continue
         if QgsWkbTypes.isCurvedType(geometry.wkbType()):
@@ -118,7 +119,7 @@ def _read_once(source, request, field_index, feedback):
 
 def _why_invalid(geometry):
     """GEOS's first reason, with where it is: 'self-intersection at 500200, 3999800'."""
-    errors = geometry.validateGeometry(QgsGeometry.ValidatorGeos)
+    errors = geometry.validateGeometry(Qgis.GeometryValidationEngine.Geos)
     if not errors:
         return "invalid"
     error = errors[0]
@@ -136,7 +137,7 @@ def _repair(invalid):
     repaired, collapsed = {}, []
     for polygon, _ in invalid:
         areas = [part for part in polygon.geometry.makeValid().asGeometryCollection()
-                 if part.type() == QgsWkbTypes.PolygonGeometry]
+                 if part.type() == QgsWkbTypes.GeometryType.PolygonGeometry]
         if areas:
             repaired[polygon.feature_id] = PolygonFeature(
                 polygon.feature_id, polygon.value, QgsGeometry.collectGeometry(areas))

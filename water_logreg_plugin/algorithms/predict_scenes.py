@@ -74,13 +74,13 @@ class PredictScenes(WaterLogRegAlgorithm):
         ))
         self.addParameter(declared.with_help(
             QgsProcessingParameterMultipleLayers(
-                self.SCENES, self.tr("Scenes"), QgsProcessing.TypeRaster, optional=True
+                self.SCENES, self.tr("Scenes"), QgsProcessing.SourceType.TypeRaster, optional=True
             ),
             "Raster layers or files with the same bands as the raster the model was trained on.",
         ))
         self.addParameter(declared.with_help(
             QgsProcessingParameterFile(
-                self.FOLDER, self.tr("Folder of scenes"), QgsProcessingParameterFile.Folder, optional=True
+                self.FOLDER, self.tr("Folder of scenes"), QgsProcessingParameterFile.Behavior.Folder, optional=True
             ),
             "Optional: every file in this folder whose name matches the pattern is a scene too.",
         ))
@@ -104,8 +104,8 @@ class PredictScenes(WaterLogRegAlgorithm):
         ))
         self.addParameter(declared.with_help(
             QgsProcessingParameterFeatureSink(
-                self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.TypeVector, QgsProcessing.TEMPORARY_OUTPUT,
-                optional=True, createByDefault=True,
+                self.OUTPUT_SUMMARY, self.tr("Summary"), QgsProcessing.SourceType.TypeVector,
+                QgsProcessing.TEMPORARY_OUTPUT, optional=True, createByDefault=True,
             ),
             "A table, one row per scene: scene, output, pixels, water_fraction, training_water_share and "
             "scene_water_share (the shares of water P(water) was moved between; each scene's own by EM), "
@@ -182,6 +182,6 @@ class PredictScenes(WaterLogRegAlgorithm):
             rows.append(feature)
         # The scenes are done; a cancel now would only throw away the table that describes them.
         return write_features(
-            self, parameters, self.OUTPUT_SUMMARY, context, fields, QgsWkbTypes.NoGeometry,
+            self, parameters, self.OUTPUT_SUMMARY, context, fields, QgsWkbTypes.Type.NoGeometry,
             QgsCoordinateReferenceSystem(), [rows], QgsProcessingFeedback(),
         )

@@ -100,6 +100,6 @@ class SamplePixels(WaterLogRegAlgorithm):
                 feedback.setProgress(50.0 + 50.0 * min(start + BATCH, count) / count)
 
         sink_id = write_features(
-            self, parameters, self.OUTPUT, context, fields, QgsWkbTypes.Point, layer.crs(), batches(), feedback
+            self, parameters, self.OUTPUT, context, fields, QgsWkbTypes.Type.Point, layer.crs(), batches(), feedback
         )
         return {self.OUTPUT: sink_id}

@@ -71,7 +71,7 @@ def _add_batches(algorithm, parameters, name, context, fields, geometry_type, cr
     for batch in batches:
         if feedback.isCanceled():
             raise Canceled()
-        if not sink.addFeatures(batch, QgsFeatureSink.FastInsert):
+        if not sink.addFeatures(batch, QgsFeatureSink.Flag.FastInsert):
             raise WriteError(sink.lastError())
         written += len(batch)
     del sink

@@ -55,7 +55,7 @@ class TrainModel(WaterLogRegAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(declared.with_help(
             QgsProcessingParameterFeatureSource(
-                self.SAMPLES, self.tr("Sampled pixels"), [QgsProcessing.TypeVectorPoint]
+                self.SAMPLES, self.tr("Sampled pixels"), [QgsProcessing.SourceType.TypeVectorPoint]
             ),
             "The point layer from 'Sample training pixels': fields b1, b2, … and label (1 water, 0 land).",
         ))

@@ -48,18 +48,18 @@ class WaterBodies(WaterLogRegAlgorithm):
         self.addParameter(threshold_parameter("A pixel is water on a date when its probability is at least this."))
         self.addParameter(with_help(
             QgsProcessingParameterNumber(self.MIN_AREA, self.tr("Minimum area (m²)"),
-                                         QgsProcessingParameterNumber.Double, 0.0, minValue=0),
+                                         QgsProcessingParameterNumber.Type.Double, 0.0, minValue=0),
             "Water bodies smaller than this are left out; 0 keeps every body, down to one pixel.",
         ))
         self.addParameter(with_help(
             QgsProcessingParameterNumber(self.FILL_HOLES_SMALLER_THAN, self.tr("Fill holes smaller than (m²)"),
-                                         QgsProcessingParameterNumber.Double, 0.0, minValue=0),
+                                         QgsProcessingParameterNumber.Type.Double, 0.0, minValue=0),
             "Holes (islands, dry patches) smaller than this are filled; 0 keeps every hole.",
         ))
         self.addParameter(map_units_parameter())
         self.addParameter(with_help(
             QgsProcessingParameterVectorDestination(self.OUTPUT, self.tr("Water bodies"),
-                                                    QgsProcessing.TypeVectorPolygon),
+                                                    QgsProcessing.SourceType.TypeVectorPolygon),
             "Polygons in the raster's CRS with body_id, area_m2, area_ha, mean_p and holes_filled.",
         ))
         self.addOutput(QgsProcessingOutputNumber("BODIES", self.tr("Number of water bodies")))

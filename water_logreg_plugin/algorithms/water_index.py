@@ -66,7 +66,7 @@ class WaterIndex(WaterLogRegAlgorithm):
             ))
         self.addParameter(with_help(
             QgsProcessingParameterNumber(
-                self.THRESHOLD, self.tr("Water threshold (empty = Otsu)"), QgsProcessingParameterNumber.Double,
+                self.THRESHOLD, self.tr("Water threshold (empty = Otsu)"), QgsProcessingParameterNumber.Type.Double,
                 None, optional=True, minValue=-1, maxValue=1,
             ),
             "Index value from which a pixel is water; empty finds it with Otsu's method.",

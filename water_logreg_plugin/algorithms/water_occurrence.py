@@ -43,7 +43,7 @@ class WaterOccurrence(WaterLogRegAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(with_help(
             QgsProcessingParameterMultipleLayers(self.INPUT, self.tr("Water-probability rasters (one per date)"),
-                                                 QgsProcessing.TypeRaster),
+                                                 QgsProcessing.SourceType.TypeRaster),
             "One probability raster per date; the first one's grid is the grid of the outputs.",
         ))
         self.addParameter(threshold_parameter("A pixel is water on a date when its probability is at least this."))

@@ -1,4 +1,5 @@
-"""The dialog's choice of class field: class / label / type by name, else the first text field, never an id."""
+"""The class field taken when CLASS_FIELD is empty: class / label / type by name, else the first
+text field, never an id."""
 
 import pytest
 

@@ -1,5 +1,6 @@
-"""Which field of a polygon layer says what each polygon is: the dialog's choice for CLASS_FIELD,
-and the names that mark a field as numbering the polygons instead."""
+"""Which field of a polygon layer says what each polygon is: the algorithms' choice when CLASS_FIELD
+is empty (the dialog, where the layer has no field 'class'), and the names that mark a field as
+numbering the polygons instead."""
 
 import re
 
@@ -9,7 +10,7 @@ CLASS_WORDS = ("class", "label", "type")
 
 
 def preferred_class_field(fields):
-    """The name among `fields`, (name, is_text) pairs in layer order, to offer as the class field:
+    """The name among `fields`, (name, is_text) pairs in layer order, to take as the class field:
     the first named like class / label / type (case-insensitive), else the first text field,
     never one named like a feature id; None when there is none."""
     candidates = [(name, is_text) for name, is_text in fields if not FEATURE_ID_NAMES.match(name)]
