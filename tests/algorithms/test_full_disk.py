@@ -2,13 +2,13 @@
 the same plain sentence predictwater and classifywater give, and nothing left on the disk."""
 
 import os
-import subprocess
 
 import numpy as np
 import pytest
 from osgeo import gdal
 from qgis.core import QgsProcessingException
 from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
+from support.tiny_disk import tiny_disk
 
 FULL_DISK = ("Writing '{output}' failed: the disk is full (No space left on device). Free some disk space or "
              "choose another folder, then run again.")
@@ -24,17 +24,8 @@ REFUSED_ROWS = [
 def full_disk(tmp_path, request):
     """A tiny tmpfs (mounting one needs root; skipped elsewhere): 64 KiB fills while the layer is
     created, 256 KiB while the features are added or committed."""
-    folder = tmp_path / "full"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={request.param}", "tmpfs", str(folder)],
-                             capture_output=True) if os.geteuid() == 0 else None
-    if mounted is None or mounted.returncode != 0:
-        pytest.skip("a small tmpfs cannot be mounted here (needs root)")
-    try:
+    with tiny_disk(tmp_path / "full", request.param) as folder:
         yield folder
-    finally:
-        # Lazily: a failed dataset may still be open in the exception pytest keeps.
-        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 @pytest.mark.parametrize("extension", [".gpkg", ".shp"])

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 from support.synthetic import water_scene, write_raster
+from support.tiny_disk import tiny_disk
 
 from water_logreg_plugin import cli
 from water_logreg_plugin.core.callbacks import Callbacks
@@ -153,17 +154,8 @@ def test_a_cancel_before_the_move_leaves_nothing(tmp_path):
 @pytest.fixture
 def full_disk(tmp_path):
     """A 256 KiB tmpfs: mounting one needs root (skipped elsewhere)."""
-    folder = tmp_path / "full"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
-                             capture_output=True) if os.geteuid() == 0 else None
-    if mounted is None or mounted.returncode != 0:
-        pytest.skip("a small tmpfs cannot be mounted here (needs root)")
-    try:
+    with tiny_disk(tmp_path / "full", "256k") as folder:
         yield folder
-    finally:
-        # Lazily: the failed dataset may still be open in the exception pytest keeps.
-        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 def test_a_full_disk_is_a_message_naming_the_output_and_leaves_nothing(tmp_path, model_file, full_disk):
