@@ -24,8 +24,15 @@ def gdal_outcome(call, *args, **kwargs):
     try:
         result = call(*args, **kwargs)
     except RuntimeError as error:
-        return None, gdal.GetLastErrorMsg() or str(error)
-    return result, gdal.GetLastErrorMsg() if gdal.GetLastErrorType() >= gdal.CE_Failure else ""
+        return None, headline(gdal.GetLastErrorMsg() or str(error))
+    return result, headline(gdal.GetLastErrorMsg()) if gdal.GetLastErrorType() >= gdal.CE_Failure else ""
+
+
+def headline(reason):
+    """GDAL's message without the "May be caused by: …" lines that GDAL 3.11 and later append
+    with the exceptions on: they repeat the lower-level errors that led to the first line, which
+    is the one the user can act on, and the one the exceptions-off mode gives."""
+    return reason.split("\nMay be caused by:", 1)[0]
 
 
 def open_outcome(open_call, path, *args, **kwargs):

@@ -207,8 +207,18 @@ def read_block(source, window, what, **options):
     col_off, row_off, cols, rows = window
     values, reason = gdal_outcome(source.ReadAsArray, col_off, row_off, cols, rows, **options)
     if values is None:
-        raise unreadable(what, reason)
+        dataset = source.GetDataset() if isinstance(source, gdal.Band) else source
+        raise unreadable(what, _named_by_path(reason, dataset.GetDescription() if dataset else ""))
     return values
+
+
+def _named_by_path(reason, path):
+    """GDAL 3.11 and later start a block-read error with the file's base name ("scene.tif, band 1:
+    …"), GDAL 3.10 and older with the path it was opened with: the user gets the path either way."""
+    name = os.path.basename(path)
+    if name and name != path and reason.startswith(f"{name}, "):
+        return path + reason[len(name):]
+    return reason
 
 
 def unreadable(what, reason):
