@@ -11,6 +11,7 @@ import zipfile
 
 import numpy
 import pytest
+
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.install.pip_runner import (
     SCRATCH_PREFIX,
@@ -113,7 +114,8 @@ def test_a_cancel_stops_pip_and_leaves_no_folder(tmp_path, local_index):
 
 def test_an_index_pip_cannot_reach_is_offline_with_the_exact_command(tmp_path):
     plan = PipPlan(python=sys.executable, dependencies_folder=str(tmp_path / "python" / "dependencies"),
-                   requirement="tinywater==1.0", index_url="http://127.0.0.1:9/simple", extra_options="--retries 0 --timeout 2",
+                   requirement="tinywater==1.0", index_url="http://127.0.0.1:9/simple",
+                   extra_options="--retries 0 --timeout 2",
                    protected=("numpy==" + numpy.__version__,))
     outcome = install_torch(plan, environment=pip_alone())
     assert outcome.status == "offline", outcome.message
@@ -127,8 +129,10 @@ def test_an_index_pip_cannot_reach_is_offline_with_the_exact_command(tmp_path):
 
 def test_modules_this_session_loaded_from_elsewhere_are_named(tmp_path):
     (tmp_path / "numpy").mkdir()
+    (tmp_path / "_distutils_hack").mkdir()
     (tmp_path / "tinydep.py").write_text("")
-    assert modules_loaded_elsewhere(str(tmp_path)) == ["numpy"]
+    loaded = {"numpy": numpy, "_distutils_hack": numpy, "tinydep": None}
+    assert modules_loaded_elsewhere(str(tmp_path), loaded) == ["numpy"]
 
 
 def test_uninstall_removes_scratch_folders_an_interrupted_install_left(tmp_path):

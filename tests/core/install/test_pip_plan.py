@@ -6,6 +6,7 @@ import os
 import sys
 
 import numpy
+
 from water_logreg_plugin.core.install.plan import BUILDS, PipPlan, protected_pins
 
 

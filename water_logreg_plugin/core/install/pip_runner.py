@@ -204,11 +204,15 @@ def uninstall(folder):
 
 def modules_loaded_elsewhere(folder, modules=None):
     """The top-level modules in `folder` that this session already imported from another place
-    (Debian's sympy, say): until QGIS restarts, torch would get those."""
+    (Debian's sympy, say): until QGIS restarts, torch would get those. Private helpers are left
+    out: Debian's setuptools imports its _distutils_hack into every Python at start, and torch
+    never uses it."""
     modules = sys.modules if modules is None else modules
     loaded = []
     for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
         name = entry[:-3] if entry.endswith(".py") else entry
+        if name.startswith("_"):
+            continue
         module = modules.get(name)
         where = getattr(module, "__file__", None) or ""
         if module is not None and not os.path.abspath(where).startswith(os.path.abspath(folder) + os.sep):
