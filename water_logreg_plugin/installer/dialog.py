@@ -92,8 +92,11 @@ class TorchInstallerDialog(QDialog):
         buttons.addStretch()
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
-        for part in (self.what, form, self.progress, self.outcome_label, self.log, buttons):
-            layout.addLayout(part) if isinstance(part, (QFormLayout, QHBoxLayout)) else layout.addWidget(part)
+        layout.addWidget(self.what)
+        layout.addLayout(form)
+        for widget in (self.progress, self.outcome_label, self.log):
+            layout.addWidget(widget)
+        layout.addLayout(buttons)
         self.resize(760, 560)
 
     def _edited_plan(self):
@@ -157,7 +160,9 @@ def what_and_where(plan, torch_elsewhere=None):
     if torch_elsewhere:
         return (f"PyTorch is already installed for QGIS's Python ({html.escape(torch_elsewhere)}); "
                 "there is nothing to install.")
-    numpy_pin = next((pin for pin in plan.protected if pin.lower().startswith("numpy==")), "numpy (none found)")
+    numpy_pins = [pin for pin in plan.protected if pin.lower().startswith("numpy==")]
+    numpy_pin = numpy_pins[0] if numpy_pins else "numpy (none found)"
+    others = len(plan.protected) - len(numpy_pins)
     index = plan.index_url or "pip's own configuration"
     hint = "" if plan.index_url else pypi_build_hint(plan.build)
     return (
@@ -165,7 +170,7 @@ def what_and_where(plan, torch_elsewhere=None):
         f"{plan.build.approximate_size}, and the packages it needs that QGIS's Python lacks.<br>"
         f"<b>Where:</b> {html.escape(plan.dependencies_folder)} — a folder of your QGIS profile, put on "
         "Python's path when the plugin loads. QGIS's own packages and the system's are left as they "
-        f"are: {html.escape(numpy_pin)} and {len(plan.protected) - 1} other compiled packages are pinned.<br>"
+        f"are: {html.escape(numpy_pin)} and {others} other compiled packages are pinned.<br>"
         f"<b>How:</b> {html.escape(plan.python)} -m pip, from {html.escape(index)}.{html.escape(hint)}")
 
 

@@ -68,8 +68,8 @@ def run_pip(argv, callbacks=QUIET, environment=None, on_line=None):
 
 
 def _own_process_group():
-    if os.name == "nt":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    if os.name == "nt":  # and no console window popping up over QGIS
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW}
     return {"start_new_session": True}
 
 
