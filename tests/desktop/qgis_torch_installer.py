@@ -36,8 +36,10 @@ def wait_until(condition, limit_s):
 
 
 def profile_files():
+    """Every file of the profile but Python's bytecode caches (the plugin's modules that training
+    imports for the first time write theirs)."""
     return sorted(os.path.relpath(os.path.join(folder, name), PROFILE)
-                  for folder, _, names in os.walk(PROFILE) for name in names)
+                  for folder, _, names in os.walk(PROFILE) for name in names if "__pycache__" not in folder)
 
 
 def numpy_identity():
@@ -144,8 +146,7 @@ def train_in_the_same_session(report):
     report["torch_file"] = torch.__file__
     sampled = processing.run("waterlogreg:samplepixels", {
         "INPUT": SCENE, "POLYGONS": POLYGONS, "CLASS_FIELD": "class", "OUTPUT": "TEMPORARY_OUTPUT"})
-    trained = processing.run("waterlogreg:trainmodel", {"SAMPLES": sampled["OUTPUT"],
-                                                        "OUTPUT_MODEL": "TEMPORARY_OUTPUT"})
+    trained = processing.run("waterlogreg:trainmodel", {"SAMPLES": sampled["OUTPUT"]})
     report["trained_model"] = os.path.isfile(trained["OUTPUT_MODEL"])
     classified = processing.run("waterlogreg:classifywater", {
         "INPUT": SCENE, "POLYGONS": POLYGONS, "CLASS_FIELD": "class", "OUTPUT": "TEMPORARY_OUTPUT"})
