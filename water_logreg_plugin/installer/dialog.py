@@ -197,4 +197,4 @@ def same_session_verdict(folder, outcome):
         return f"{outcome.message}\nRestart QGIS: torch does not import from {folder} in this session."
     version = importlib.metadata.version("torch")
     return (f"PyTorch {version} is installed in {folder}. Train water model and Classify water "
-            f"work now, in this session.\n{outcome.message}")
+            f"work now, in this session.\nInstalled: {', '.join(outcome.installed)}.")

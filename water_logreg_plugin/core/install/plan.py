@@ -35,7 +35,7 @@ class TorchBuild:
 
 
 BUILDS = {
-    "cpu": TorchBuild("cpu", "CPU", "about 200 MB",
+    "cpu": TorchBuild("cpu", "CPU", "about 200 MB to download, 0.9 GB installed",
                       "https://download.pytorch.org/whl/cpu"),
     "cuda": TorchBuild("cuda", "CUDA 12.8 (NVIDIA GPU)", "about 4.7 GB with its nvidia-* packages",
                        "https://download.pytorch.org/whl/cu128"),
