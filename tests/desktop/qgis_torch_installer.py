@@ -1,9 +1,10 @@
 """Run inside real QGIS by `qgis --code`: a user without torch installs it from the menu.
 
 Predict with a model file (no torch needed); open Plugins → Water mapping → Install PyTorch…;
-press Install with an index pip cannot reach (refused, nothing written); press Install with
-pip's own configuration (this machine's index); train and classify in the same session;
-Uninstall. numpy's version and file, and the profile's files, are read before and after.
+press Install with an index pip cannot reach (refused, nothing written); cancel an install while
+pip unpacks torch (nothing left); press Install with pip's own configuration (this machine's
+index); train and classify in the same session; Uninstall. numpy's version and file, and the
+profile's files, are read before and after.
 
 Environment: WATERLOGREG_REPORT (the JSON file to write), WATERLOGREG_SCREENSHOTS (a folder for
 installer-before/during/after.png), WATERLOGREG_SCENE, WATERLOGREG_POLYGONS, WATERLOGREG_MODEL.
@@ -109,6 +110,20 @@ def refused_without_an_index(report):
     dialog.pip_options.setText("")
 
 
+def cancel_while_pip_installs(report):
+    """Cancel install once pip unpacks torch: pip stops, no folder, no scratch folder."""
+    dialog = state["dialog"]
+    dialog.install_button.click()
+    wait_until(lambda: dialog.task is None or "Installing collected packages" in dialog.log.toPlainText(), 900)
+    report["cancel_pressed_while_running"] = dialog.task is not None and dialog.cancel_button.isEnabled()
+    dialog.cancel_button.click()
+    wait_until(lambda: dialog.task is None, 120)
+    report["cancel_status"] = dialog.outcome.status
+    report["cancel_text"] = dialog.outcome_label.text()
+    report["files_after_cancel"] = sorted(set(profile_files()) - set(state["files_before"]))
+    report["python_folder_after_cancel"] = sorted(os.listdir(os.path.join(PROFILE, "python")))
+
+
 def grab(dialog, name):
     QApplication.processEvents()
     return dialog.grab().save(os.path.join(SCREENSHOTS, f"installer-{name}.png"))
@@ -164,4 +179,5 @@ def uninstall(report):
 
 
 report_after_start([plugin_offers_the_installer, predict_without_torch, open_from_the_menu, refused_without_an_index,
-                    install_with_pips_configuration, train_in_the_same_session, uninstall], delay_ms=2000)
+                    cancel_while_pip_installs, install_with_pips_configuration, train_in_the_same_session,
+                    uninstall], delay_ms=2000)

@@ -1,8 +1,9 @@
 """A user without torch, in real QGIS on a virtual screen with the plugin from the ZIP in a fresh
 profile: predicts, installs torch from Plugins → Water mapping → Install PyTorch… with real pip
-(this machine's package index, the CPU wheel of torch 2.13.0, about 200 MB: about a minute), trains and
-classifies in the same session, uninstalls. Before that, an index pip cannot reach is refused
-with the command to run. WATERLOGREG_SCREENSHOTS_TO=docs/img keeps the dialog's screenshots."""
+(this machine's package index, the CPU wheel of torch 2.13.0, about 200 MB: about a minute),
+trains and classifies in the same session, uninstalls. Before that, an index pip cannot reach is
+refused with the command to run, and an install canceled while pip unpacks torch leaves nothing.
+WATERLOGREG_SCREENSHOTS_TO=docs/img keeps the dialog's screenshots."""
 
 import os
 import shutil
@@ -47,6 +48,13 @@ def test_install_train_and_uninstall_in_one_session(plugin_zip, run_algorithm, t
     assert report["refusal_command"] in report["refusal_text"]
     assert "--index-url http://127.0.0.1:9/simple --retries 0 --timeout 2 torch==2.13.0" in report["refusal_command"]
     assert report["files_after_refusal"] == []
+
+    assert report["cancel_pressed_while_running"]
+    assert report["cancel_status"] == "canceled"
+    assert report["cancel_text"] == "Canceled: pip was stopped and nothing was installed."
+    assert report["files_after_cancel"] == []
+    assert "dependencies" not in report["python_folder_after_cancel"]
+    assert not [name for name in report["python_folder_after_cancel"] if name.startswith(SCRATCH_PREFIX)]
 
     assert report["install_status"] == "installed", report["install_text"]
     assert report["install_text"].startswith(f"PyTorch 2.13.0+cpu is installed in {folder}. Train water model "

@@ -46,25 +46,31 @@ def run_pip(argv, callbacks=QUIET, environment=None, on_line=None):
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
         errors="replace", env=environment, **_own_process_group(),
     )
+    # A thread reads pip's output, so the loop below can look at the cancel button every 0.1 s
+    # even while pip prints nothing (a long download, an unpack).
     lines_read = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines_read.put(line) for line in process.stdout], daemon=True)
+    reader = threading.Thread(target=_read_lines, args=(process.stdout, lines_read), daemon=True)
     reader.start()
     lines = []
     while True:
-        try:
-            line = lines_read.get(timeout=0.1).rstrip()
-            lines.append(line)
-            callbacks.log(line)
-            if on_line:
-                on_line(line)
-            continue
-        except queue.Empty:
-            if process.poll() is not None and not reader.is_alive() and lines_read.empty():
-                break
         if callbacks.is_canceled():
             _stop(process)
             raise Canceled("Canceled: pip was stopped and nothing was installed.")
-    return process.wait(), lines
+        try:
+            line = lines_read.get(timeout=0.1).rstrip()
+        except queue.Empty:
+            if process.poll() is not None and not reader.is_alive() and lines_read.empty():
+                return process.wait(), lines
+            continue
+        lines.append(line)
+        callbacks.log(line)
+        if on_line:
+            on_line(line)
+
+
+def _read_lines(stream, into):
+    for line in stream:
+        into.put(line)
 
 
 def _own_process_group():
@@ -74,10 +80,13 @@ def _own_process_group():
 
 
 def _stop(process):
-    if os.name == "nt":
-        process.kill()
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
+    try:
+        if os.name == "nt":
+            process.kill()
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # pip had just ended by itself
+        pass
     process.wait()
 
 
