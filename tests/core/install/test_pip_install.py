@@ -105,9 +105,13 @@ def test_a_reinstall_replaces_the_folder_whole_and_uninstall_removes_it(tmp_path
 
 def test_a_cancel_stops_pip_and_leaves_no_folder(tmp_path, local_index):
     lines = []
+    system_temporary = tmp_path / "system-tmp"
+    system_temporary.mkdir()
+    environment = dict(pip_alone(), TMPDIR=str(system_temporary))
     outcome = install_torch(plan_for(tmp_path, local_index),
-                            Callbacks(log=lines.append, is_canceled=lambda: len(lines) > 1), pip_alone())
+                            Callbacks(log=lines.append, is_canceled=lambda: len(lines) > 3), environment)
     assert outcome.status == "canceled"
+    assert os.listdir(system_temporary) == []  # pip's own temporary folders went with the scratch folder
     assert outcome.message == "Canceled: pip was stopped and nothing was installed."
     assert os.listdir(tmp_path / "profile" / "python") == []
 

@@ -138,6 +138,12 @@ def _install_in(scratch, plan, callbacks, environment):
     """install_torch's two pip runs, with every file under `scratch`."""
     constraints, report = os.path.join(scratch, "constraints.txt"), os.path.join(scratch, "report.json")
     command = plan.command_text()
+    # pip's own temporary folders (a half-unpacked torch when pip is killed) go with the scratch
+    # folder, not into the system's temporary folder.
+    pip_temporary = os.path.join(scratch, "tmp")
+    os.mkdir(pip_temporary)
+    environment = dict(os.environ if environment is None else environment,
+                       TMPDIR=pip_temporary, TEMP=pip_temporary, TMP=pip_temporary)
     with open(constraints, "w", encoding="utf-8") as handle:
         handle.write("".join(line + "\n" for line in plan.protected))
     callbacks.log(f"Working out what to install: {command}")
