@@ -18,6 +18,8 @@ CORE_LAYERS = {
     "dates": ("workflow",),
     "scale": ("workflow",),
     "report": ("workflow",),
+    # Installing torch needs nothing of the maps: only the foundation.
+    "install": ("raster", "learning", "model", "maps", "dates", "scale", "report", "workflow"),
 }
 
 

@@ -2,6 +2,11 @@
 
 
 def classFactory(iface):  # noqa: N802 (QGIS's name)
+    # First, so a torch the installer put into this profile imports in the window and in
+    # qgis_process alike.
+    from .installer.profile import put_dependencies_on_path
+
+    put_dependencies_on_path()
     from .plugin import WaterLogRegPlugin
 
     return WaterLogRegPlugin(iface)

@@ -1,8 +1,9 @@
 """Run inside real QGIS by `qgis --code`: what a user does in one session, reported as JSON.
 
-Classify water three times, predict three scenes, the batch dialog over three scenes with
-"load layers on completion", a Processing model twice, then the dialog's CLASS_FIELD default
-and a run with CLASS_FIELD fid. Each step records the layers it added: name and renderer.
+First, that nothing offers the torch installer (torch imports here). Then classify water three
+times, predict three scenes, the batch dialog over three scenes with "load layers on
+completion", a Processing model twice, then the dialog's CLASS_FIELD default and a run with
+CLASS_FIELD fid. Each step records the layers it added: name and renderer.
 
 Environment: WATERLOGREG_REPORT (the JSON file to write), WATERLOGREG_SCENES (paths joined by
 os.pathsep), WATERLOGREG_POLYGONS, WATERLOGREG_MODEL (a model file for the scenes).
@@ -93,4 +94,13 @@ def class_field(report):
         report["fid_error"] = str(error)
 
 
-report_after_start([classify_three_times, predict_each_scene, batch_with_loading, model_twice, class_field])
+def installer_not_offered(report):
+    """torch imports here: no message bar offer, no Plugins → Water mapping menu."""
+    from qgis.utils import iface
+
+    report["message_bar"] = [item.text() for item in iface.messageBar().items()]
+    report["plugin_menus"] = [action.text() for action in iface.pluginMenu().actions()]
+
+
+report_after_start([installer_not_offered, classify_three_times, predict_each_scene, batch_with_loading, model_twice,
+                    class_field])

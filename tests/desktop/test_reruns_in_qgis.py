@@ -22,6 +22,8 @@ def test_every_run_of_a_session_loads_styled_named_layers(plugin_zip, run_algori
     report = run_in_qgis("qgis_reruns.py", tmp_path, tmp_path / "report.json", TORCH_SITE_PACKAGES, timeout=300,
                          WATERLOGREG_SCENES=os.pathsep.join(scenes), WATERLOGREG_POLYGONS=polygons,
                          WATERLOGREG_MODEL=model)
+    assert "Training needs PyTorch, which QGIS's Python does not have." not in report["message_bar"]
+    assert "Water mapping" not in report["plugin_menus"]
     # [layer name, renderer type] of the layers each run added
     assert report["classify"] == [[["north_shore — P(water)", PROBABILITY],
                                    ["north_shore — water mask", MASK]]] * 3

@@ -12,6 +12,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.callbacks import Callbacks
 from ..core.errors import WaterLogRegError, describe_os_error
+from ..core.install.locations import qgis_python
 from ..core.raster.outputs import OutputSet, check_outputs
 from .parameters import ParameterNames
 from .sinks import sink_file
@@ -28,14 +29,6 @@ def help_url(algorithm_name):
     return url.toString()
 
 
-def qgis_python():
-    """The interpreter of the Python QGIS runs. Inside QGIS sys.executable is QGIS itself or
-    whichever python3 comes first on PATH (a pyenv or conda one, say), so it is not trusted."""
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    candidate = os.path.join(sys.exec_prefix, "bin", version)
-    return candidate if os.path.isfile(candidate) else sys.executable
-
-
 def pip_user_flags():
     """--user outside a virtual environment; Debian 12 and Ubuntu ≥ 23.04 mark their Python as
     externally managed (PEP 668) and refuse pip there unless told to."""
@@ -44,6 +37,10 @@ def pip_user_flags():
     if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")):
         return "--user --break-system-packages "
     return "--user "
+
+
+# Where plugin.py puts the installer (installer/dialog.py).
+INSTALLER_MENU_PATH = "Plugins → Water mapping → Install PyTorch…"
 
 
 def torch_install_hint():
@@ -65,7 +62,8 @@ def torch_missing_message():
     return (
         "This tool needs PyTorch (the Python package 'torch'), which is not installed in the "
         f"Python that QGIS uses ({qgis_python()}, Python {platform.python_version()}). "
-        f"{torch_install_hint()}. Then restart QGIS."
+        f"Install it from the QGIS window with {INSTALLER_MENU_PATH} (into your QGIS profile, no "
+        f"restart needed), or by hand. {torch_install_hint()}. Then restart QGIS."
     )
 
 
