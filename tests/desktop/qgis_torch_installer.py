@@ -6,8 +6,13 @@ pip unpacks torch (nothing left); press Install with pip's own configuration (th
 index); train and classify in the same session; Uninstall. numpy's version and file, and the
 profile's files, are read before and after.
 
+Where no index this machine reaches holds torch's CPU build for this Python
+(WATERLOGREG_CPU_BUILD=unreachable), the install is refused with the command instead, and the
+steps after it are left out.
+
 Environment: WATERLOGREG_REPORT (the JSON file to write), WATERLOGREG_SCREENSHOTS (a folder for
-installer-before/during/after.png), WATERLOGREG_SCENE, WATERLOGREG_POLYGONS, WATERLOGREG_MODEL.
+installer-before/during/after.png), WATERLOGREG_SCENE, WATERLOGREG_POLYGONS, WATERLOGREG_MODEL,
+WATERLOGREG_CPU_BUILD.
 """
 
 import importlib.util
@@ -178,6 +183,23 @@ def uninstall(report):
     report["numpy_at_end"] = numpy_identity()
 
 
-report_after_start([plugin_offers_the_installer, predict_without_torch, open_from_the_menu, refused_without_an_index,
-                    cancel_while_pip_installs, install_with_pips_configuration, train_in_the_same_session,
-                    uninstall], delay_ms=2000)
+def refused_without_the_cpu_build(report):
+    """Install with pip's own configuration where no index holds torch's CPU build for this
+    Python: refused with the command, nothing written (never PyPI's CUDA build instead)."""
+    dialog = state["dialog"]
+    dialog.install_button.click()
+    wait_until(lambda: dialog.task is None, 900)
+    report["no_cpu_build_status"] = dialog.outcome.status
+    report["no_cpu_build_text"] = dialog.outcome_label.text()
+    report["no_cpu_build_command"] = dialog.outcome.command
+    report["files_after_no_cpu_build"] = sorted(set(profile_files()) - set(state["files_before"]))
+    report["numpy_at_end"] = numpy_identity()
+
+
+if os.environ.get("WATERLOGREG_CPU_BUILD") == "unreachable":
+    STEPS = [plugin_offers_the_installer, predict_without_torch, open_from_the_menu, refused_without_an_index,
+             refused_without_the_cpu_build]
+else:
+    STEPS = [plugin_offers_the_installer, predict_without_torch, open_from_the_menu, refused_without_an_index,
+             cancel_while_pip_installs, install_with_pips_configuration, train_in_the_same_session, uninstall]
+report_after_start(STEPS, delay_ms=2000)

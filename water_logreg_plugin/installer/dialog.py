@@ -142,6 +142,8 @@ class TorchInstallerDialog(QDialog):
             add_to_import_path(self.folder)
             text = same_session_verdict(self.folder, outcome)
             self.progress.setValue(100)
+        else:  # nothing was installed: the bar says so, not how far pip got
+            self.progress.setValue(0)
         self.outcome_label.setText(text)
         self._show_state()
 
@@ -164,9 +166,11 @@ def what_and_where(plan, torch_elsewhere=None):
     numpy_pin = numpy_pins[0] if numpy_pins else "numpy (none found)"
     others = len(plan.protected) - len(numpy_pins)
     index = plan.index_url or "pip's own configuration"
-    hint = "" if plan.index_url else pypi_build_hint(plan.build)
+    if plan.pip_requirement != plan.requirement and not plan.index_url:
+        index += f" and PyTorch's CPU index ({plan.build.public_index}), the home of the CPU build"
+    hint = "" if plan.index_url or plan.pip_requirement != plan.requirement else pypi_build_hint(plan.build)
     return (
-        f"<b>What:</b> {html.escape(plan.requirement)} (PyTorch), {html.escape(plan.build.label)} build, "
+        f"<b>What:</b> {html.escape(plan.pip_requirement)} (PyTorch), {html.escape(plan.build.label)} build, "
         f"{plan.build.approximate_size}, and the packages it needs that QGIS's Python lacks.<br>"
         f"<b>Where:</b> {html.escape(plan.dependencies_folder)} — a folder of your QGIS profile, put on "
         "Python's path when the plugin loads. QGIS's own packages and the system's are left as they "

@@ -11,10 +11,23 @@ from water_logreg_plugin.core.install.plan import BUILDS, PipPlan, protected_pin
 
 
 def test_pips_own_configuration_unless_an_index_is_set():
-    plan = PipPlan(python="/usr/bin/python3.11", dependencies_folder="/p/python/dependencies")
+    plan = PipPlan(python="/usr/bin/python3.11", dependencies_folder="/p/python/dependencies", platform="darwin")
     assert plan.resolve_argv("c.txt", "r.json") == [
         "/usr/bin/python3.11", "-m", "pip", "install", "--dry-run", "--report", "r.json",
         "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-c", "c.txt", "torch==2.13.0"]
+    cuda = PipPlan(python="py", dependencies_folder="d", build=BUILDS["cuda"], platform="linux")
+    assert cuda.resolve_argv("c.txt", "r.json")[-3:] == ["-c", "c.txt", "torch==2.13.0"]
+
+
+def test_the_cpu_build_on_linux_is_asked_for_by_name_from_pytorchs_cpu_index_beside_pips_own():
+    # PyPI's Linux torch is the CUDA build (4.7 GB): torch==2.13.0 alone would bring it.
+    plan = PipPlan(python="py", dependencies_folder="d", platform="linux")
+    assert plan.resolve_argv("c.txt", "r.json")[-5:] == [
+        "-c", "c.txt", "--extra-index-url", "https://download.pytorch.org/whl/cpu", "torch==2.13.0+cpu"]
+    assert plan.command_text().endswith("--extra-index-url https://download.pytorch.org/whl/cpu torch==2.13.0+cpu")
+    mirror = PipPlan(python="py", dependencies_folder="d", platform="linux", index_url="https://mirror.example/simple")
+    assert mirror.resolve_argv("c.txt", "r.json")[-3:] == ["--index-url", "https://mirror.example/simple",
+                                                           "torch==2.13.0"]
     mirrored = PipPlan(python="py", dependencies_folder="d", index_url=BUILDS["cpu"].public_index,
                        extra_options="--proxy 'http://proxy.example:3128' --trusted-host mirror.example")
     assert mirrored.install_argv("c.txt", "/p/python/.scratch/dependencies", ["torch==2.13.0+cpu", "sympy==1.14.0"]) \

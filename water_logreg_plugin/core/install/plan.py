@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass, field
 
 # The version the project tests (pyproject.toml, constraints.txt).
@@ -55,18 +56,33 @@ class PipPlan:
     index_url: str = ""
     extra_options: str = ""
     protected: tuple = field(default=())  # "name==version" lines for the constraints file
+    platform: str = sys.platform
+
+    @property
+    def pip_requirement(self):
+        """What pip is asked for. On Linux PyPI's torch is the CUDA build (about 4.7 GB with its
+        nvidia-* wheels); the CPU build is torch==…+cpu from PyTorch's CPU index, so the CPU
+        choice asks for +cpu, which no other build satisfies."""
+        return self.requirement + "+cpu" if self._cpu_build_from_pytorch() else self.requirement
+
+    def _cpu_build_from_pytorch(self):
+        return (self.build.key == "cpu" and self.platform.startswith("linux") and self.requirement == TORCH_REQUIREMENT
+                and self.index_url in ("", self.build.public_index))
 
     def common_options(self, constraints_path):
         options = ["--disable-pip-version-check", "--no-input", "--progress-bar", "off",
                    "-c", constraints_path]
         if self.index_url:
             options += ["--index-url", self.index_url]
+        elif self._cpu_build_from_pytorch():
+            # An extra index: a mirror set up for pip still serves torch's own dependencies.
+            options += ["--extra-index-url", self.build.public_index]
         return options + shlex.split(self.extra_options)
 
     def resolve_argv(self, constraints_path, report_path):
         """pip's resolver in QGIS's environment: the report lists what would be installed."""
         return [self.python, "-m", "pip", "install", "--dry-run", "--report", report_path,
-                *self.common_options(constraints_path), self.requirement]
+                *self.common_options(constraints_path), self.pip_requirement]
 
     def install_argv(self, constraints_path, target, pins):
         """Exactly `pins` (name==version), no dependencies of their own, into `target`."""

@@ -372,12 +372,10 @@ class OutputRaster:
     def drop(self):
         """Let GDAL close the file as it is (after a failure, before the partial file goes).
 
-        Where the bindings have Dataset.Close (GDAL 3.7+), the close goes through gdal_outcome:
-        with the exceptions on, the close of a file that could not be written (a full disk) raises,
-        and from the dataset's destructor that would be an "Exception ignored" warning."""
-        dataset, self._dataset = self._dataset, None
-        if dataset is not None and hasattr(dataset, "Close"):
-            gdal_outcome(dataset.Close)
+        Not Dataset.Close: after a write that failed on a full disk, GDAL 3.10's Close crashes the
+        process. With the exceptions on (QGIS 3.40+) that close raises inside the dataset's
+        destructor, which Python reports on stderr ("Exception ignored") and goes on."""
+        self._dataset = None
 
     def _flush(self):
         """FlushCache, and a write GDAL could not finish (a full disk) as an error, in both modes.
