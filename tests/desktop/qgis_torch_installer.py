@@ -61,6 +61,11 @@ def plugin_offers_the_installer(report):
     report["torch_importable_at_start"] = importlib.util.find_spec("torch") is not None
     report["numpy_at_start"] = numpy_identity()
     report["message_bar"] = [item.text() for item in iface.messageBar().items()]
+    # Once a session: the plugin reloaded (Plugin Reloader, re-enabled in the Plugin Manager)
+    # offers no second time.
+    iface.messageBar().clearWidgets()
+    qgis.utils.reloadPlugin("water_logreg_plugin")
+    report["message_bar_after_reload"] = [item.text() for item in iface.messageBar().items()]
     menu = next(action.menu() for action in iface.pluginMenu().actions() if action.text() == "Water mapping")
     state["action"] = next(action for action in menu.actions() if action.text() == "Install PyTorch…")
     state["plugin"] = qgis.utils.plugins["water_logreg_plugin"]

@@ -52,6 +52,7 @@ def test_install_train_and_uninstall_in_one_session(plugin_zip, run_algorithm, t
     # Only ours is asserted: QGIS 3.44 adds its own ("Open Sans font installation failed", offline).
     ours = [text for text in report["message_bar"] if "PyTorch" in text]
     assert ours == ["Training needs PyTorch, which QGIS's Python does not have."]
+    assert not [text for text in report["message_bar_after_reload"] if "PyTorch" in text]
     assert report["dependencies_on_path_at_start"] is False
     assert report["predicted_without_torch"] and not report["torch_module_after_predict"]
     assert report["dialog_title"] == "Install PyTorch — Water mapping"
