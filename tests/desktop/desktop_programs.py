@@ -116,3 +116,24 @@ def pip_user_flags_for(python=SYSTEM_PYTHON):
         capture_output=True, text=True, check=True, env={"PATH": os.environ.get("PATH", "")},
     ).stdout.strip()
     return "--user --break-system-packages" if marker == "True" else "--user"
+
+
+def colours_in(path):
+    """How many distinct colours an image has (a blank grab has one or two)."""
+    from qgis.PyQt.QtGui import QImage
+
+    image = QImage(path)
+    assert not image.isNull(), path
+    step_x, step_y = max(1, image.width() // 100), max(1, image.height() // 100)
+    return len({image.pixel(x, y) for x in range(0, image.width(), step_x) for y in range(0, image.height(), step_y)})
+
+
+def check_and_keep_screenshots(folder, names):
+    """Each screenshot in `folder` shows something (a blank grab has one or two colours); where
+    WATERLOGREG_SCREENSHOTS_TO names a folder (docs/img for the README), copied there."""
+    for name in names:
+        assert colours_in(str(folder / name)) > 8, name
+    keep = os.environ.get("WATERLOGREG_SCREENSHOTS_TO")
+    if keep:
+        for name in names:
+            shutil.copy(folder / name, os.path.join(keep, name))

@@ -6,13 +6,11 @@ refused with the command to run, and an install canceled while pip unpacks torch
 WATERLOGREG_SCREENSHOTS_TO=docs/img keeps the dialog's screenshots."""
 
 import os
-import shutil
 import subprocess
 
 import pytest
-from desktop_programs import SYSTEM_PYTHON, install_from_zip, run_in_qgis
+from desktop_programs import SYSTEM_PYTHON, check_and_keep_screenshots, install_from_zip, run_in_qgis
 from support.synthetic import standard_polygons, water_scene, write_polygons, write_raster
-from test_qgis_desktop import colours_in
 
 from water_logreg_plugin.core.install.pip_runner import SCRATCH_PREFIX
 from water_logreg_plugin.core.install.plan import BUILDS, TORCH_REQUIREMENT
@@ -103,10 +101,5 @@ def test_install_train_and_uninstall_in_one_session(plugin_zip, run_algorithm, t
     assert report["files_after_uninstall"] == report["files_before_install"]
     assert not os.path.exists(folder)
 
-    for name in SCREENSHOTS:
-        assert colours_in(str(screenshots / name)) > 8, name
-    keep = os.environ.get("WATERLOGREG_SCREENSHOTS_TO")
-    if keep:
-        for name in SCREENSHOTS:
-            shutil.copy(screenshots / name, os.path.join(keep, name))
+    check_and_keep_screenshots(screenshots, SCREENSHOTS)
     print(f"install: {report['install_seconds']} s, {report['folder_bytes'] / 1e6:.0f} MB: {report['installed']}")

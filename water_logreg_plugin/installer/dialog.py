@@ -20,7 +20,7 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..core.install.locations import add_to_import_path, nvidia_driver_found
+from ..core.install.locations import add_to_import_path, inside, nvidia_driver_found
 from ..core.install.pip_runner import modules_loaded_elsewhere, uninstall
 from ..core.install.plan import BUILDS
 from .profile import (
@@ -148,7 +148,8 @@ class TorchInstallerDialog(QDialog):
         self._show_state()
 
     def uninstall(self):
-        loaded = "torch" in sys.modules and (torch_origin() or "").startswith(self.folder)
+        origin = torch_origin()
+        loaded = "torch" in sys.modules and origin is not None and inside(origin, self.folder)
         uninstall(self.folder)
         self.log.clear()
         self.progress.setValue(0)
@@ -197,7 +198,7 @@ def same_session_verdict(folder, outcome):
         return (f"{outcome.message}\nRestart QGIS before training: this session had already loaded "
                 f"{names} from elsewhere, and torch needs the copies just installed.")
     origin = torch_origin()
-    if origin is None or not os.path.abspath(origin).startswith(os.path.abspath(folder)):
+    if origin is None or not inside(origin, folder):
         return f"{outcome.message}\nRestart QGIS: torch does not import from {folder} in this session."
     version = importlib.metadata.version("torch")
     return (f"PyTorch {version} is installed in {folder}. Train water model and Classify water "

@@ -6,7 +6,7 @@ import sys
 
 from qgis.core import QgsApplication, QgsSettings
 
-from ..core.install.locations import add_to_import_path, dependencies_folder, qgis_python
+from ..core.install.locations import add_to_import_path, dependencies_folder, inside, qgis_python
 from ..core.install.plan import BUILDS, PipPlan, protected_pins
 
 SETTINGS_GROUP = "water_logreg_plugin/installer"
@@ -39,8 +39,7 @@ def torch_from_elsewhere():
     """True where torch imports from outside this profile's dependencies folder (the user's own
     pip install, a distribution package): then the installer has nothing to offer."""
     origin = torch_origin()
-    folder = profile_dependencies_folder()
-    return origin is not None and not os.path.abspath(origin).startswith(os.path.abspath(folder) + os.sep)
+    return origin is not None and not inside(origin, profile_dependencies_folder())
 
 
 def read_setting(name, default=""):

@@ -55,6 +55,11 @@ def dependencies_folder(profile_folder):
     return os.path.join(profile_folder, "python", DEPENDENCIES_FOLDER_NAME)
 
 
+def inside(path, folder):
+    """Whether `path` lies inside `folder` (…/dependencies-old is beside …/dependencies, not in it)."""
+    return os.path.abspath(path).startswith(os.path.abspath(folder) + os.sep)
+
+
 def add_to_import_path(folder):
     """Put `folder` first on sys.path (once) and make Python look again, so a package installed
     there while QGIS runs imports in the same session. First, because the installer only puts

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..callbacks import QUIET
 from ..errors import Canceled
+from .locations import inside
 
 # What pip writes when it cannot reach an index (urllib3's and pip's own words).
 UNREACHABLE_SIGNS = (
@@ -127,17 +128,17 @@ def install_torch(plan, callbacks=QUIET, environment=None):
     scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=parent)
     command = plan.command_text()
     try:
-        return _install_in(scratch, plan, callbacks, environment)
+        return _install_in(scratch, plan, command, callbacks, environment)
     except Canceled as canceled:
         return InstallOutcome("canceled", str(canceled), command)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _install_in(scratch, plan, callbacks, environment):
-    """install_torch's two pip runs, with every file under `scratch`."""
+def _install_in(scratch, plan, command, callbacks, environment):
+    """install_torch's two pip runs, with every file under `scratch`; `command` is the first, as
+    the user would type it."""
     constraints, report = os.path.join(scratch, "constraints.txt"), os.path.join(scratch, "report.json")
-    command = plan.command_text()
     # pip's own temporary folders (a half-unpacked torch when pip is killed) go with the scratch
     # folder, not into the system's temporary folder.
     pip_temporary = os.path.join(scratch, "tmp")
@@ -230,6 +231,6 @@ def modules_loaded_elsewhere(folder, modules=None):
             continue
         module = modules.get(name)
         where = getattr(module, "__file__", None) or ""
-        if module is not None and not os.path.abspath(where).startswith(os.path.abspath(folder) + os.sep):
+        if module is not None and not inside(where, folder):
             loaded.append(name)
     return loaded
