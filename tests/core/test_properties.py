@@ -25,7 +25,7 @@ from support.synthetic import ORIGIN, PIXEL, UTM_33N, read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
 from water_logreg_plugin.core.learning.metrics import FIGURES, accuracy_figures
-from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_pixels
+from water_logreg_plugin.core.learning.sampling import TrainingPolygon, in_memory_vector, sample_pixels
 from water_logreg_plugin.core.learning.split import split_by_polygon
 from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA, ProbabilityKernel, predict_water
 from water_logreg_plugin.core.model import WaterModel
@@ -224,7 +224,7 @@ def rasterized(wkt):
     """(ROWS, COLS) bool: gdal.Rasterize of the polygon on the whole grid (no ALL_TOUCHED)."""
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(UTM_33N)
-    vector = gdal.GetDriverByName("Memory").Create("", 0, 0, 0, gdal.GDT_Unknown)
+    vector = in_memory_vector()
     layer = vector.CreateLayer("p", srs=srs, geom_type=ogr.wkbPolygon)
     feature = ogr.Feature(layer.GetLayerDefn())
     feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))

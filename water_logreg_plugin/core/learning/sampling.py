@@ -424,7 +424,7 @@ class _Grid:
     def _layer(self, field_definition=None):
         """An empty in-memory layer in the raster's CRS (its data source is returned too: the layer
         lives only as long as it)."""
-        source = ogr.GetDriverByName("Memory").CreateDataSource("")
+        source = in_memory_vector()
         layer = source.CreateLayer("polygons", srs=self.srs, geom_type=ogr.wkbUnknown)
         if field_definition is not None:
             layer.CreateField(field_definition)
@@ -544,3 +544,13 @@ def _pixel_centres(transform, rows, cols):
     x = transform[0] + col_centre * transform[1] + row_centre * transform[2]
     y = transform[3] + col_centre * transform[4] + row_centre * transform[5]
     return x, y
+
+
+def in_memory_vector():
+    """An empty in-memory vector dataset. GDAL 3.11 made MEM its in-memory vector driver too and
+    deprecated "Memory", which then warns on every use (QGIS 3.44's GDAL 3.13); 3.10 and older
+    have only "Memory" for vectors."""
+    driver = gdal.GetDriverByName("MEM")
+    if driver is None or driver.GetMetadataItem(gdal.DCAP_VECTOR) != "YES":
+        driver = gdal.GetDriverByName("Memory")
+    return driver.Create("", 0, 0, 0, gdal.GDT_Unknown)
