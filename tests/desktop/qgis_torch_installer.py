@@ -7,8 +7,9 @@ index); train and classify in the same session; Uninstall. numpy's version and f
 profile's files, are read before and after.
 
 Where no index this machine reaches holds torch's CPU build for this Python
-(WATERLOGREG_CPU_BUILD=unreachable), the install is refused with the command instead, and the
-steps after it are left out.
+(WATERLOGREG_CPU_BUILD=unreachable), the install is refused with the command instead; then the
+user names PyPI in the index field, whose torch for Linux is the CUDA build (about 4.7 GB, which
+runs on the CPU too), and installs, trains and uninstalls as above (the cancel is left out).
 
 Environment: WATERLOGREG_REPORT (the JSON file to write), WATERLOGREG_SCREENSHOTS (a folder for
 installer-before/during/after.png), WATERLOGREG_SCENE, WATERLOGREG_POLYGONS, WATERLOGREG_MODEL,
@@ -28,6 +29,7 @@ SCREENSHOTS = os.environ["WATERLOGREG_SCREENSHOTS"]
 SCENE, POLYGONS, MODEL = (os.environ[name] for name in ("WATERLOGREG_SCENE", "WATERLOGREG_POLYGONS",
                                                           "WATERLOGREG_MODEL"))
 UNREACHABLE_INDEX = "http://127.0.0.1:9/simple"
+PYPI = "https://pypi.org/simple"
 PROFILE = os.path.normpath(QgsApplication.qgisSettingsDirPath())
 state = {}
 
@@ -201,9 +203,18 @@ def refused_without_the_cpu_build(report):
     report["numpy_at_end"] = numpy_identity()
 
 
+def install_from_pypi(report):
+    """The user names PyPI, the index this machine has: the dialog says PyPI's build is the CUDA
+    one; installed as with pip's own configuration."""
+    dialog = state["dialog"]
+    dialog.index_url.setText(PYPI)
+    report["pypi_what"] = dialog.what.text()
+    install_with_pips_configuration(report)
+
+
 if os.environ.get("WATERLOGREG_CPU_BUILD") == "unreachable":
     STEPS = [plugin_offers_the_installer, predict_without_torch, open_from_the_menu, refused_without_an_index,
-             refused_without_the_cpu_build]
+             refused_without_the_cpu_build, install_from_pypi, train_in_the_same_session, uninstall]
 else:
     STEPS = [plugin_offers_the_installer, predict_without_torch, open_from_the_menu, refused_without_an_index,
              cancel_while_pip_installs, install_with_pips_configuration, train_in_the_same_session, uninstall]

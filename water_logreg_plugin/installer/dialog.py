@@ -21,7 +21,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core.install.locations import add_to_import_path, inside, nvidia_driver_found
-from ..core.install.pip_runner import modules_loaded_elsewhere, uninstall
+from ..core.install.pip_runner import PYPI, modules_loaded_elsewhere, uninstall
 from ..core.install.plan import BUILDS
 from .profile import (
     current_plan,
@@ -169,7 +169,9 @@ def what_and_where(plan, torch_elsewhere=None):
     index = plan.index_url or "pip's own configuration"
     if plan.pip_requirement != plan.requirement and not plan.index_url:
         index += f" and PyTorch's CPU index ({plan.build.public_index}), the home of the CPU build"
-    hint = "" if plan.index_url or plan.pip_requirement != plan.requirement else pypi_build_hint(plan.build)
+    # pip's own configuration, or PyPI named: PyPI's build may not be the one chosen.
+    from_pypi = not plan.index_url or plan.index_url.rstrip("/") == PYPI.rstrip("/")
+    hint = pypi_build_hint(plan.build) if from_pypi and plan.pip_requirement == plan.requirement else ""
     return (
         f"<b>What:</b> {html.escape(plan.pip_requirement)} (PyTorch), {html.escape(plan.build.label)} build, "
         f"{plan.build.approximate_size}, and the packages it needs that QGIS's Python lacks.<br>"
