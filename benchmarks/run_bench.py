@@ -40,7 +40,7 @@ from water_logreg_plugin.core.learning.sampling import TrainingPolygon, sample_p
 from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA  # noqa: E402
 from water_logreg_plugin.core.model import fit_water_model, save_model  # noqa: E402
 from water_logreg_plugin.core.raster.reading import open_raster  # noqa: E402
-from water_logreg_plugin.core.raster.windows import row_windows  # noqa: E402
+from water_logreg_plugin.core.raster.windows import read_ahead, reading_handles, row_windows  # noqa: E402
 from water_logreg_plugin.core.raster.writing import GEOTIFF_OPTIONS  # noqa: E402
 from water_logreg_plugin.standalone import start_qgis  # noqa: E402
 
@@ -48,6 +48,8 @@ DEMO = os.path.join(ROOT, "demo", "data")
 FLOAT_OPTIONS = list(GEOTIFF_OPTIONS) + ["PREDICTOR=3"]
 FIT_SAMPLES_PER_CLASS = 500_000
 MLP_SAMPLES_PER_CLASS = 50_000
+# Rounds of row 3b's own alternation: its two runs differ by a tenth of a second.
+SHARE_REPEATS = 7
 
 
 # ---------------------------------------------------------------- our algorithms
@@ -176,11 +178,14 @@ def io_floor(scene, probability, output):
     """Read the bands and write a Float32 band (same options, same windows, same threads) with no arithmetic.
 
     The pixels written are the probabilities predict wrote, held in memory beforehand, so
-    DEFLATE meets exactly the same bytes; only the model's arithmetic is missing.
+    DEFLATE meets exactly the same bytes; only the model's arithmetic is missing. The windows
+    are read as predict reads them: two at once, each through its own handle.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     dataset = open_raster(scene, decode_threads=True)
+    windows = row_windows(dataset)
+    handles = reading_handles(dataset, windows)
     driver = gdal.GetDriverByName("GTiff")
     target = driver.Create(output, dataset.RasterXSize, dataset.RasterYSize, 1, gdal.GDT_Float32, FLOAT_OPTIONS)
     target.SetGeoTransform(dataset.GetGeoTransform())
@@ -191,11 +196,13 @@ def io_floor(scene, probability, output):
         target.GetRasterBand(1).WriteArray(probability[row:row + rows], 0, row)
         target.FlushCache()
 
-    with ThreadPoolExecutor(max_workers=1) as writer:
+    def read(handle, row, rows):
+        handle.ReadAsArray(0, row, handle.RasterXSize, rows)
+        handle.FlushCache()
+
+    with ThreadPoolExecutor(max_workers=1) as writer, ThreadPoolExecutor(max_workers=len(handles)) as reader:
         pending = None
-        for row, rows in row_windows(dataset):
-            dataset.ReadAsArray(0, row, dataset.RasterXSize, rows)
-            dataset.FlushCache()
+        for (row, rows), _ in zip(windows, read_ahead(windows, handles, read, reader)):
             if pending is not None:
                 pending.result()
             pending = writer.submit(write, row, rows)
@@ -562,10 +569,16 @@ def bench_predict(table, paths, model, model_path, repeats, work):
     table.add("3. predict vs I/O floor, quarter (s)", f"{times['as_trained']:.2f}",
               f"read + write only {times['floor']:.2f}", f"{floor_ratio:.2f}× the floor", "≤ 1.3× the floor",
               floor_ratio <= 1.3)
-    share_ratio = times["ours"] / times["as_trained"]
+    # Row 3b compares two runs of ours, so they alternate by themselves: in the round above, the
+    # run after Orfeo ToolBox's (tens of seconds, its output still being written back to disk)
+    # is always the two-pass one.
+    share_times = alternate(max(repeats, SHARE_REPEATS), ours=ours, as_trained=ours_as_trained)
+    share_ratio = share_times["ours"] / share_times["as_trained"]
     table.add("3b. predict for the scene's share of water (EM, two passes) vs as in the training pixels, quarter (s)",
-              f"{times['ours']:.2f}", f"WATER_PRIOR as in the training pixels {times['as_trained']:.2f}",
+              f"{share_times['ours']:.2f}", f"WATER_PRIOR as in the training pixels {share_times['as_trained']:.2f}",
               f"{share_ratio:.2f}×", "≤ 1.15×", share_ratio <= 1.15)
+    table.notes.append(f"Row 3b: its two runs alternate by themselves, {max(repeats, SHARE_REPEATS)} rounds after a "
+                       "warm-up, away from the peers' programs.")
     table.notes.append("Rows 1–3b: 'ours' is predictwater as a user runs it, P(water) for the scene's share of water "
                        "(EM, two passes, the default); row 3 and the agreement with gdal_calc.py are of the one-pass "
                        "map as the model gives it (WATER_PRIOR as in the training pixels), which is what the peers "
@@ -694,6 +707,16 @@ def write_results(table, cluster, repeats, seconds):
         "CPU-s in 1.17 s: both cores are busy, and DEFLATE in and out is most of it; the floor row is "
         "that same pipeline without the arithmetic. Moving it further needs more cores or a cheaper "
         "output layout (the creation options are fixed here to match the peers).",
+        "- Two windows at once (rows 1–3b, 2026-12-03, A/B of five alternating runs in fresh processes, "
+        "idle): one reader left a core idle between one window's blocks and the next (the first of "
+        "two passes kept 1.5 cores busy). Now two windows are read at once, each through its own "
+        "handle of the GeoTIFF with its share of the decoding threads (core/raster/windows.py: "
+        "reading_handles, read_ahead), the band-coverage count takes half the time (0.22 → 0.12 s on "
+        "the quarter's eight windows with nodata) and the second pass does less per pixel: one pass "
+        "1.12–1.19 → 0.96–1.04 s, two passes 1.32–1.38 → 1.16–1.17 s, two passes 1.12–1.15× one pass "
+        "in those runs. Both passes are CPU-bound on two cores; what two passes add is decoding and "
+        "encoding one after the other instead of overlapped, and the scratch file (120 MB written and "
+        "read back).",
         "- torch's thread count: predict on the quarter took 1.17 s with 1 thread and 1.23 s with 2 "
         "(medians of 5, within noise): torch computes only the sigmoid for a logistic regression, so "
         "the plugin leaves torch's process-wide setting to QGIS.",

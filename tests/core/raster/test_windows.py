@@ -5,10 +5,13 @@ import pytest
 from osgeo import gdal
 from support.synthetic import read, water_scene, write_raster
 
+from water_logreg_plugin.core.errors import WaterLogRegError
+from water_logreg_plugin.core.maps import predict
 from water_logreg_plugin.core.maps.predict import predict_water
+from water_logreg_plugin.core.maps.water_share import WaterPrior
 from water_logreg_plugin.core.model import WaterModel
 from water_logreg_plugin.core.raster.reading import open_raster
-from water_logreg_plugin.core.raster.windows import row_windows
+from water_logreg_plugin.core.raster.windows import reading_handles, row_windows
 
 LAYOUTS = {"tiled": ("TILED=YES",), "one-row strips": ("BLOCKYSIZE=1",), "strips of 255": ("BLOCKYSIZE=255",),
            "single strip": ("BLOCKYSIZE=1000", "COMPRESS=DEFLATE"), "strips of 7": ("BLOCKYSIZE=7",)}
@@ -113,3 +116,66 @@ def test_the_index_through_the_stream_equals_gdals(tmp_path, monkeypatch):
     monkeypatch.setattr(wi, "row_windows", lambda dataset: row_windows(dataset, target_pixels=300 * 256))
     wi.water_index(strip, str(tmp_path / "from_stream.tif"), index_bands, None, 0.0)
     np.testing.assert_array_equal(read(tmp_path / "from_stream.tif")[0], read(tmp_path / "from_tiles.tif")[0])
+
+
+def test_two_handles_read_a_geotiff_whose_windows_end_on_block_boundaries_and_one_reads_the_rest(tmp_path):
+    bands, _ = water_scene(rows=1000, cols=300)
+    tiled = open_raster(write_raster(tmp_path / "tiled.tif", bands))  # 256 × 256 tiles
+    aligned = row_windows(tiled, target_pixels=300 * 256)
+
+    handles = reading_handles(tiled, aligned)
+    assert len(handles) == 2 and handles[0] is not handles[1]
+    assert [handle.GetDescription() for handle in handles] == [tiled.GetDescription()] * 2
+    handles = None
+    for windows in ([(0, 100), (100, 900)], [(0, 1000)]):  # a block in two windows; one window
+        assert reading_handles(tiled, windows) == [tiled]
+    vrt = gdal.Translate(str(tmp_path / "scene.vrt"), tiled, format="VRT")
+    assert reading_handles(vrt, aligned) == [vrt]  # GDAL decodes in threads for GeoTIFFs only
+    in_memory = gdal.Translate("", tiled, format="MEM")
+    assert reading_handles(in_memory, aligned) == [in_memory]
+
+
+def small_aligned_windows(monkeypatch):
+    """predict_water in 256-row windows, so a 1000-row test raster takes four."""
+    monkeypatch.setattr(predict, "row_windows", lambda dataset: row_windows(dataset, target_pixels=300 * 256))
+
+
+@pytest.mark.parametrize("prior", [None, WaterPrior()], ids=["one pass", "two passes"])
+def test_a_map_read_through_two_handles_is_the_map_read_through_one(tmp_path, monkeypatch, prior):
+    bands, _ = water_scene(rows=1000, cols=300)
+    bands[2, 600:650, :40] = 0  # band 3 alone is nodata: 2000 pixels it costs the map
+    bands[:, 900:, 250:] = 0  # every band: no band's cost
+    path = write_raster(tmp_path / "scene.tif", bands)
+    model = WaterModel([1, 2, 3], np.zeros(3), np.ones(3), [(np.array([[0.001, 0.0, -0.01]]), np.array([13.5]))],
+                       {"water_pixels": 60, "land_pixels": 40})
+    small_aligned_windows(monkeypatch)
+    used, original = [], predict.reading_handles
+    monkeypatch.setattr(predict, "reading_handles", lambda dataset, windows: used.append(original(dataset, windows))
+                        or used[-1])
+    two = predict_water(path, model, str(tmp_path / "two.tif"), "cpu", prior=prior)
+    monkeypatch.setattr(predict, "reading_handles", lambda dataset, windows: [dataset])
+    one = predict_water(path, model, str(tmp_path / "one.tif"), "cpu", prior=prior)
+
+    assert len(used[0]) == 2
+    np.testing.assert_array_equal(read(tmp_path / "two.tif")[0], read(tmp_path / "one.tif")[0])
+    assert (two.valid_pixels, two.water_pixels) == (one.valid_pixels, one.water_pixels)
+    assert two.band_coverage == one.band_coverage == [
+        "Band 3 is nodata on 2000 pixels where bands 1, 2 have data; BANDS 1,2 would map them."]
+
+
+def test_a_block_that_cannot_be_read_while_two_windows_are_read_is_a_plain_error_and_no_map(tmp_path, monkeypatch):
+    bands, _ = water_scene(rows=1000, cols=300)
+    path = write_raster(tmp_path / "scene.tif", bands)  # uncompressed tiles, in order
+    with open(path, "rb") as handle:
+        data = handle.read()
+    with open(path, "wb") as handle:
+        handle.write(data[: len(data) * 2 // 3])  # the tiles of the last windows are missing
+    small_aligned_windows(monkeypatch)
+    model = WaterModel([1, 2, 3], np.zeros(3), np.ones(3), [(np.array([[0.001, 0.0, -0.01]]), np.array([13.5]))])
+
+    with pytest.raises(WaterLogRegError) as error:
+        predict_water(path, model, str(tmp_path / "p.tif"), "cpu")
+    message = str(error.value)
+    error = None  # its traceback holds the raster's handles: freed now, not at exit, where GDAL 3.6 crashes
+    assert message.startswith("Reading rows ") and "the file may be damaged or incomplete" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scene.tif"]

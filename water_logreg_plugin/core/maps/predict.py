@@ -3,9 +3,9 @@
 Windows are whole rows of the raster's blocks, so each block is read once and memory is
 flat in the raster's size. The standardization is folded into the first layer, and the
 arithmetic runs in float32: in numpy on the CPU, so a map needs no torch, and in torch on a
-GPU. GDAL decompresses the input and compresses the output on every core, and one window is
-written while the next is computed: on a CPU the time is that of reading and writing (see
-benchmarks/RESULTS.md).
+GPU. GDAL decompresses the input and compresses the output on every core; two windows are read
+(each through its own handle of a GeoTIFF) and one is written while the next is computed: on a
+CPU the time is that of reading and writing (see benchmarks/RESULTS.md).
 """
 
 import os
@@ -23,7 +23,14 @@ from ..model.compatibility import check_model_fits_raster
 from ..raster.band_coverage import BandCoverage
 from ..raster.reading import open_raster
 from ..raster.spool import WindowSpool
-from ..raster.windows import SingleStripReader, read_window, row_windows, single_strip_warning
+from ..raster.windows import (
+    SingleStripReader,
+    read_ahead,
+    read_window,
+    reading_handles,
+    row_windows,
+    single_strip_warning,
+)
 from ..raster.writing import output_rasters
 from .water_share import (
     SceneSample,
@@ -197,38 +204,44 @@ def predict_water(
     windows = row_windows(dataset)
     width = dataset.RasterXSize
 
-    coverage = BandCoverage(model.bands)
+    # Two windows are read at once, each through its own handle, which counts its band coverage.
+    handles = [dataset] if strip_reader else reading_handles(dataset, windows)
+    readers = [(handle, BandCoverage(model.bands)) for handle in handles]
 
-    def read(row, rows):  # in the reader thread, as valid_pixels asks of its masks
-        values, valid = read_window(dataset, model.bands, row, rows, strip_reader)
+    def read(reader, row, rows):  # in a reader thread, as valid_pixels asks of its masks
+        handle, coverage = reader
+        values, valid = read_window(handle, model.bands, row, rows, strip_reader)
         if not valid.all():  # where every pixel is valid, no band costs the map any
-            coverage.add_window(dataset, values, 0, row)
+            coverage.add_window(handle, values, 0, row)
         return values, valid
 
     with ExitStack() as stack:
         outputs = stack.enter_context(output_rasters(callbacks))
         output = outputs.add(output_path, dataset, 1, gdal.GDT_Float32, PROBABILITY_NODATA)
         mask = outputs.add(mask_path, dataset, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
-        # One thread reads (decompresses) window n + 1 and another writes (compresses) window
-        # n − 1 while this one computes window n; no more wait, so memory stays flat.
-        reader = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        # Threads read (decompress) windows n + 1 and n + 2 and another writes (compresses)
+        # window n − 1 while this one computes window n; no more wait, so memory stays flat.
+        reader = stack.enter_context(ThreadPoolExecutor(max_workers=len(readers)))
         writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         if two_passes:
             spool = stack.enter_context(WindowSpool(output_path, kernel.numpy_dtype, width * dataset.RasterYSize))
             sample = SceneSample(width, dataset.RasterYSize, prior.seed)
-            _first_pass(windows, _logits(_pipelined(windows, read, reader), kernel), spool, sample, writer,
+            _first_pass(windows, _logits(read_ahead(windows, readers, read, reader), kernel), spool, sample, writer,
                         callbacks.part(0.0, 0.5))
             water_share = decide_scene_share(prior, training_share, probability_of_logits(sample.values()))
             spool.rewind()
-            source = _pipelined(windows, lambda row, rows: _spooled_window(spool, rows, width), reader)
+            source = read_ahead(windows, [spool], lambda spool, _row, rows: _spooled_window(spool, rows, width), reader)
             callbacks = callbacks.part(0.5, 1.0)
         else:
             water_share = None if prior is None else decide_scene_share(prior, training_share)
-            source = _logits(_pipelined(windows, read, reader), kernel)
+            source = _logits(read_ahead(windows, readers, read, reader), kernel)
         for message in () if water_share is None else water_share.messages:
             callbacks.log(message)
         shift = 0.0 if water_share is None else water_share.shift
         valid_pixels, water_pixels = _write_pass(windows, source, shift, (output, mask), threshold, writer, callbacks)
+    coverage = readers[0][1]
+    for _, other in readers[1:]:
+        coverage.merge(other)
     summary = PredictionSummary(
         dataset.RasterXSize * dataset.RasterYSize, valid_pixels, water_pixels,
         kernel.device, time.perf_counter() - started, water_share, coverage.log_lines(),
@@ -241,17 +254,6 @@ def predict_water(
     callbacks.log(f"{summary.valid_pixels} valid pixels, {100 * summary.water_fraction:.2f} % water "
         f"(P ≥ {threshold:g}), {summary.seconds:.2f} s.")
     return summary
-
-
-def _pipelined(windows, produce, reader):
-    """produce(row, rows) of each window in turn, the next one made in `reader` while the
-    caller works on the current one."""
-    pending = reader.submit(produce, *windows[0])
-    for index in range(len(windows)):
-        result = pending.result()
-        if index + 1 < len(windows):
-            pending = reader.submit(produce, *windows[index + 1])
-        yield result
 
 
 def _logits(read_windows, kernel):
@@ -278,20 +280,22 @@ def _first_pass(windows, source, spool, sample, writer, callbacks):
 
 
 def _spooled_window(spool, rows, width):
-    logit = spool.read((rows, width))
-    return logit, ~np.isnan(logit)
+    """(the model's output before σ, None): NaN marks the pixels that are not valid, and
+    _write_pass finds them in the probability."""
+    return spool.read((rows, width)), None
 
 
 def _write_pass(windows, source, shift, outputs, threshold, writer, callbacks):
-    """P(water) = σ(logit + shift) of each window from `source` into the map (and the mask);
-    returns (valid pixels, water pixels)."""
+    """P(water) = σ(logit + shift) of each window from `source` (logit, valid or None) into
+    the map (and the mask); returns (valid pixels, water pixels)."""
     output, mask = outputs
     pending_write = None
     valid_pixels = water_pixels = 0
     for index, ((row, _), (logit, valid)) in enumerate(zip(windows, source)):
         callbacks.check_canceled()
         probability = shifted_probability_(logit, shift).astype(np.float32, copy=False)
-        valid &= np.isfinite(probability)
+        finite = np.isfinite(probability)
+        valid = finite if valid is None else np.logical_and(valid, finite, out=valid)
         water, invalid = mark_window(probability, valid, threshold)
         valid_pixels += int(np.count_nonzero(valid))
         water_pixels += int(np.count_nonzero(water))

@@ -245,12 +245,14 @@ def shifted_probability_(logit, shift):
     if shift == 0:  # σ(logit + 0) is σ(logit): nothing moves
         return sigmoid_(logit)
     lowest_positive, highest_below_one = _saturation(logit.dtype)
-    certain_land = logit < lowest_positive
-    certain_water = logit > highest_below_one
+    # sigmoid_ is monotone, so a shift can only move the certain pixels on one side off 0 or 1.
+    if shift > 0:
+        pinned, certain = logit < lowest_positive, 0
+    else:
+        pinned, certain = logit > highest_below_one, 1
     logit += logit.dtype.type(shift)
     sigmoid_(logit)
-    logit[certain_land] = 0
-    logit[certain_water] = 1
+    np.copyto(logit, certain, where=pinned)
     return logit
 
 

@@ -25,12 +25,14 @@ class BandCoverage:
         (col_off, row_off); call it in the thread that read them, as valid_pixels asks."""
         if len(self.bands) < 2:
             return
-        invalid = np.stack([
-            ~valid_pixels(dataset, [band], band_values[np.newaxis], col_off, row_off)
-            for band, band_values in zip(self.bands, values)
-        ])
-        alone = invalid & (np.count_nonzero(invalid, axis=0) == 1)
-        self.lost += np.count_nonzero(alone.reshape(len(self.bands), -1), axis=1)
+        invalid = np.empty((len(self.bands),) + values.shape[1:], dtype=bool)
+        for band_invalid, band, band_values in zip(invalid, self.bands, values):
+            np.logical_not(valid_pixels(dataset, [band], band_values[np.newaxis], col_off, row_off), out=band_invalid)
+        # A sum of booleans into uint8 (wide enough below 256 bands) and counts without an axis:
+        # numpy's fast paths (a count along an axis went through int64 copies and took longer
+        # than the read).
+        alone = invalid.sum(axis=0, dtype=np.uint8 if len(self.bands) < 256 else np.int32) == 1
+        self.lost += [np.count_nonzero(band_invalid & alone) for band_invalid in invalid]
 
     def merge(self, other):
         """Add the counts of another part of the same raster (a chunk on another worker)."""

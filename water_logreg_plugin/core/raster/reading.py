@@ -20,8 +20,9 @@ from .gdal_errors import gdal_outcome, open_outcome
 def open_raster(path, decode_threads=False, work_file=False):
     """Open a raster read-only or say in plain words why it cannot be opened.
 
-    decode_threads: let a GeoTIFF decompress the blocks of one read on every core (the
-    GTiff driver's NUM_THREADS; other drivers read as before). A dataset open_raster gave
+    decode_threads: let a GeoTIFF decompress the blocks of one read on every core (True) or
+    on that many threads (a number above 1): the GTiff driver's NUM_THREADS; other drivers
+    read as before. A dataset open_raster gave
     already comes back as it is, so a job that passes it on opens its raster once.
     work_file: one of the plugin's own work files (a cluster's chunk of rows), which has no
     grid of its own; any other raster must have one (check_georeferenced).
@@ -32,8 +33,9 @@ def open_raster(path, decode_threads=False, work_file=False):
         raise WaterLogRegError("No raster was given; choose a raster layer or file.")
     check_regular_file(str(path), "raster")
     # NUM_THREADS is an open option of the GTiff driver only; others would warn about it.
-    driver = gdal_outcome(gdal.IdentifyDriverEx, str(path), gdal.OF_RASTER)[0] if decode_threads else None
-    options = ["NUM_THREADS=ALL_CPUS"] if driver is not None and driver.ShortName == "GTiff" else []
+    threads = "ALL_CPUS" if decode_threads is True else int(decode_threads or 1)
+    driver = gdal_outcome(gdal.IdentifyDriverEx, str(path), gdal.OF_RASTER)[0] if threads != 1 else None
+    options = [f"NUM_THREADS={threads}"] if driver is not None and driver.ShortName == "GTiff" else []
     # GDAL says what a server answered as a warning, which neither mode makes the failure's reason.
     warnings = []
     gdal.PushErrorHandler(lambda error_class, _number, message: warnings.append(message))

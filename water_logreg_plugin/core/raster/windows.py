@@ -5,17 +5,23 @@ decompressed as a stream (SingleStripReader), since GDAL would decode it whole.
 """
 
 import math
+import os
+import queue
 import zlib
+from collections import deque
 
 import numpy as np
 from osgeo import gdal
 
-from .reading import gdal_array_type, read_block, unreadable, valid_pixels
+from .reading import gdal_array_type, open_raster, read_block, unreadable, valid_pixels
 from .writing import OUTPUT_BLOCK_ROWS
 
 # A window of whole block rows holds about this many pixels: large enough that GDAL and
 # the arithmetic run in long vectorised stretches, small enough that memory stays flat.
 WINDOW_PIXELS = 1 << 22
+# Windows read at once, each by its own handle of the raster: one read alone leaves a core idle
+# between GDAL's decoding of one window's blocks and the next (benchmarks/RESULTS.md).
+READ_AHEAD = 2
 
 
 def read_window(dataset, bands, row, rows, strip_reader=None):
@@ -172,3 +178,53 @@ def release_blocks(dataset, row, rows):
     block_rows = max(dataset.GetRasterBand(1).GetBlockSize()[1], 1)
     if (row + rows) % block_rows == 0 or row + rows >= dataset.RasterYSize:
         dataset.FlushCache()
+
+
+def reading_handles(dataset, windows, count=READ_AHEAD):
+    """Handles of `dataset`'s raster for `count` threads that read its `windows` at once (a GDAL
+    dataset serves one thread at a time), each opened again with its share of the cores for
+    GDAL's decoding threads: on two cores, each decodes in its reader's own thread. One pass
+    over the bench's quarter scene (2 cores): 1.12 s through one handle decoding on two
+    threads, 1.06 s through two handles of two threads each, 0.96–1.04 s through two of one.
+
+    Only `dataset` where more handles would cost more than they save: a raster other than a
+    GeoTIFF file on disk (GDAL's multi-threaded decoding is the GeoTIFF driver's; a second
+    handle on a network raster is a second set of requests), or windows that share a block (a
+    tall strip), which each handle would decompress again.
+    """
+    block_rows = max(dataset.GetRasterBand(1).GetBlockSize()[1], 1)
+    height = dataset.RasterYSize
+    shares_blocks = any((row + rows) % block_rows and row + rows < height for row, rows in windows)
+    driver = dataset.GetDriver()
+    path = dataset.GetDescription()
+    if count < 2 or len(windows) < 2 or shares_blocks or driver is None or driver.ShortName != "GTiff" \
+            or not os.path.isfile(path):
+        return [dataset]
+    threads = max(1, (os.cpu_count() or 1) // count)
+    return [open_raster(path, decode_threads=threads) for _ in range(count)]
+
+
+def read_ahead(windows, slots, produce, pool):
+    """produce(slot, row, rows) of each window, yielded in the windows' order while the next
+    len(slots) are made in `pool`'s threads (an executor of at least len(slots) workers).
+
+    A slot (a raster handle, say, with what is counted through it) is used by one thread at a
+    time; `pool` is the caller's, so its threads are done with the slots once it is shut down.
+    """
+    free = queue.SimpleQueue()
+    for slot in slots:
+        free.put(slot)
+
+    def made(row, rows):
+        slot = free.get()
+        try:
+            return produce(slot, row, rows)
+        finally:
+            free.put(slot)
+
+    pending = deque(pool.submit(made, *window) for window in windows[:len(slots)])
+    for index in range(len(windows)):
+        result = pending.popleft().result()
+        if index + len(slots) < len(windows):
+            pending.append(pool.submit(made, *windows[index + len(slots)]))
+        yield result
