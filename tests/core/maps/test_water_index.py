@@ -231,3 +231,22 @@ def test_a_missing_output_folder_is_refused_before_any_work(tmp_path):
     with pytest.raises(WaterLogRegError, match="does not exist"):
         wi.water_index(path, tmp_path / "ndwi.tif", NDWI_2_3, tmp_path / "nowhere" / "mask.tif")
     assert os.listdir(tmp_path) == ["in.tif"]
+
+
+def test_the_index_read_through_two_handles_is_the_index_read_through_one(tmp_path, small_windows, monkeypatch):
+    rng = np.random.default_rng(2)
+    bands = rng.integers(1, 4000, size=(2, 600, 300)).astype(np.uint16)
+    bands[:, 100:140, :30] = 0  # nodata
+    path = write_raster(tmp_path / "in.tif", bands)
+    used, original = [], wi.reading_handles
+    monkeypatch.setattr(wi, "reading_handles", lambda dataset, windows: used.append(original(dataset, windows))
+                        or used[-1])
+    two = wi.water_index(path, tmp_path / "two.tif", NDWI_2_3, tmp_path / "two_mask.tif")
+    monkeypatch.setattr(wi, "reading_handles", lambda dataset, windows: [dataset])
+    one = wi.water_index(path, tmp_path / "one.tif", NDWI_2_3, tmp_path / "one_mask.tif")
+
+    assert len(used[0]) == 2
+    used.clear()
+    for name in ("", "_mask"):
+        np.testing.assert_array_equal(read(tmp_path / f"two{name}.tif")[0], read(tmp_path / f"one{name}.tif")[0])
+    assert two == one

@@ -18,6 +18,7 @@ bins); it is summed window by window, so memory stays flat however large the ras
 """
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..callbacks import QUIET
 from ..errors import WaterLogRegError
 from ..raster.band_roles import ROLE_NAMES, band_role_sources, band_roles
 from ..raster.reading import open_raster, resolve_bands
-from ..raster.windows import SingleStripReader, read_window, row_windows
+from ..raster.windows import SingleStripReader, read_ahead, read_window, reading_handles, row_windows
 from ..raster.writing import check_output_folders, output_rasters
 
 INDEX_NODATA = -9999.0
@@ -172,14 +173,21 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     two_passes = threshold is None
     first = callbacks.part(0.0, 0.8) if two_passes else callbacks
 
-    with output_rasters(callbacks) as outputs:
+    # The next two windows are read (decompressed) in threads of their own while this one is computed
+    # and written, each through its own handle, as predict reads them.
+    handles = [dataset] if strip_reader else reading_handles(dataset, windows)
+
+    def read(handle, row, rows):
+        return read_window(handle, band_list, row, rows, strip_reader)
+
+    with output_rasters(callbacks) as outputs, ThreadPoolExecutor(max_workers=len(handles)) as reader:
         output = outputs.add(output_path, dataset, 1, gdal.GDT_Float32, INDEX_NODATA)
         mask = outputs.add(mask_path, dataset, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
         counts = np.zeros(OTSU_BINS, dtype=np.int64)
         valid_pixels = water_pixels = 0
-        for number, (row, rows) in enumerate(windows):
+        read_windows = read_ahead(windows, handles, read, reader)
+        for number, ((row, _), (values, valid)) in enumerate(zip(windows, read_windows)):
             callbacks.check_canceled()
-            values, valid = read_window(dataset, band_list, row, rows, strip_reader)
             values = scaling.apply(values) if scaling else values
             inputs.add(values, valid)
             index, valid = normalized_difference(values[0], values[1], valid)
