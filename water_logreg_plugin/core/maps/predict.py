@@ -31,7 +31,7 @@ from ..raster.windows import (
     row_windows,
     single_strip_warning,
 )
-from ..raster.writing import output_rasters
+from ..raster.writing import output_rasters, write_rows_of
 from .water_share import (
     SceneSample,
     decide_scene_share,
@@ -305,7 +305,7 @@ def _write_pass(windows, source, shift, outputs, threshold, writer, callbacks):
             np.copyto(mask_values, MASK_NODATA, where=invalid)
         if pending_write is not None:
             pending_write.result()
-        pending_write = writer.submit(_write_window, output, probability, mask, mask_values, row)
+        pending_write = writer.submit(write_rows_of, row, (output, probability), (mask, mask_values))
         callbacks.progress((index + 1) / len(windows))
     if pending_write is not None:
         pending_write.result()
@@ -336,9 +336,3 @@ def _logit_window(values, valid, kernel):
     logit = kernel.logit_of_bands(values, valid)
     valid &= ~np.isnan(logit)
     return logit, valid
-
-
-def _write_window(output, probability, mask, mask_values, row):
-    output.write_rows(probability, row)
-    if mask is not None:
-        mask.write_rows(mask_values, row)

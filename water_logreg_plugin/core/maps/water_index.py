@@ -29,7 +29,7 @@ from ..errors import WaterLogRegError
 from ..raster.band_roles import ROLE_NAMES, band_role_sources, band_roles
 from ..raster.reading import open_raster, resolve_bands
 from ..raster.windows import SingleStripReader, read_ahead, read_window, reading_handles, row_windows
-from ..raster.writing import check_output_folders, output_rasters
+from ..raster.writing import check_output_folders, output_rasters, write_rows_of
 
 INDEX_NODATA = -9999.0
 MASK_NODATA = 255
@@ -173,31 +173,40 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
     two_passes = threshold is None
     first = callbacks.part(0.0, 0.8) if two_passes else callbacks
 
-    # The next two windows are read (decompressed) in threads of their own while this one is computed
-    # and written, each through its own handle, as predict reads them.
+    # As predict does: the next two windows are read (decompressed) in threads of their own, each
+    # through its own handle, and the last one is written (compressed) in another, while this one
+    # is computed.
     handles = [dataset] if strip_reader else reading_handles(dataset, windows)
 
     def read(handle, row, rows):
         return read_window(handle, band_list, row, rows, strip_reader)
 
-    with output_rasters(callbacks) as outputs, ThreadPoolExecutor(max_workers=len(handles)) as reader:
+    with output_rasters(callbacks) as outputs, ThreadPoolExecutor(max_workers=len(handles)) as reader, \
+            ThreadPoolExecutor(max_workers=1) as writer:
         output = outputs.add(output_path, dataset, 1, gdal.GDT_Float32, INDEX_NODATA)
         mask = outputs.add(mask_path, dataset, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
         counts = np.zeros(OTSU_BINS, dtype=np.int64)
         valid_pixels = water_pixels = 0
+        pending_write = None
         read_windows = read_ahead(windows, handles, read, reader)
         for number, ((row, _), (values, valid)) in enumerate(zip(windows, read_windows)):
             callbacks.check_canceled()
             values = scaling.apply(values) if scaling else values
             inputs.add(values, valid)
             index, valid = normalized_difference(values[0], values[1], valid)
-            output.write_rows(index, row)
             valid_pixels += int(np.count_nonzero(valid))
+            mask_values = None
             if two_passes:
                 counts += index_histogram(index[valid])
             else:
-                water_pixels += _write_mask_window(mask, index, valid, threshold, row)
+                water, mask_values = _mask_window(index, valid, threshold, mask is not None)
+                water_pixels += water
+            if pending_write is not None:
+                pending_write.result()
+            pending_write = writer.submit(write_rows_of, row, (output, index), (mask, mask_values))
             first.progress((number + 1) / len(windows))
+        if pending_write is not None:
+            pending_write.result()
         for warning in inputs.warnings():
             callbacks.log(warning)
         if two_passes:
@@ -208,7 +217,9 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
                 callbacks.check_canceled()
                 index = output.read_rows(row, rows)
                 valid = index != np.float32(INDEX_NODATA)
-                water_pixels += _write_mask_window(mask, index, valid, threshold, row)
+                water, mask_values = _mask_window(index, valid, threshold, mask is not None)
+                water_pixels += water
+                write_rows_of(row, (mask, mask_values))
                 second.progress((number + 1) / len(windows))
     summary = IndexSummary(
         bands.index, float(threshold), "Otsu" if two_passes else "given",
@@ -291,11 +302,11 @@ class InputCheck:
         return lines
 
 
-def _write_mask_window(mask, index, valid, threshold, row):
-    """Write the mask rows (when there is a mask) and return how many valid pixels are water."""
+def _mask_window(index, valid, threshold, with_mask):
+    """(how many valid pixels are water, the mask's rows where there is a mask, else None)."""
     water = valid & (index >= threshold)
-    if mask is not None:
+    values = None
+    if with_mask:
         values = water.astype(np.uint8)
         values[~valid] = MASK_NODATA
-        mask.write_rows(values, row)
-    return int(np.count_nonzero(water))
+    return int(np.count_nonzero(water)), values

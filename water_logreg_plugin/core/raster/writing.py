@@ -302,6 +302,14 @@ class WriteError(WaterLogRegError):
         self.reason = reason
 
 
+def write_rows_of(row, *outputs):
+    """Write each (OutputRaster or None, rows or None) pair at `row`, skipping the absent ones:
+    one window of a map and its mask, in the writer thread of a tool that computes the next."""
+    for output, values in outputs:
+        if output is not None and values is not None:
+            output.write_rows(values, row)
+
+
 def check_written():
     """After a close (the last reference to a dataset dropped): a write GDAL could not finish (a
     full disk) is an error. A failing close cannot raise, even with GDAL's exceptions on (Python
