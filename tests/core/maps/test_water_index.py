@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from osgeo import gdal
+from support.reading_handles import one_reading_handle, record_reading_handles
 from support.synthetic import read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
@@ -238,11 +239,9 @@ def test_the_index_read_through_two_handles_is_the_index_read_through_one(tmp_pa
     bands = rng.integers(1, 4000, size=(2, 600, 300)).astype(np.uint16)
     bands[:, 100:140, :30] = 0  # nodata
     path = write_raster(tmp_path / "in.tif", bands)
-    used, original = [], wi.reading_handles
-    monkeypatch.setattr(wi, "reading_handles", lambda dataset, windows: used.append(original(dataset, windows))
-                        or used[-1])
+    used = record_reading_handles(monkeypatch, wi)
     two = wi.water_index(path, tmp_path / "two.tif", NDWI_2_3, tmp_path / "two_mask.tif")
-    monkeypatch.setattr(wi, "reading_handles", lambda dataset, windows: [dataset])
+    one_reading_handle(monkeypatch, wi)
     one = wi.water_index(path, tmp_path / "one.tif", NDWI_2_3, tmp_path / "one_mask.tif")
 
     assert len(used[0]) == 2

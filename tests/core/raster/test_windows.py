@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from osgeo import gdal
+from support.reading_handles import one_reading_handle, record_reading_handles
 from support.synthetic import read, water_scene, write_raster
 
 from water_logreg_plugin.core.errors import WaterLogRegError
@@ -16,6 +17,12 @@ from water_logreg_plugin.core.raster.windows import reading_handles, row_windows
 LAYOUTS = {"tiled": ("TILED=YES",), "one-row strips": ("BLOCKYSIZE=1",), "strips of 255": ("BLOCKYSIZE=255",),
            "single strip": ("BLOCKYSIZE=1000", "COMPRESS=DEFLATE"), "strips of 7": ("BLOCKYSIZE=7",)}
 
+
+
+def green_nir_model(training=None):
+    """A logistic regression on water_scene's green (band 1) and NIR (band 3): water where the NIR is low."""
+    return WaterModel([1, 2, 3], np.zeros(3), np.ones(3), [(np.array([[0.001, 0.0, -0.01]]), np.array([13.5]))],
+                      training or {})
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=list(LAYOUTS))
 def test_windows_cover_the_raster_within_the_target(tmp_path, layout):
@@ -84,7 +91,7 @@ def test_prediction_through_the_stream_equals_gdals(tmp_path, monkeypatch):
 
     bands, truth = water_scene(rows=1000, cols=300)
     bands[:, 500:520] = 0  # nodata rows
-    model = WaterModel([1, 2, 3], np.zeros(3), np.ones(3), [(np.array([[0.001, 0.0, -0.01]]), np.array([13.5]))])
+    model = green_nir_model()
     tiled = write_raster(tmp_path / "tiled.tif", bands)
     predict_water(tiled, model, str(tmp_path / "from_tiles.tif"))
     strip = write_raster(tmp_path / "strip.tif", bands, options=("BLOCKYSIZE=1000", "COMPRESS=DEFLATE", "PREDICTOR=2"))
@@ -146,14 +153,11 @@ def test_a_map_read_through_two_handles_is_the_map_read_through_one(tmp_path, mo
     bands[2, 600:650, :40] = 0  # band 3 alone is nodata: 2000 pixels it costs the map
     bands[:, 900:, 250:] = 0  # every band: no band's cost
     path = write_raster(tmp_path / "scene.tif", bands)
-    model = WaterModel([1, 2, 3], np.zeros(3), np.ones(3), [(np.array([[0.001, 0.0, -0.01]]), np.array([13.5]))],
-                       {"water_pixels": 60, "land_pixels": 40})
+    model = green_nir_model({"water_pixels": 60, "land_pixels": 40})
     small_aligned_windows(monkeypatch)
-    used, original = [], predict.reading_handles
-    monkeypatch.setattr(predict, "reading_handles", lambda dataset, windows: used.append(original(dataset, windows))
-                        or used[-1])
+    used = record_reading_handles(monkeypatch, predict)
     two = predict_water(path, model, str(tmp_path / "two.tif"), "cpu", prior=prior)
-    monkeypatch.setattr(predict, "reading_handles", lambda dataset, windows: [dataset])
+    one_reading_handle(monkeypatch, predict)
     one = predict_water(path, model, str(tmp_path / "one.tif"), "cpu", prior=prior)
 
     assert len(used[0]) == 2
@@ -171,7 +175,7 @@ def test_a_block_that_cannot_be_read_while_two_windows_are_read_is_a_plain_error
     with open(path, "wb") as handle:
         handle.write(data[: len(data) * 2 // 3])  # the tiles of the last windows are missing
     small_aligned_windows(monkeypatch)
-    model = WaterModel([1, 2, 3], np.zeros(3), np.ones(3), [(np.array([[0.001, 0.0, -0.01]]), np.array([13.5]))])
+    model = green_nir_model()
 
     with pytest.raises(WaterLogRegError) as error:
         predict_water(path, model, str(tmp_path / "p.tif"), "cpu")
