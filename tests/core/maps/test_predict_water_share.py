@@ -14,6 +14,7 @@ from water_logreg_plugin.core.maps import predict as predict_module
 from water_logreg_plugin.core.maps.predict import PROBABILITY_NODATA, predict_water
 from water_logreg_plugin.core.maps.water_share import AS_TRAINED, GIVEN_SHARE, WaterPrior
 from water_logreg_plugin.core.model.network import WaterModel
+from water_logreg_plugin.core.raster import spool as spool_module
 
 TRAINING_SHARE = 0.6
 
@@ -45,7 +46,16 @@ def read(path):
     return gdal.Open(str(path)).ReadAsArray()
 
 
-def test_the_scene_share_by_em_gives_a_calibrated_map_and_keeps_nodata_and_certain_pixels(tmp_path):
+# Where the first pass keeps the model's outputs: all in memory (a scene under 128 MB of them),
+# or all in the scratch file (as the part of a larger scene beyond memory goes).
+SPOOLS = {"in memory": None, "in a file": 0}
+
+
+@pytest.mark.parametrize("spool_memory", SPOOLS.values(), ids=SPOOLS.keys())
+def test_the_scene_share_by_em_gives_a_calibrated_map_and_keeps_nodata_and_certain_pixels(tmp_path, monkeypatch,
+                                                                                          spool_memory):
+    if spool_memory is not None:
+        monkeypatch.setattr(spool_module, "MEMORY_BYTES", spool_memory)
     raster, truth, valid = known_scene(tmp_path)
     callbacks, lines = recording()
 
@@ -68,6 +78,7 @@ def test_the_scene_share_by_em_gives_a_calibrated_map_and_keeps_nodata_and_certa
 
 def test_two_passes_write_the_map_one_pass_writes_for_the_same_share_whatever_the_windows(tmp_path, monkeypatch):
     raster, _, _ = known_scene(tmp_path, scene_share=0.3, rows=300, cols=200)
+    monkeypatch.setattr(spool_module, "MEMORY_BYTES", 10 * 7 * 200 * 4)  # small windows: 10 in memory, 33 in a file
 
     estimated = predict_water(raster, logistic_model(), tmp_path / "em.tif", "cpu", prior=WaterPrior())
     given = predict_water(raster, logistic_model(), tmp_path / "given.tif", "cpu",
