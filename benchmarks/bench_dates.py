@@ -122,16 +122,18 @@ def measure(paths):
 
 
 def read_floor(paths):
-    """Run in the child: only decode every date, window by window as occurrence reads them."""
-    from water_logreg_plugin.core.raster.reading import open_raster
-    from water_logreg_plugin.core.raster.windows import row_windows
+    """Run in the child: only decode every date, window by window as occurrence reads them (the
+    next dates in threads of their own, each decoding on its share of the cores)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    datasets = [open_raster(path, decode_threads=True) for path in paths]
+    from water_logreg_plugin.core.raster.probability import READING_THREADS, open_on_grid, read_in_turn
+    from water_logreg_plugin.core.raster.windows import READ_AHEAD, row_windows
+
+    rasters = open_on_grid(paths, decode_threads=READING_THREADS)
     started = time.perf_counter()
-    for row, rows in row_windows(datasets[0]):
-        for dataset in datasets:
-            dataset.GetRasterBand(1).ReadAsArray(0, row, dataset.RasterXSize, rows)
-            dataset.FlushCache()
+    with ThreadPoolExecutor(max_workers=READ_AHEAD) as reader:
+        for _ in read_in_turn(rasters, row_windows(rasters[0].dataset), reader):
+            pass
     print(f"{time.perf_counter() - started:.3f} {peak_rss_mb():.1f}")
 
 

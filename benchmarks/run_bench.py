@@ -717,6 +717,12 @@ def write_results(table, cluster, repeats, seconds):
         "in those runs. Both passes are CPU-bound on two cores; what two passes add is decoding and "
         "encoding one after the other instead of overlapped, and the scratch file (120 MB written and "
         "read back).",
+        "- The first pass's outputs in memory (row 3b, 2026-12-03, the same A/B): the scratch file's 120 MB, "
+        "written and read back through the operating system, cost the quarter's two passes about 0.08 s. "
+        "The first 128 MB of them now stay in memory (core/raster/spool.py; a larger scene's rest still "
+        "goes to the file): two passes 1.19–1.29 → 1.11–1.17 s against one pass's 1.00–1.06 s, 1.18× → "
+        "1.10× by the medians; the full scene (352 MB of its outputs through the file) 1.12–1.18×. Row 4 "
+        "grows by the 120 MB the quarter keeps in memory.",
         "- torch's thread count: predict on the quarter took 1.17 s with 1 thread and 1.23 s with 2 "
         "(medians of 5, within noise): torch computes only the sigmoid for a logistic regression, so "
         "the plugin leaves torch's process-wide setting to QGIS.",

@@ -136,8 +136,8 @@ def test_a_killed_runs_staging_folder_is_removed_and_a_live_runs_kept(run_algori
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
     host = run_id().split("-")[0]
-    dead = out / f".samples.partial-{host}-{ended.pid}-0123abcd.gpkg"  # raster.scratch_folder's names
-    alive = out / f".samples.partial-{host}-{os.getpid()}-89abcdef.gpkg"
+    dead = out / f".samples.partial-{host}-{ended.pid}-0123abcd.work"  # raster.scratch_folder's names
+    alive = out / f".samples.partial-{host}-{os.getpid()}-89abcdef.work"
     dead.mkdir()
     alive.mkdir()
     raster, polygons, _ = scene

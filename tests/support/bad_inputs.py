@@ -653,6 +653,38 @@ def assess_not_probability(files, parameters):
     write_raster(files.raster, np.where(truth, 300, 1000)[np.newaxis])
 
 
+@refused(
+    "Sampled pixels asked for as a DXF file (DXF takes no fields of its own)",
+    ("samplepixels",),
+    "Sampled pixels cannot be written to '{folder}/out/samples.dxf': DXF layer does not support arbitrary field "
+    "creation, field 'label' not created. Choose a format that holds it, such as GeoPackage (.gpkg), then run "
+    "again.",
+)
+def samples_as_dxf(files, parameters):
+    parameters["OUTPUT"] = str(files.output_folder / "samples.dxf")
+
+
+@refused(
+    "The polygon check asked for as a GPX file (GPX takes points and lines), refused before the work",
+    ("classifywater",),
+    "Training polygons checked cannot be written to '{folder}/out/check.gpx': Geometry type of `Multi Polygon' "
+    "not supported in GPX. Choose a format that holds it, such as GeoPackage (.gpkg), then run again.",
+)
+def polygon_check_as_gpx(files, parameters):
+    parameters["OUTPUT_POLYGON_CHECK"] = str(files.output_folder / "check.gpx")
+
+
+@refused(
+    "The batch summary asked for as a DXF file, refused before any scene is mapped",
+    ("predictscenes",),
+    "Summary cannot be written to '{folder}/out/summary.dxf': DXF layer does not support arbitrary field "
+    "creation, field 'scene' not created. Choose a format that holds it, such as GeoPackage (.gpkg), then run "
+    "again.",
+)
+def summary_as_dxf(files, parameters):
+    parameters["OUTPUT_SUMMARY"] = str(files.output_folder / "summary.dxf")
+
+
 # Inputs that are not refused: the run completes and says what it did.
 ACCEPTED = [
     Accepted("constant_band", "A band constant over the samples (zero variance)",

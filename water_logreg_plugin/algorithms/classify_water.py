@@ -14,7 +14,7 @@ from . import layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .polygon_check_layer import polygon_check_batches, polygon_check_fields
-from .sinks import write_features
+from .sinks import check_layer_format, write_features
 
 
 class ClassifyWater(WaterLogRegAlgorithm):
@@ -96,6 +96,10 @@ class ClassifyWater(WaterLogRegAlgorithm):
             self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)})
         output, model_path = outputs[self.OUTPUT], outputs[self.OUTPUT_MODEL]
         mask, report_path = outputs[self.OUTPUT_MASK], outputs[self.OUTPUT_REPORT]
+        if parameters.get(self.OUTPUT_POLYGON_CHECK):  # written last, so its format is tried first
+            source = self.parameterAsSource(parameters, self.POLYGONS, context)
+            check_layer_format(self, parameters, self.OUTPUT_POLYGON_CHECK, context, polygon_check_fields(),
+                               source.wkbType(), source.sourceCrs())
         unclassed = []
         polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs(), unclassed=unclassed)
         settings = declared.training_settings(

@@ -26,7 +26,7 @@ from ..styling import style_occurrence, style_on_load
 from . import field_types
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
-from .sinks import write_features
+from .sinks import check_layer_format, write_features
 
 SUMMARY_FIELD_TYPES = {"pixels": field_types.LONG, "water_fraction": field_types.DOUBLE, "seconds": field_types.DOUBLE,
                        "training_water_share": field_types.DOUBLE, "scene_water_share": field_types.DOUBLE}
@@ -132,6 +132,9 @@ class PredictScenes(WaterLogRegAlgorithm):
         scheduler = self.parameterAsString(parameters, self.SCHEDULER, context).strip() or None
         if scheduler:
             check_scheduler(scheduler)  # within a timeout, before any work
+        if parameters.get(self.OUTPUT_SUMMARY) is not None:  # written after every scene; before the folder is made
+            check_layer_format(self, parameters, self.OUTPUT_SUMMARY, context, summary_fields(),
+                               QgsWkbTypes.Type.NoGeometry, QgsCoordinateReferenceSystem())
         # Before any work: nothing overwrites a scene or the model, the folder is made (the help
         # promises it) and the summary can be written.
         outputs = self.checked_outputs(
@@ -171,9 +174,7 @@ class PredictScenes(WaterLogRegAlgorithm):
         return [os.path.join(folder, pattern.strip()) for pattern in patterns.split(";") if pattern.strip()]
 
     def write_summary(self, parameters, context, results):
-        fields = QgsFields()
-        for column in SUMMARY_COLUMNS:
-            fields.append(QgsField(column, SUMMARY_FIELD_TYPES.get(column, field_types.TEXT)))
+        fields = summary_fields()
         rows = []
         for result in results:
             feature = QgsFeature(fields)
@@ -185,3 +186,11 @@ class PredictScenes(WaterLogRegAlgorithm):
             self, parameters, self.OUTPUT_SUMMARY, context, fields, QgsWkbTypes.Type.NoGeometry,
             QgsCoordinateReferenceSystem(), [rows], QgsProcessingFeedback(),
         )
+
+
+def summary_fields():
+    """OUTPUT_SUMMARY's fields: a column per SUMMARY_COLUMNS, a row per scene."""
+    fields = QgsFields()
+    for column in SUMMARY_COLUMNS:
+        fields.append(QgsField(column, SUMMARY_FIELD_TYPES.get(column, field_types.TEXT)))
+    return fields

@@ -19,7 +19,7 @@ from . import field_types, layers
 from . import parameters as declared
 from .base import WaterLogRegAlgorithm, core_callbacks
 from .layers import SOURCE_FIELDS
-from .sinks import write_features
+from .sinks import check_layer_format, write_features
 
 BATCH = 10_000
 
@@ -64,25 +64,21 @@ class SamplePixels(WaterLogRegAlgorithm):
         path, layer = layers.raster_path(self, parameters, context)
         self.checked_outputs(parameters, context, {  # before any work: never an input, in a folder that can be written
             self.INPUT: path, self.POLYGONS: layers.vector_file(self, parameters, self.POLYGONS, context)})
+        bands = self.parameterAsInts(parameters, self.BANDS, context)
+        # The fields of the bands asked for (none where the tool picks them): the same kinds of field.
+        check_layer_format(self, parameters, self.OUTPUT, context, sample_fields(bands),
+                           QgsWkbTypes.Type.Point, layer.crs())
         polygons = layers.training_polygons(self, parameters, context, feedback, layer.crs())
         samples = sample_pixels(
-            path, self.parameterAsInts(parameters, self.BANDS, context), polygons,
+            path, bands, polygons,
             self.parameterAsInt(parameters, self.MAX_PIXELS_PER_CLASS, context),
             self.parameterAsInt(parameters, self.SEED, context),
             core_callbacks(feedback).part(0.0, 0.5),
         )
-        fields = QgsFields()
-        for band in samples.bands:
-            fields.append(QgsField(f"b{band}", field_types.DOUBLE))
-        fields.append(QgsField("label", field_types.INTEGER))
-        fields.append(QgsField("polygon_id", field_types.LONG))
-        # The raster's kind on every point: layer metadata and sidecar files are lost in a copy,
-        # an export or a merge, fields are not (names of ≤ 10 characters survive a Shapefile).
+        fields = sample_fields(samples.bands)
         description = raster_description(path)
         scaling = description["scale_offset"]
         raster_kind = [description["band_count"], description["data_type"], json.dumps(scaling) if scaling else ""]
-        for name, kind in SOURCE_FIELDS:
-            fields.append(QgsField(name, kind))
 
         def batches():
             count = len(samples.labels)
@@ -103,3 +99,17 @@ class SamplePixels(WaterLogRegAlgorithm):
             self, parameters, self.OUTPUT, context, fields, QgsWkbTypes.Type.Point, layer.crs(), batches(), feedback
         )
         return {self.OUTPUT: sink_id}
+
+
+def sample_fields(bands):
+    """The point layer's fields: each band's value, the label, the polygon, and the raster's kind
+    on every point (layer metadata and sidecar files are lost in a copy, an export or a merge,
+    fields are not; names of ≤ 10 characters survive a Shapefile)."""
+    fields = QgsFields()
+    for band in bands:
+        fields.append(QgsField(f"b{band}", field_types.DOUBLE))
+    fields.append(QgsField("label", field_types.INTEGER))
+    fields.append(QgsField("polygon_id", field_types.LONG))
+    for name, kind in SOURCE_FIELDS:
+        fields.append(QgsField(name, kind))
+    return fields

@@ -3,13 +3,15 @@ finished: checked before any work, staged in a hidden folder, moved into place w
 
 import os
 import re
+import shutil
+import tempfile
 
 from osgeo import gdal
 from qgis.core import QgsFeatureSink, QgsProcessingException, QgsProcessingOutputLayerDefinition, QgsProperty
 
-from ..core.errors import Canceled
+from ..core.errors import Canceled, WaterLogRegError
 from ..core.raster.gdal_errors import gdal_outcome
-from ..core.raster.writing import WriteError, scratch_folder, write_failure
+from ..core.raster.writing import DiskFullError, WriteError, scratch_folder, write_failure
 
 
 def sink_file(algorithm, parameters, name, context):
@@ -38,17 +40,12 @@ def write_features(algorithm, parameters, name, context, fields, geometry_type, 
     folder, file_name = os.path.split(destination)
     with scratch_folder(destination) as staging:
         staged = os.path.join(staging, file_name)
-        staged_parameters = dict(parameters)
-        original = parameters.get(name)
-        if isinstance(original, QgsProcessingOutputLayerDefinition):
-            staged_parameters[name] = QgsProcessingOutputLayerDefinition(original)
-            staged_parameters[name].sink = QgsProperty.fromValue(staged)
-        else:
-            staged_parameters[name] = staged
         try:
-            staged_id, written = _add_batches(algorithm, staged_parameters, name, context, fields, geometry_type,
-                                              crs, batches, feedback)
+            staged_id, written = _add_batches(algorithm, _staged_parameters(parameters, name, staged), name,
+                                              context, fields, geometry_type, crs, batches, feedback)
             _check_staged(staged, written)
+        except FormatError as error:
+            raise _format_failure(algorithm, name, destination, error.reason.replace(staged, destination)) from None
         except WriteError as error:
             raise write_failure(destination, error.reason.replace(staged, destination)) from None
         # A shapefile is several files: its sidecars move first, the file users open last.
@@ -62,9 +59,51 @@ def write_features(algorithm, parameters, name, context, fields, geometry_type, 
     return destination_id
 
 
+class FormatError(WriteError):
+    """QGIS could not create the layer or add a feature to it: mostly the format's limits (GPX
+    takes no polygons, DXF no fields of its own), unless the disk is full."""
+
+
+def check_layer_format(algorithm, parameters, name, context, fields, geometry_type, crs):
+    """Before any work: refuse a file format that cannot hold the layer write_features will write
+    to the sink `name` (GPX takes no polygons, DXF no fields of its own), by making it empty in a
+    temporary folder (the format is tried, not the destination's folder, which check_outputs
+    checks); the work would otherwise be lost at its end."""
+    destination = sink_file(algorithm, parameters, name, context)
+    if destination is None:
+        return
+    staging = tempfile.mkdtemp(prefix="waterlogreg-format-")
+    staged = os.path.join(staging, os.path.basename(destination))
+    try:
+        staged_id, _ = _add_batches(algorithm, _staged_parameters(parameters, name, staged), name, context,
+                                    fields, geometry_type, crs, [], None)  # no batch: no feedback asked
+    except FormatError as error:
+        raise _format_failure(algorithm, name, destination, error.reason.replace(staged, destination)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # Windows may still hold the file a moment
+    to_load = context.layersToLoadOnCompletion()
+    if to_load.pop(staged_id, None) is not None:
+        context.setLayersToLoadOnCompletion(to_load)
+
+
+def _staged_parameters(parameters, name, staged):
+    """`parameters` with the sink `name` sent to the file `staged`, as the user set it otherwise."""
+    staged_parameters = dict(parameters)
+    original = parameters.get(name)
+    if isinstance(original, QgsProcessingOutputLayerDefinition):
+        staged_parameters[name] = QgsProcessingOutputLayerDefinition(original)
+        staged_parameters[name].sink = QgsProperty.fromValue(staged)
+    else:
+        staged_parameters[name] = staged
+    return staged_parameters
+
+
 def _add_batches(algorithm, parameters, name, context, fields, geometry_type, crs, batches, feedback):
     """Create the sink, add every batch, and close it (the file is complete only once closed)."""
-    sink, sink_id = algorithm.parameterAsSink(parameters, name, context, fields, geometry_type, crs)
+    try:
+        sink, sink_id = algorithm.parameterAsSink(parameters, name, context, fields, geometry_type, crs)
+    except QgsProcessingException as error:
+        raise FormatError(str(error)) from None
     if sink is None:
         raise QgsProcessingException(algorithm.invalidSinkError(parameters, name))
     written = 0
@@ -72,21 +111,40 @@ def _add_batches(algorithm, parameters, name, context, fields, geometry_type, cr
         if feedback.isCanceled():
             raise Canceled()
         if not sink.addFeatures(batch, QgsFeatureSink.Flag.FastInsert):
-            raise WriteError(sink.lastError())
+            raise FormatError(sink.lastError())
         written += len(batch)
     del sink
     return sink_id, written
 
 
+def _format_failure(algorithm, name, destination, reason):
+    """The error for a layer its file's format refused: a full disk said as such, else the
+    format's own words (OGR's, where QGIS passes them on) and what to do."""
+    failure = write_failure(destination, reason)
+    if isinstance(failure, DiskFullError):
+        return failure
+    said_by_ogr = re.search(r"OGR error: (.+?)\s*\)?\s*$", reason, re.DOTALL)
+    reason = " ".join((said_by_ogr[1] if said_by_ogr else reason).split()).rstrip(".")
+    definition = algorithm.parameterDefinition(name)
+    layer = definition.description() if definition is not None else name
+    return WaterLogRegError(
+        f"{layer} cannot be written to '{destination}': {reason}. Choose a format that holds it, "
+        "such as GeoPackage (.gpkg), then run again."
+    )
+
+
 # Formats that finish their file at close, where QGIS's writer says nothing of a failure, and
 # whose header tells the feature count without reading the features (a GeoJSON would be parsed
-# whole); the others fail while the features are added.
-READ_BACK_EXTENSIONS = (".gpkg", ".sqlite", ".shp", ".fgb")
+# whole), or spreadsheets, zipped at close (GDAL once wrote an empty one and said so only in
+# its log); the others fail while the features are added.
+READ_BACK_EXTENSIONS = (".gpkg", ".sqlite", ".shp", ".fgb", ".xlsx", ".ods")
 
 
 def _check_staged(path, written):
     """The staged file, closed, holds every feature written: QGIS's writer reports no error at
     close, where a GeoPackage commits (and a full disk makes the commit fail)."""
+    if not os.path.exists(path):
+        raise WriteError("QGIS's writer made no file")
     if not path.lower().endswith(READ_BACK_EXTENSIONS):
         return
     gdal.PushErrorHandler("CPLQuietErrorHandler")

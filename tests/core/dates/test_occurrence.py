@@ -163,3 +163,29 @@ def test_progress_reaches_one_and_rises(tmp_path):
     fractions = []
     water_occurrence(paths, tmp_path / "occurrence.tif", callbacks=Callbacks(progress=fractions.append))
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+@pytest.mark.parametrize("dates", [1, 2, 5])
+def test_the_same_counts_whatever_the_windows_and_the_dates_read_at_once(tmp_path, monkeypatch, dates):
+    """Dates are read two at a time (one at a time for one date) and windows written while the
+    next is counted: many windows give the occurrence and count one window gives."""
+    from water_logreg_plugin.core.dates import occurrence as occurrence_module
+
+    paths = write_dates(tmp_path, dates=dates, nodata_strip=(0, slice(30, 50)))
+    whole = water_occurrence(paths, tmp_path / "whole.tif", tmp_path / "whole_count.tif")
+    monkeypatch.setattr(occurrence_module, "row_windows",
+                        lambda dataset: [(row, min(7, ROWS - row)) for row in range(0, ROWS, 7)])
+    windowed = water_occurrence(paths, tmp_path / "windowed.tif", tmp_path / "windowed_count.tif")
+
+    assert windowed == whole
+    for name in ("", "_count"):
+        windowed_values, _ = read(tmp_path / f"windowed{name}.tif")
+        whole_values, _ = read(tmp_path / f"whole{name}.tif")
+        assert (windowed_values == whole_values).all()
+    lake, flood = lake_and_flood()
+    occurrence, _ = read(tmp_path / "windowed.tif")
+    if dates == 1:  # the flood's date: water or dry as drawn, never observed in the strip
+        observed = np.ones((ROWS, COLS), bool)
+        observed[30:50] = False
+        assert (occurrence[observed] == (lake | flood)[observed]).all()
+        assert (occurrence[~observed] == NODATA).all()

@@ -92,3 +92,32 @@ def test_cancel_leaves_no_file(tmp_path):
     with pytest.raises(Canceled):
         water_change(before, after, tmp_path / "change.tif", callbacks=Callbacks(is_canceled=lambda: True))
     assert [name for name in os.listdir(tmp_path) if "change" in name] == []
+
+
+def test_the_same_classes_and_areas_whatever_the_windows(tmp_path, monkeypatch):
+    """Both dates are read at once and a window is written while the next is classed: 15
+    windows of 7 rows give what one window gives, and the same areas."""
+    from water_logreg_plugin.core.dates import water_change as change_module
+
+    before, after = constructed_pair(tmp_path)
+    whole = water_change(before, after, tmp_path / "whole.tif")
+    monkeypatch.setattr(change_module, "row_windows",
+                        lambda dataset: [(row, min(7, 100 - row)) for row in range(0, 100, 7)])
+    windowed = water_change(before, after, tmp_path / "windowed.tif")
+
+    np.testing.assert_array_equal(read(tmp_path / "windowed.tif")[0], expected_classes())
+    assert windowed.pixels == whole.pixels
+    assert windowed.area_m2 == pytest.approx(whole.area_m2)
+
+
+def test_a_cancel_after_some_windows_leaves_no_file(tmp_path, monkeypatch):
+    from water_logreg_plugin.core.dates import water_change as change_module
+
+    before, after = constructed_pair(tmp_path)
+    monkeypatch.setattr(change_module, "row_windows",
+                        lambda dataset: [(row, min(7, 100 - row)) for row in range(0, 100, 7)])
+    asked = []
+    with pytest.raises(Canceled):
+        water_change(before, after, tmp_path / "change.tif",
+                     callbacks=Callbacks(is_canceled=lambda: asked.append(1) or len(asked) > 5))
+    assert [name for name in os.listdir(tmp_path) if "change" in name] == []

@@ -5,6 +5,8 @@ classed only where both dates observed it; the area of each class is measured on
 (planar in a projected CRS, ellipsoidal in a geographic one; see core.raster.areas).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,9 +14,9 @@ from osgeo import gdal
 
 from ..callbacks import QUIET
 from ..raster.areas import SQUARE_METRES_PER_HECTARE, AreaMeasure
-from ..raster.probability import check_threshold, open_on_grid, read_probability
-from ..raster.windows import row_windows
-from ..raster.writing import check_output_folder, output_raster
+from ..raster.probability import READING_THREADS, check_threshold, open_on_grid, read_in_turn
+from ..raster.windows import READ_AHEAD, row_windows
+from ..raster.writing import WriteBehind, check_output_folder, output_raster
 
 STAYS_DRY, STAYS_WATER, NEW_WATER, LOST_WATER, NO_DATA = 0, 1, 2, 3, 255
 # value: (name, colour) — the GeoTIFF's colour table and category names, and the QGIS palette.
@@ -45,26 +47,32 @@ def water_change(before_path, after_path, output_path, threshold=0.5, map_units=
     """
     check_threshold(threshold)
     check_output_folder(output_path)
-    before, after = open_on_grid([before_path, after_path])
+    before, after = open_on_grid([before_path, after_path], decode_threads=READING_THREADS)
     if after.regridded:
         callbacks.log(f"'{after.path}' is on another grid or CRS than '{before.path}'; it is read on the "
                       "before raster's grid (GDAL warp, nearest neighbour).")
     measure = AreaMeasure(before.dataset, map_units)
     pixels = dict.fromkeys((*CHANGE_CLASSES, NO_DATA), 0)
     area = dict.fromkeys(pixels, 0.0)
-    with output_raster(output_path, before.dataset, 1, gdal.GDT_Byte, NO_DATA) as output:
+    with ExitStack() as stack:
+        output = stack.enter_context(output_raster(output_path, before.dataset, 1, gdal.GDT_Byte, NO_DATA))
         output.set_colour_table(_colour_table())
         windows = row_windows(before.dataset)
-        for index, (row, rows) in enumerate(windows):
+        # Both dates are read at once (threads of their own) and the last window is written in
+        # another while this thread classes the window.
+        reader = stack.enter_context(ThreadPoolExecutor(max_workers=READ_AHEAD))
+        writer = stack.enter_context(WriteBehind())
+        reads = read_in_turn([before, after], windows, reader)
+        for (index, _, before_read), (_, _, after_read) in zip(reads, reads):  # a window's two dates in turn
             callbacks.check_canceled()
-            classes = change_classes(read_probability(before, row, rows), read_probability(after, row, rows),
-                                     threshold)
+            row, rows = windows[index]
+            classes = change_classes(before_read, after_read, threshold)
             row_areas = measure.row_pixel_areas(row, rows)
             for value in pixels:
                 in_class = classes == value
                 pixels[value] += int(in_class.sum())
                 area[value] += float(in_class.sum(axis=1) @ row_areas)
-            output.write_rows(classes, row)
+            writer.submit(output.write_rows, classes, row)
             callbacks.progress((index + 1) / len(windows))
     _name_classes(output_path)
     summary = ChangeSummary(pixels, area, measure.description, after.regridded)

@@ -31,7 +31,7 @@ from ..raster.windows import (
     row_windows,
     single_strip_warning,
 )
-from ..raster.writing import output_rasters, write_rows_of
+from ..raster.writing import WriteBehind, output_rasters, write_rows_of
 from .water_share import (
     SceneSample,
     decide_scene_share,
@@ -222,7 +222,7 @@ def predict_water(
         # Threads read (decompress) windows n + 1 and n + 2 and another writes (compresses)
         # window n − 1 while this one computes window n; no more wait, so memory stays flat.
         reader = stack.enter_context(ThreadPoolExecutor(max_workers=len(readers)))
-        writer = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        writer = stack.enter_context(WriteBehind())
         if two_passes:
             spool = stack.enter_context(WindowSpool(output_path, kernel.numpy_dtype, width * dataset.RasterYSize))
             sample = SceneSample(width, dataset.RasterYSize, prior.seed)
@@ -265,18 +265,14 @@ def _logits(read_windows, kernel):
 
 def _first_pass(windows, source, spool, sample, writer, callbacks):
     """The model's outputs of every window into the spool (invalid pixels NaN) and the sample."""
-    pending = None
     for index, ((row, _), (logit, valid)) in enumerate(zip(windows, source)):
         callbacks.check_canceled()
         valid &= ~np.isnan(logit)  # ∞ − ∞ in a layer: no number; ±∞ is a certain 0 or 1
         sample.add_window(logit, valid, row)
         np.copyto(logit, np.nan, where=~valid)
-        if pending is not None:
-            pending.result()
-        pending = writer.submit(spool.write, logit)
+        writer.submit(spool.write, logit)
         callbacks.progress((index + 1) / len(windows))
-    if pending is not None:
-        pending.result()
+    writer.finish()  # the second pass reads the spool back
 
 
 def _spooled_window(spool, rows, width):
@@ -289,7 +285,6 @@ def _write_pass(windows, source, shift, outputs, threshold, writer, callbacks):
     """P(water) = σ(logit + shift) of each window from `source` (logit, valid or None) into
     the map (and the mask); returns (valid pixels, water pixels)."""
     output, mask = outputs
-    pending_write = None
     valid_pixels = water_pixels = 0
     for index, ((row, _), (logit, valid)) in enumerate(zip(windows, source)):
         callbacks.check_canceled()
@@ -303,12 +298,9 @@ def _write_pass(windows, source, shift, outputs, threshold, writer, callbacks):
         if mask is not None:
             mask_values = water.view(np.uint8)
             np.copyto(mask_values, MASK_NODATA, where=invalid)
-        if pending_write is not None:
-            pending_write.result()
-        pending_write = writer.submit(write_rows_of, row, (output, probability), (mask, mask_values))
+        writer.submit(write_rows_of, row, (output, probability), (mask, mask_values))
         callbacks.progress((index + 1) / len(windows))
-    if pending_write is not None:
-        pending_write.result()
+    writer.finish()
     return valid_pixels, water_pixels
 
 

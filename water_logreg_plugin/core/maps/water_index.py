@@ -29,7 +29,7 @@ from ..errors import WaterLogRegError
 from ..raster.band_roles import ROLE_NAMES, band_role_sources, band_roles
 from ..raster.reading import open_raster, resolve_bands
 from ..raster.windows import SingleStripReader, read_ahead, read_window, reading_handles, row_windows
-from ..raster.writing import check_output_folders, output_rasters, write_rows_of
+from ..raster.writing import WriteBehind, check_output_folders, output_rasters, write_rows_of
 
 INDEX_NODATA = -9999.0
 MASK_NODATA = 255
@@ -182,12 +182,11 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
         return read_window(handle, band_list, row, rows, strip_reader)
 
     with output_rasters(callbacks) as outputs, ThreadPoolExecutor(max_workers=len(handles)) as reader, \
-            ThreadPoolExecutor(max_workers=1) as writer:
+            WriteBehind() as writer:
         output = outputs.add(output_path, dataset, 1, gdal.GDT_Float32, INDEX_NODATA)
         mask = outputs.add(mask_path, dataset, 1, gdal.GDT_Byte, MASK_NODATA) if mask_path else None
         counts = np.zeros(OTSU_BINS, dtype=np.int64)
         valid_pixels = water_pixels = 0
-        pending_write = None
         read_windows = read_ahead(windows, handles, read, reader)
         for number, ((row, _), (values, valid)) in enumerate(zip(windows, read_windows)):
             callbacks.check_canceled()
@@ -201,12 +200,9 @@ def water_index(raster_path, output_path, bands, mask_path=None, threshold=None,
             else:
                 water, mask_values = _mask_window(index, valid, threshold, mask is not None)
                 water_pixels += water
-            if pending_write is not None:
-                pending_write.result()
-            pending_write = writer.submit(write_rows_of, row, (output, index), (mask, mask_values))
+            writer.submit(write_rows_of, row, (output, index), (mask, mask_values))
             first.progress((number + 1) / len(windows))
-        if pending_write is not None:
-            pending_write.result()
+        writer.finish()  # the second pass reads the index back
         for warning in inputs.warnings():
             callbacks.log(warning)
         if two_passes:

@@ -13,9 +13,12 @@ from osgeo import gdal, osr
 from ..errors import WaterLogRegError
 from .gdal_errors import gdal_outcome
 from .reading import open_raster, valid_pixels
+from .windows import READ_AHEAD, decoding_threads_each, read_ahead
 
 # Probabilities a hair outside 0…1 come from float rounding; anything further is another kind of raster.
 RANGE_TOLERANCE = 1e-6
+# Decoding threads of each raster that read_in_turn reads with others at once: a share of the cores.
+READING_THREADS = decoding_threads_each(READ_AHEAD)
 
 
 @dataclass
@@ -31,9 +34,9 @@ def check_threshold(threshold):
         raise WaterLogRegError(f"The water threshold {threshold:g} is not between 0 and 1.")
 
 
-def open_probability(path):
+def open_probability(path, decode_threads=True):
     """Open a one-band raster, refusing one with several bands (it is not a probability raster)."""
-    dataset = open_raster(path, decode_threads=True)
+    dataset = open_raster(path, decode_threads=decode_threads)
     if dataset.RasterCount != 1:
         raise WaterLogRegError(
             f"'{path}' has {dataset.RasterCount} bands, so it is not a probability raster; give the "
@@ -42,14 +45,15 @@ def open_probability(path):
     return dataset
 
 
-def open_on_grid(paths):
-    """ProbabilityRaster for each path, the first one's grid being the grid of all."""
+def open_on_grid(paths, decode_threads=True):
+    """ProbabilityRaster for each path, the first one's grid being the grid of all; each file
+    decodes a read on `decode_threads` threads (open_raster)."""
     if not paths:
         raise WaterLogRegError("No probability raster was given; choose at least one.")
-    reference = open_probability(paths[0])
+    reference = open_probability(paths[0], decode_threads)
     rasters = [ProbabilityRaster(str(paths[0]), reference, False)]
     for path in paths[1:]:
-        dataset = open_probability(path)
+        dataset = open_probability(path, decode_threads)
         if same_grid(dataset, reference):
             rasters.append(ProbabilityRaster(str(path), dataset, False))
         else:
@@ -109,6 +113,22 @@ def read_probability(raster, row, rows):
             "raster's nodata value if those values mean 'no data'."
         )
     return values, valid
+
+
+def read_in_turn(rasters, windows, pool):
+    """(window index, raster index, read_probability's (values, valid)) of each raster for each
+    window, in that order (all rasters of a window before the next window), while the next reads
+    run in `pool`'s threads (an executor of READ_AHEAD workers).
+
+    Reads at once are of consecutive rasters, so of distinct datasets (a GDAL dataset serves one
+    thread at a time); one raster is read one window at a time. Open the rasters with
+    READING_THREADS decoding threads each, so the reads at once share the cores.
+    """
+    reads = [(window, raster, row, rows)
+             for window, (row, rows) in enumerate(windows) for raster in range(len(rasters))]
+    slots = [None] * (READ_AHEAD if len(rasters) >= READ_AHEAD else 1)
+    return read_ahead(reads, slots, lambda _slot, window, raster, row, rows: (
+        window, raster, read_probability(rasters[raster], row, rows)), pool)
 
 
 def _same_crs(wkt, reference_wkt):

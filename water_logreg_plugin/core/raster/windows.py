@@ -180,6 +180,11 @@ def release_blocks(dataset, row, rows):
         dataset.FlushCache()
 
 
+def decoding_threads_each(readers=READ_AHEAD):
+    """GDAL decoding threads for each of `readers` reads at once: their share of the cores."""
+    return max(1, (os.cpu_count() or 1) // readers)
+
+
 def reading_handles(dataset, windows, count=READ_AHEAD):
     """Handles of `dataset`'s raster for `count` threads that read its `windows` at once (a GDAL
     dataset serves one thread at a time), each opened again with its share of the cores for
@@ -200,13 +205,13 @@ def reading_handles(dataset, windows, count=READ_AHEAD):
     if count < 2 or len(windows) < 2 or shares_blocks or driver is None or driver.ShortName != "GTiff" \
             or not os.path.isfile(path):
         return [dataset]
-    threads = max(1, (os.cpu_count() or 1) // count)
-    return [open_raster(path, decode_threads=threads) for _ in range(count)]
+    return [open_raster(path, decode_threads=decoding_threads_each(count)) for _ in range(count)]
 
 
 def read_ahead(windows, slots, produce, pool):
-    """produce(slot, row, rows) of each window, yielded in the windows' order while the next
-    len(slots) are made in `pool`'s threads (an executor of at least len(slots) workers).
+    """produce(slot, *window) of each window ((row, rows), or any tuple the caller reads by),
+    yielded in the windows' order while the next len(slots) are made in `pool`'s threads (an
+    executor of at least len(slots) workers).
 
     A slot (a raster handle, say, with what is counted through it) is used by one thread at a
     time; `pool` is the caller's, so its threads are done with the slots once it is shut down.
@@ -215,10 +220,10 @@ def read_ahead(windows, slots, produce, pool):
     for slot in slots:
         free.put(slot)
 
-    def made(row, rows):
+    def made(*window):
         slot = free.get()
         try:
-            return produce(slot, row, rows)
+            return produce(slot, *window)
         finally:
             free.put(slot)
 

@@ -14,6 +14,7 @@ import shutil
 import socket
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 
 from osgeo import gdal
@@ -211,15 +212,22 @@ def run_id():
 # PARTIAL_NAME_ROOM bytes is shortened to a fixed-length prefix, so that any name legal for the
 # output (255 bytes) gives a legal partial name.
 PARTIAL_NAME_ROOM = 120
+# A scratch folder's name ends so, without the destination's extension: GDAL 3.6 takes a path
+# through a folder whose name holds '.xlsx' ('.x.partial-….xlsx/x.xlsx', even '….xlsx.work/…')
+# for a path inside a zip archive, and its XLSX driver then writes an empty file.
+SCRATCH_FOLDER_SUFFIX = ".work"
 SHORT_STEM_BYTES = 32
 SHORT_EXTENSION_BYTES = 16
 
 
-def partial_path(destination, run_id):
+def partial_path(destination, run_id, scratch=False):
     """The hidden name atomic_output writes `destination` under; run_id '*' makes a glob pattern
-    for every run's."""
+    for every run's. `scratch`: the name of scratch_folder's folder instead, which ends in
+    SCRATCH_FOLDER_SUFFIX, not in the destination's extension."""
     folder, name = os.path.split(destination)
     stem, extension = _partial_stem(name)
+    if scratch:
+        extension = SCRATCH_FOLDER_SUFFIX
     if run_id == "*":
         stem, extension = glob.escape(stem), glob.escape(extension)
     return os.path.join(folder, f".{stem}.partial-{run_id}{extension}")
@@ -256,7 +264,8 @@ def remove_stale_partials(destination):
     """Remove the partial files and scratch folders of `destination` that killed runs of this
     machine left."""
     pattern = partial_path(destination, "*")
-    for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml"):
+    for leftover in glob.glob(pattern) + glob.glob(pattern + ".aux.xml") + glob.glob(
+            partial_path(destination, "*", scratch=True)):
         if left_by_dead_run(leftover):
             if os.path.isdir(leftover):
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -272,7 +281,7 @@ def scratch_folder(destination):
     another live run's folder is never touched."""
     destination = os.path.abspath(destination)
     remove_stale_partials(destination)
-    folder = partial_path(destination, run_id())
+    folder = partial_path(destination, run_id(), scratch=True)
     os.mkdir(folder)
     try:
         yield folder
@@ -300,6 +309,37 @@ class WriteError(WaterLogRegError):
     def __init__(self, reason):
         super().__init__(f"Writing the output failed: {reason}")
         self.reason = reason
+
+
+class WriteBehind:
+    """Writes run one at a time in a thread of their own, each once the one before has ended: a
+    tool writes (compresses) one window while it computes the next, and no more wait, so memory
+    stays flat. A context manager: left without an error, it waits for the last write and raises
+    its error; left with one, it waits for the running write and leaves that error alone."""
+
+    def __enter__(self):
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending = None
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        try:
+            if kind is None:
+                self.finish()
+        finally:
+            self._pool.shutdown(wait=True)
+        return False
+
+    def submit(self, write, *args):
+        """write(*args) in the writer thread, once the last write has ended (its error raised here)."""
+        self.finish()
+        self._pending = self._pool.submit(write, *args)
+
+    def finish(self):
+        """Wait for the last write and raise its error: before the written rows are read back."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
 
 def write_rows_of(row, *outputs):
