@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from osgeo import gdal
+from support.small_windows import windows_of_rows
 from support.synthetic import read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
@@ -173,8 +174,7 @@ def test_the_same_counts_whatever_the_windows_and_the_dates_read_at_once(tmp_pat
 
     paths = write_dates(tmp_path, dates=dates, nodata_strip=(0, slice(30, 50)))
     whole = water_occurrence(paths, tmp_path / "whole.tif", tmp_path / "whole_count.tif")
-    monkeypatch.setattr(occurrence_module, "row_windows",
-                        lambda dataset: [(row, min(7, ROWS - row)) for row in range(0, ROWS, 7)])
+    windows_of_rows(monkeypatch, occurrence_module)
     windowed = water_occurrence(paths, tmp_path / "windowed.tif", tmp_path / "windowed_count.tif")
 
     assert windowed == whole

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from osgeo import gdal
+from support.small_windows import windows_of_rows
 from support.synthetic import read, write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
@@ -101,8 +102,7 @@ def test_the_same_classes_and_areas_whatever_the_windows(tmp_path, monkeypatch):
 
     before, after = constructed_pair(tmp_path)
     whole = water_change(before, after, tmp_path / "whole.tif")
-    monkeypatch.setattr(change_module, "row_windows",
-                        lambda dataset: [(row, min(7, 100 - row)) for row in range(0, 100, 7)])
+    windows_of_rows(monkeypatch, change_module)
     windowed = water_change(before, after, tmp_path / "windowed.tif")
 
     np.testing.assert_array_equal(read(tmp_path / "windowed.tif")[0], expected_classes())
@@ -114,8 +114,7 @@ def test_a_cancel_after_some_windows_leaves_no_file(tmp_path, monkeypatch):
     from water_logreg_plugin.core.dates import water_change as change_module
 
     before, after = constructed_pair(tmp_path)
-    monkeypatch.setattr(change_module, "row_windows",
-                        lambda dataset: [(row, min(7, 100 - row)) for row in range(0, 100, 7)])
+    windows_of_rows(monkeypatch, change_module)
     asked = []
     with pytest.raises(Canceled):
         water_change(before, after, tmp_path / "change.tif",

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 from osgeo import gdal
+from support.small_windows import windows_of_rows
 from support.synthetic import write_raster
 
 from water_logreg_plugin.core.callbacks import Callbacks
@@ -83,8 +84,7 @@ def test_two_passes_write_the_map_one_pass_writes_for_the_same_share_whatever_th
     estimated = predict_water(raster, logistic_model(), tmp_path / "em.tif", "cpu", prior=WaterPrior())
     given = predict_water(raster, logistic_model(), tmp_path / "given.tif", "cpu",
                           prior=WaterPrior(GIVEN_SHARE, estimated.water_share.scene_share))
-    monkeypatch.setattr(predict_module, "row_windows", lambda dataset: [(row, min(7, 300 - row))
-                                                                          for row in range(0, 300, 7)])
+    windows_of_rows(monkeypatch, predict_module)
     small_windows = predict_water(raster, logistic_model(), tmp_path / "small.tif", "cpu", prior=WaterPrior())
 
     # The share comes from the logits alone (elementwise float arithmetic), so it is the same

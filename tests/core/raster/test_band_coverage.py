@@ -2,6 +2,7 @@
 
 import numpy as np
 from osgeo import gdal
+from support.small_windows import windows_of_rows
 from support.synthetic import water_scene, write_masked_raster, write_raster
 
 from water_logreg_plugin.core.raster.band_coverage import band_coverage, band_words
@@ -32,7 +33,7 @@ def test_the_count_does_not_depend_on_the_windows(tmp_path, monkeypatch):
     path = six_bands(tmp_path, options=("TILED=YES", "BLOCKYSIZE=16", "BLOCKXSIZE=16"))
     import water_logreg_plugin.core.raster.band_coverage as module
 
-    monkeypatch.setattr(module, "row_windows", lambda dataset: [(row, min(7, 300 - row)) for row in range(0, 300, 7)])
+    windows_of_rows(monkeypatch, module)
     assert band_coverage(path, [1, 2, 3, 4, 5, 6]).lost.tolist() == [0, 0, 3, 0, 0, 8000]
 
 

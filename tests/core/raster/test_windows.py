@@ -18,11 +18,11 @@ LAYOUTS = {"tiled": ("TILED=YES",), "one-row strips": ("BLOCKYSIZE=1",), "strips
            "single strip": ("BLOCKYSIZE=1000", "COMPRESS=DEFLATE"), "strips of 7": ("BLOCKYSIZE=7",)}
 
 
-
 def green_nir_model(training=None):
     """A logistic regression on water_scene's green (band 1) and NIR (band 3): water where the NIR is low."""
     return WaterModel([1, 2, 3], np.zeros(3), np.ones(3), [(np.array([[0.001, 0.0, -0.01]]), np.array([13.5]))],
                       training or {})
+
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=list(LAYOUTS))
 def test_windows_cover_the_raster_within_the_target(tmp_path, layout):
